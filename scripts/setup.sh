@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Installs everything Keepsake needs from Debian's package registry, and builds pgvector 0.8.0
+# from Debian's source package (trixie) for the installed PostgreSQL. Idempotent: skips what is done.
+# Runs as root. Never touches the system's apt sources: the trixie source entry lives in a private
+# apt configuration under /var/cache/keepsake/apt.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache dpkg-dev git
+  postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
+  libgtest-dev libgmock-dev
+  gzip curl jq util-linux
+)
+
+log() { echo "setup: $*" >&2; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup: must run as root (it installs Debian packages); try: sudo $0" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "Debian packages already installed"
+fi
+
+# The Debian postgresql package starts a system cluster; Keepsake never uses it.
+PG_CONFIG=$(ls /usr/lib/postgresql/*/bin/pg_config 2>/dev/null | sort -V | tail -n1)
+[ -n "$PG_CONFIG" ] || { echo "setup: no PostgreSQL server found after install" >&2; exit 1; }
+PG_SHAREDIR=$("$PG_CONFIG" --sharedir)
+
+PGVECTOR_VERSION=0.8.0
+if [ -f "$PG_SHAREDIR/extension/vector--$PGVECTOR_VERSION.sql" ] && \
+   [ -f "$("$PG_CONFIG" --pkglibdir)/vector.so" ]; then
+  log "pgvector $PGVECTOR_VERSION already installed for $("$PG_CONFIG" --version)"
+else
+  APT_DIR=/var/cache/keepsake/apt
+  mkdir -p "$APT_DIR/lists/partial" "$APT_DIR/sources.list.d"
+  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main" \
+    > "$APT_DIR/sources.list"
+  APT_OPTS=(-o "Dir::Etc::SourceList=$APT_DIR/sources.list"
+            -o "Dir::Etc::SourceParts=$APT_DIR/sources.list.d"
+            -o "Dir::State::Lists=$APT_DIR/lists")
+  log "fetching pgvector source package from Debian trixie (private apt configuration)"
+  apt-get "${APT_OPTS[@]}" update -qq
+  BUILD=$(mktemp -d /tmp/keepsake-pgvector.XXXXXX)
+  (cd "$BUILD" && apt-get "${APT_OPTS[@]}" source --download-only "pgvector=$PGVECTOR_VERSION-1" 2>/dev/null \
+     || apt-get "${APT_OPTS[@]}" source --download-only pgvector)
+  tar -xzf "$BUILD"/pgvector_"$PGVECTOR_VERSION".orig.tar.gz -C "$BUILD"
+  log "building pgvector $PGVECTOR_VERSION"
+  make -s -C "$BUILD/pgvector-$PGVECTOR_VERSION" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" -j"$(nproc)" >/dev/null
+  make -s -C "$BUILD/pgvector-$PGVECTOR_VERSION" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" install >/dev/null
+  rm -rf "$BUILD"
+  log "pgvector $PGVECTOR_VERSION installed"
+fi

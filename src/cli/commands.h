@@ -1,0 +1,29 @@
+// The CLI's command groups. Each group adds its subcommands to the app; handlers parse flags,
+// call services, print results, and never hold business rules themselves.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+
+#include "app/app_context.h"
+
+namespace keepsake::cli {
+
+// Builds the AppContext on first use (after flags are parsed), from the environment plus the
+// global flags.
+class ContextProvider {
+ public:
+  app::AppContext& get();
+  std::string data_dir_flag;
+  std::string log_level_flag;
+
+ private:
+  std::unique_ptr<app::AppContext> context_;
+};
+
+void register_db_commands(CLI::App& app, ContextProvider& ctx);
+void register_serve_command(CLI::App& app, ContextProvider& ctx);
+
+}  // namespace keepsake::cli

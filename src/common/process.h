@@ -1,0 +1,53 @@
+// Runs other programs (initdb, pg_ctl, pg_dump, psql) without a shell: argv is passed as is,
+// the environment is exactly what the caller gives (pass secrets only through it, never argv),
+// and the child can run as another user (PostgreSQL refuses to run as root).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace keepsake {
+
+struct RunAs {
+  uid_t uid;
+  gid_t gid;
+  std::string name;
+};
+
+struct ProcessOptions {
+  std::vector<std::string> argv;              // argv[0] is the program (absolute, or found in PATH)
+  std::map<std::string, std::string> env;     // the child's whole environment
+  std::optional<RunAs> run_as;
+  std::string cwd;                            // empty = inherit
+  std::string stdin_file;                     // empty = /dev/null
+  std::string stdout_file;                    // empty = captured
+  bool append_stdout = false;
+};
+
+struct ProcessResult {
+  int exit_code = -1;     // -1 when killed by a signal
+  int signal = 0;
+  std::string out;        // captured stdout (when not redirected), at most 1 MiB kept
+  std::string err;        // captured stderr, at most 64 KiB kept
+  bool ok() const { return exit_code == 0; }
+};
+
+// Runs to completion. Throws Error(kIo) only when the program cannot be started.
+ProcessResult run_process(const ProcessOptions& options);
+
+// A minimal environment (PATH, LANG=C.UTF-8, HOME=/nonexistent) plus `extra`.
+std::map<std::string, std::string> minimal_environment(
+    const std::map<std::string, std::string>& extra = {});
+
+// The unprivileged account PostgreSQL runs as when Keepsake runs as root ("postgres"); nullopt
+// when Keepsake does not run as root. Throws when root and no such account exists.
+std::optional<RunAs> postgres_run_as();
+
+// Recursively hands a folder to a user (chown -R), used before PostgreSQL runs as that user.
+void chown_recursive(const std::string& path, const RunAs& user);
+
+}  // namespace keepsake

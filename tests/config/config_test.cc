@@ -1,0 +1,102 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+
+namespace keepsake {
+namespace {
+
+std::string error_of(const Environment& env) {
+  try {
+    load_config(env);
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInvalidArgument);
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ConfigTest, DefaultsFollowImmich) {
+  Config c = load_config({{"DB_HOSTNAME", "db.example"}});
+  EXPECT_FALSE(c.db.embedded);
+  EXPECT_EQ(c.db.host, "db.example");
+  EXPECT_EQ(c.db.port, "5432");
+  EXPECT_EQ(c.db.user, "postgres");
+  EXPECT_EQ(c.db.password, "postgres");
+  EXPECT_EQ(c.db.dbname, "immich");
+  EXPECT_EQ(c.port, 2283);
+  EXPECT_EQ(c.env, "production");
+  EXPECT_FALSE(c.skip_migrations);
+}
+
+TEST(ConfigTest, NoDatabaseConfiguredMeansEmbedded) {
+  EXPECT_TRUE(load_config({}).db.embedded);
+  EXPECT_FALSE(load_config({{"DB_URL", "postgresql://u:p@h/d"}}).db.embedded);
+}
+
+TEST(ConfigTest, ParsesDbUrlWithSslmodeAndDropsUselibpqcompat) {
+  Config c = load_config(
+      {{"DB_URL", "postgresql://alice:s3cret@db:6543/photos?sslmode=require&uselibpqcompat=true"}});
+  EXPECT_EQ(c.db.host, "db");
+  EXPECT_EQ(c.db.port, "6543");
+  EXPECT_EQ(c.db.user, "alice");
+  EXPECT_EQ(c.db.password, "s3cret");
+  EXPECT_EQ(c.db.dbname, "photos");
+  EXPECT_EQ(c.db.sslmode, "require");
+}
+
+TEST(ConfigTest, ParsesUnixSocketForms) {
+  auto a = parse_database_url("postgresql://user@localhost/db?host=/socket/dir&port=5433");
+  EXPECT_EQ(a.host, "/socket/dir");
+  EXPECT_EQ(a.port, "5433");
+  auto b = parse_database_url("postgresql://user@%2Fsocket%2Fdir:5432/db");
+  EXPECT_EQ(b.host, "/socket/dir");
+  EXPECT_EQ(b.dbname, "db");
+}
+
+TEST(ConfigTest, RejectsUnknownSslmodeWithoutPrintingPassword) {
+  std::string msg = error_of({{"DB_URL", "postgresql://u:hunter2@h/d?sslmode=sometimes"}});
+  EXPECT_NE(msg.find("DB_URL"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("sslmode"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("hunter2"), std::string::npos) << msg;
+  EXPECT_NE(error_of({{"DB_HOSTNAME", "h"}, {"DB_SSL_MODE", "maybe"}}).find("DB_SSL_MODE=maybe"),
+            std::string::npos);
+}
+
+TEST(ConfigTest, RejectsNonNumericPort) {
+  EXPECT_EQ(error_of({{"DB_HOSTNAME", "h"}, {"DB_PORT", "54x"}}),
+            "Invalid environment variable DB_PORT=54x (must be an integer between 1 and 65535)");
+  EXPECT_NE(error_of({{"IMMICH_PORT", "70000"}}).find("IMMICH_PORT=70000"), std::string::npos);
+}
+
+TEST(ConfigTest, BooleansAreStrictlyTrueOrFalse) {
+  EXPECT_EQ(error_of({{"DB_SKIP_MIGRATIONS", "maybe"}}),
+            "Invalid environment variable DB_SKIP_MIGRATIONS=maybe (must be true or false)");
+  EXPECT_NE(error_of({{"DB_SKIP_MIGRATIONS", "1"}}), "");
+  EXPECT_NE(error_of({{"DB_SKIP_MIGRATIONS", ""}}), "");
+  EXPECT_TRUE(load_config({{"DB_SKIP_MIGRATIONS", "true"}}).skip_migrations);
+  EXPECT_FALSE(load_config({{"DB_SKIP_MIGRATIONS", "false"}}).skip_migrations);
+}
+
+TEST(ConfigTest, VectorExtensionNames) {
+  EXPECT_EQ(load_config({{"DB_VECTOR_EXTENSION", "pgvector"}}).vector_extension, "vector");
+  EXPECT_EQ(load_config({{"DB_VECTOR_EXTENSION", "pgvecto.rs"}}).vector_extension, "vectors");
+  EXPECT_EQ(load_config({{"DB_VECTOR_EXTENSION", "vectorchord"}}).vector_extension, "vchord");
+  EXPECT_NE(error_of({{"DB_VECTOR_EXTENSION", "faiss"}}), "");
+}
+
+TEST(ConfigTest, MediaLocationMustBeAbsolute) {
+  EXPECT_NE(error_of({{"IMMICH_MEDIA_LOCATION", "relative/path"}})
+                .find("IMMICH_MEDIA_LOCATION must be an absolute path"),
+            std::string::npos);
+  EXPECT_EQ(load_config({{"IMMICH_MEDIA_LOCATION", "/srv/photos"}}).media_location, "/srv/photos");
+}
+
+TEST(ConfigTest, DisplayUrlNeverHoldsThePassword) {
+  Config c = load_config({{"DB_URL", "postgresql://u:topsecret@h:5432/d"}});
+  EXPECT_EQ(c.db.display_url(), "postgresql://u@h:5432/d");
+}
+
+}  // namespace
+}  // namespace keepsake
