@@ -25,5 +25,13 @@ class ContextProvider {
 
 void register_db_commands(CLI::App& app, ContextProvider& ctx);
 void register_serve_command(CLI::App& app, ContextProvider& ctx);
+void register_schema_commands(CLI::App& app, ContextProvider& ctx);
+void register_admin_commands(CLI::App& app, ContextProvider& ctx);
+void register_dev_commands(CLI::App& app, ContextProvider& ctx);
+void register_backup_commands(CLI::App& app, ContextProvider& ctx);
+void register_maintenance_commands(CLI::App& app, ContextProvider& ctx);
+void register_jobs_commands(CLI::App& app, ContextProvider& ctx);
+void register_storage_commands(CLI::App& app, ContextProvider& ctx);
+void register_vector_commands(CLI::App& app, ContextProvider& ctx);
 
 }  // namespace keepsake::cli

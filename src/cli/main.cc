@@ -21,6 +21,14 @@ int main(int argc, char** argv) {
 
   keepsake::cli::register_serve_command(app, ctx);
   keepsake::cli::register_db_commands(app, ctx);
+  keepsake::cli::register_schema_commands(app, ctx);
+  keepsake::cli::register_admin_commands(app, ctx);
+  keepsake::cli::register_dev_commands(app, ctx);
+  keepsake::cli::register_backup_commands(app, ctx);
+  keepsake::cli::register_maintenance_commands(app, ctx);
+  keepsake::cli::register_jobs_commands(app, ctx);
+  keepsake::cli::register_storage_commands(app, ctx);
+  keepsake::cli::register_vector_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,8 @@
+// `keepsake admin` (users): this command group has no subcommands yet.
+#include "cli/commands.h"
+
+namespace keepsake::cli {
+
+void register_admin_commands(CLI::App&, ContextProvider&) {}
+
+}  // namespace keepsake::cli

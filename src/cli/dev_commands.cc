@@ -1,0 +1,8 @@
+// `keepsake dev` (seed): this command group has no subcommands yet.
+#include "cli/commands.h"
+
+namespace keepsake::cli {
+
+void register_dev_commands(CLI::App&, ContextProvider&) {}
+
+}  // namespace keepsake::cli
