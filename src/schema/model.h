@@ -22,6 +22,7 @@ struct Column {
   std::optional<std::string> default_expr;  // pg_get_expr() of the default, e.g. "now()"
   std::optional<std::string> identity;      // "ALWAYS" or "BY DEFAULT"
   std::optional<std::string> generated;     // generation expression of a STORED generated column
+  std::optional<std::string> comment;       // col_description(), e.g. on album.albumThumbnailAssetId
 };
 
 enum class ConstraintType { kPrimaryKey, kForeignKey, kUnique, kCheck };
