@@ -5,9 +5,11 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keepsake {
@@ -38,6 +40,14 @@ struct ProcessResult {
 
 // Runs to completion. Throws Error(kIo) only when the program cannot be started.
 ProcessResult run_process(const ProcessOptions& options);
+
+// Runs to completion, handing the child's stdout to `sink` chunk by chunk as it arrives (the
+// output is never collected; options.stdout_file is ignored). `on_started` gets the child's pid.
+// If sink throws, the child is killed (SIGKILL) and reaped, then the exception propagates.
+// Throws Error(kIo) when the program cannot be started.
+ProcessResult run_process_streaming(const ProcessOptions& options,
+                                    const std::function<void(std::string_view)>& sink,
+                                    const std::function<void(pid_t)>& on_started = {});
 
 // A minimal environment (PATH, LANG=C.UTF-8, HOME=/nonexistent) plus `extra`.
 std::map<std::string, std::string> minimal_environment(

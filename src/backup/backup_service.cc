@@ -1,0 +1,316 @@
+#include "backup/backup_service.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "backup/backup_files.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "config/system_config.h"
+#include "db/connection.h"
+#include "db/locks.h"
+#include "db/server_version.h"
+#include "migrations/keepsake_migrations.h"
+
+namespace keepsake::backup {
+namespace fs = std::filesystem;
+
+KEEPSAKE_MIGRATION(backup0001, "0100-backup-schedule-run", R"sql(
+  CREATE TABLE keepsake.backup_schedule_run (
+    tick timestamptz PRIMARY KEY,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    backend_pid integer NOT NULL DEFAULT pg_backend_pid()
+  );
+)sql");
+
+namespace {
+
+constexpr const char* kCompletionMarker = "-- PostgreSQL database dump complete\n";
+
+struct DumpTarget {
+  std::string version_text;  // SHOW server_version, up to the first space
+  int major = 0;
+};
+
+DumpTarget check_server(const DatabaseConfig& db) {
+  auto conn = db::Connection::open(db);
+  auto v = db::read_server_version(*conn);
+  if (v.major < 14 || v.major >= 19) {
+    std::string text = std::to_string(v.major) + "." + std::to_string(v.minor) + "." + std::to_string(v.patch);
+    spdlog::error("Database Backup Failure: Unsupported PostgreSQL version: {}", text);
+    throw Error(ErrorKind::kUnavailable, "Unsupported PostgreSQL version: " + text,
+                "backups support PostgreSQL 14 to 18");
+  }
+  return {v.text.substr(0, v.text.find(' ')), v.major};
+}
+
+std::string first_lines(const std::string& text, size_t max_chars = 2000) {
+  std::string t = text.substr(0, max_chars);
+  while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+// The exit status of pg_dump as Immich words it, with its stderr (which never holds the password).
+void check_dump_exit(const ProcessResult& r, const std::string& tool) {
+  if (r.ok()) return;
+  std::string status = r.signal ? "killed by signal " + std::to_string(r.signal)
+                                : "non-zero exit code (" + std::to_string(r.exit_code) + ")";
+  ErrorKind kind = r.err.find("password authentication failed") != std::string::npos
+                       ? ErrorKind::kUnauthorized
+                       : ErrorKind::kUnavailable;
+  throw Error(kind, tool + " " + status + "\n" + first_lines(r.err));
+}
+
+class TmpFile {
+ public:
+  explicit TmpFile(std::string path) : path_(std::move(path)) {
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      int e = errno;
+      throw Error(e == EEXIST ? ErrorKind::kConflict : ErrorKind::kIo,
+                  "cannot create " + path_ + ": " + std::strerror(e));
+    }
+  }
+  ~TmpFile() {
+    close_fd();
+    if (!kept_) {
+      std::error_code ec;
+      fs::remove(path_, ec);
+      if (ec) spdlog::warn("could not remove {}: {}", path_, ec.message());
+    }
+  }
+  int fd() const { return fd_; }
+  void sync_and_close() {
+    if (fsync(fd_) != 0) throw Error(ErrorKind::kIo, "cannot fsync " + path_ + ": " + std::strerror(errno));
+    if (close(fd_) != 0) {
+      fd_ = -1;
+      throw Error(ErrorKind::kIo, "cannot close " + path_ + ": " + std::strerror(errno));
+    }
+    fd_ = -1;
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  void close_fd() {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+  }
+  std::string path_;
+  int fd_ = -1;
+  bool kept_ = false;
+};
+
+void ensure_folder(const std::string& folder) {
+  std::error_code ec;
+  fs::create_directories(folder, ec);
+  if (ec) throw Error(ErrorKind::kIo, "cannot create the backups folder " + folder + ": " + ec.message());
+}
+
+// Streams pg_dump into the gzip writer; returns when pg_dump exited successfully.
+void dump_into(const BackupOptions& o, const PgTool& tool, GzipFileWriter& writer,
+               std::chrono::steady_clock::time_point start) {
+  ProcessOptions p;
+  p.argv = {tool.path, "--clean", "--if-exists"};
+  p.env = minimal_environment(o.db.libpq_env());
+  BackupProgress progress{"dump", 0, 0, {}};
+  auto sink = [&](std::string_view chunk) {
+    writer.write(chunk);
+    if (o.progress) {
+      progress.dump_bytes = writer.bytes_in();
+      progress.file_bytes = writer.bytes_out();
+      progress.elapsed = std::chrono::steady_clock::now() - start;
+      o.progress(progress);
+    }
+  };
+  auto result = run_process_streaming(p, sink, o.on_dump_started);
+  check_dump_exit(result, "pg_dump");
+}
+
+void check_written(const GzipCheck& check, const GzipFileWriter& writer, const std::string& path) {
+  auto fail = [&](const std::string& what) {
+    return Error(ErrorKind::kCorrupt, "verification of " + path + " failed: " + what);
+  };
+  if (check.sha256 != writer.sha256_hex()) throw fail("the file on disk differs from what was written");
+  if (check.uncompressed_bytes != writer.bytes_in()) throw fail("the decompressed size differs from the dump");
+  if (check.members != 1) throw fail("expected one gzip member");
+  if (!dump_is_complete(check.tail)) throw fail("the dump does not end with pg_dump's completion trailer");
+}
+
+}  // namespace
+
+bool dump_is_complete(const std::string& tail) {
+  size_t at = tail.rfind(kCompletionMarker);
+  if (at == std::string::npos) return false;
+  std::istringstream rest(tail.substr(at + std::strlen(kCompletionMarker)));
+  std::string line;
+  while (std::getline(rest, line)) {
+    if (line.empty() || line == "--" || line.rfind("\\unrestrict ", 0) == 0) continue;
+    return false;
+  }
+  return true;
+}
+
+BackupResult create_backup(const BackupOptions& o) {
+  auto start = std::chrono::steady_clock::now();
+  try {
+    DumpTarget target = check_server(o.db);
+    PgTool tool = find_pg_tool("pg_dump", target.major, o.pg_lib_root);
+    std::string folder = backups_folder(o.media_location);
+    ensure_folder(folder);
+    BackupResult r;
+    r.filename = make_backup_name(std::chrono::system_clock::now(), target.version_text, o.prefix);
+    r.path = (fs::path(folder) / r.filename).string();
+    r.pg_dump = tool.path;
+    if (fs::exists(r.path)) throw Error(ErrorKind::kConflict, "a backup named " + r.filename + " already exists");
+    spdlog::info("Database Backup Starting. Database Version: {}", target.major);
+    TmpFile tmp(r.path + ".tmp");
+    GzipFileWriter writer(tmp.fd(), r.path + ".tmp", o.engine);
+    dump_into(o, tool, writer, start);
+    writer.finish();
+    tmp.sync_and_close();
+    auto progress = [&](uint64_t read) {
+      if (o.progress) o.progress({"verify", writer.bytes_in(), read, std::chrono::steady_clock::now() - start});
+    };
+    check_written(verify_gzip_file(r.path + ".tmp", progress), writer, r.path);
+    write_sha256_sidecar(r.path, writer.sha256_hex());
+    fs::rename(r.path + ".tmp", r.path);
+    tmp.keep();
+    fsync_path(folder, true);
+    r.sha256 = writer.sha256_hex();
+    r.size = writer.bytes_out();
+    r.uncompressed_size = writer.bytes_in();
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    spdlog::info("Database Backup Success");
+    return r;
+  } catch (const Error& e) {
+    spdlog::error("Database Backup Failure: {}", e.full_message());
+    throw;
+  } catch (const std::exception& e) {
+    spdlog::error("Database Backup Failure: {}", e.what());
+    throw Error(ErrorKind::kIo, e.what());
+  }
+}
+
+VerifyResult verify_backup_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
+  VerifyResult v;
+  v.path = path;
+  std::string head(3, '\0');
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw Error(ErrorKind::kNotFound, "cannot open " + path);
+    in.read(head.data(), 3);
+    head.resize(static_cast<size_t>(in.gcount()));
+  }
+  v.compressed = looks_like_gzip(head);
+  std::string tail;
+  if (v.compressed || (path.size() > 3 && path.substr(path.size() - 3) == ".gz")) {
+    auto check = verify_gzip_file(path, progress);
+    v.size = check.compressed_bytes;
+    v.uncompressed_size = check.uncompressed_bytes;
+    v.sha256 = check.sha256;
+    tail = check.tail;
+    v.compressed = true;
+  } else {
+    v.size = v.uncompressed_size = fs::file_size(path);
+    std::ifstream in(path, std::ios::binary);
+    uint64_t from = v.size > 4096 ? v.size - 4096 : 0;
+    in.seekg(static_cast<std::streamoff>(from));
+    tail.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  if (!dump_is_complete(tail)) {
+    throw Error(ErrorKind::kCorrupt,
+                path + " is incomplete: the dump does not end with pg_dump's completion trailer",
+                "the dump was cut off; do not restore it");
+  }
+  if (auto expected = read_sha256_sidecar(path)) {
+    if (!v.compressed) throw Error(ErrorKind::kInternal, "sidecars are only written for .sql.gz files");
+    if (*expected != v.sha256) {
+      throw Error(ErrorKind::kCorrupt, path + " does not match its checksum in " + path + ".sha256",
+                  "the file changed after it was written; do not restore it");
+    }
+    v.sidecar_checked = true;
+  }
+  return v;
+}
+
+std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db, const std::string& media_location) {
+  auto conn = db::Connection::open(db);
+  auto settings = config::database_backup_settings(config::load_system_config(*conn));
+  auto deleted = prune_backups(backups_folder(media_location), settings.keep_last_amount);
+  for (const auto& name : deleted) spdlog::info("Deleted old backup file {}", name);
+  return deleted;
+}
+
+void notify_backup_failure(const DatabaseConfig& db, const std::string& message) {
+  try {
+    auto conn = db::Connection::open(db);
+    auto admin = conn->exec(
+        R"(SELECT "id" FROM "user" WHERE "isAdmin" = true AND "deletedAt" IS NULL ORDER BY "createdAt" LIMIT 1)",
+        {}, "find the admin");
+    if (admin.empty()) {
+      spdlog::warn("no admin to notify about the failed database backup");
+      return;
+    }
+    spdlog::error("Unable to run job handler (DatabaseBackup): {}", message);
+    conn->exec(R"(INSERT INTO "notification" ("userId", "type", "level", "title", "description")
+                  VALUES ($1, 'JobFailed', 'error', 'Job Failed', $2))",
+               {admin.text(0, 0), "Job DatabaseBackup failed with error: " + message},
+               "notify the admin of the failed backup");
+  } catch (const std::exception& e) {
+    spdlog::error("could not notify the admin about the failed database backup: {}", e.what());
+  }
+}
+
+namespace {
+
+// Records the tick under the lock; false when some instance already ran it.
+bool claim_tick(db::Connection& conn, std::chrono::system_clock::time_point tick) {
+  migrations::apply_keepsake_migrations(conn);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(tick.time_since_epoch()).count();
+  auto r = conn.exec(
+      "INSERT INTO keepsake.backup_schedule_run (tick) VALUES (to_timestamp($1::bigint)) "
+      "ON CONFLICT (tick) DO NOTHING RETURNING tick",
+      {std::to_string(seconds)}, "record the backup tick");
+  return r.rows() == 1;
+}
+
+std::optional<BackupResult> run_locked(const JobOptions& o, db::Connection& lock_conn) {
+  if (o.tick && !claim_tick(lock_conn, *o.tick)) {
+    spdlog::info("database backup for this tick already ran on another instance; skipping");
+    return std::nullopt;
+  }
+  auto result = create_backup(o.backup);
+  cleanup_database_backups(o.backup.db, o.backup.media_location);
+  return result;
+}
+
+}  // namespace
+
+std::optional<BackupResult> run_database_backup_job(const JobOptions& o) {
+  try {
+    if (o.lock == LockPolicy::kSkipIfBusy) {
+      auto held = db::try_lock(o.backup.db, db::DatabaseLock::BackupDatabase);
+      if (!held) {
+        spdlog::info("another instance holds the database backup lock (42); skipping");
+        return std::nullopt;
+      }
+      return run_locked(o, held->connection());
+    }
+    std::optional<BackupResult> result;
+    db::LockWaitOptions wait;
+    wait.timeout = o.lock_timeout;
+    db::with_lock(o.backup.db, db::DatabaseLock::BackupDatabase,
+                  [&](db::Connection& conn) { result = run_locked(o, conn); }, wait);
+    return result;
+  } catch (const Error& e) {
+    notify_backup_failure(o.backup.db, e.what());
+    throw;
+  }
+}
+
+}  // namespace keepsake::backup

@@ -1,0 +1,61 @@
+// Streaming gzip for database backups: a writer that compresses into a file descriptor as data
+// arrives (ISA-L igzip level 1, or zlib level 1 as the fallback; both write one standard gzip
+// member that gunzip, zcat and Immich's restore read), and a verifier that decompresses a whole
+// file, checking every member's CRC-32 and length. Neither ever holds a whole file in memory.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace keepsake::backup {
+
+enum class GzipEngine { kIsal, kZlib };
+
+class GzipFileWriter {
+ public:
+  // `fd` stays owned by the caller; `label` names the file in errors.
+  GzipFileWriter(int fd, std::string label, GzipEngine engine = GzipEngine::kIsal);
+  ~GzipFileWriter();
+  GzipFileWriter(const GzipFileWriter&) = delete;
+  GzipFileWriter& operator=(const GzipFileWriter&) = delete;
+
+  // Compresses and writes. Throws Error(kIo) naming the file and the cause (e.g. disk full).
+  void write(std::string_view data);
+  // Ends the gzip member and writes everything still buffered.
+  void finish();
+
+  uint64_t bytes_in() const { return bytes_in_; }
+  uint64_t bytes_out() const { return bytes_out_; }
+  // SHA-256 (hex) of the compressed bytes written; valid after finish().
+  std::string sha256_hex() const;
+
+ private:
+  struct Impl;
+  void flush_output(size_t n);
+  std::unique_ptr<Impl> impl_;
+  std::string label_;
+  int fd_;
+  uint64_t bytes_in_ = 0, bytes_out_ = 0;
+};
+
+struct GzipCheck {
+  uint64_t compressed_bytes = 0;
+  uint64_t uncompressed_bytes = 0;
+  int members = 0;
+  std::string sha256;  // hex, of the file's bytes
+  std::string tail;    // the last bytes (up to 4 KiB) of the decompressed content
+};
+
+// Decompresses the whole file. Throws Error(kCorrupt) naming what is wrong (not gzip, bad CRC or
+// length, truncated, trailing garbage), or Error(kIo/kNotFound) when the file cannot be read.
+// `progress` (optional) gets the compressed bytes read so far.
+GzipCheck verify_gzip_file(const std::string& path,
+                           const std::function<void(uint64_t)>& progress = {});
+
+// True when the bytes start like a gzip stream (magic 1f 8b, method deflate).
+bool looks_like_gzip(std::string_view head);
+
+}  // namespace keepsake::backup

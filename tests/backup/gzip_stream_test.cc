@@ -1,0 +1,169 @@
+#include "backup/gzip_stream.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "common/error.h"
+#include "common/process.h"
+#include "harness/test_cluster.h"
+
+namespace keepsake::backup {
+namespace {
+
+namespace fs = std::filesystem;
+using keepsake::testing::TempDir;
+
+std::string sample_sql(size_t rows) {
+  std::mt19937 rng(42);
+  std::string s = "COPY public.t (id, name) FROM stdin;\n";
+  for (size_t i = 0; i < rows; ++i) s += std::to_string(i) + "\tname-" + std::to_string(rng()) + "\n";
+  return s + "\\.\n";
+}
+
+void write_gzip(const std::string& path, const std::string& data, GzipEngine engine) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  GzipFileWriter w(fd, path, engine);
+  for (size_t i = 0; i < data.size(); i += 7777) w.write(std::string_view(data).substr(i, 7777));
+  w.finish();
+  close(fd);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& data) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << data;
+}
+
+std::string gunzip_with_system_tool(const std::string& path) {
+  ProcessOptions o;
+  o.argv = {"gzip", "-dc", path};
+  o.env = minimal_environment();
+  auto r = run_process(o);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  return r.out;
+}
+
+Error verify_error(const std::string& path) {
+  try {
+    verify_gzip_file(path);
+  } catch (const Error& e) {
+    return e;
+  }
+  ADD_FAILURE() << "verification passed for " << path;
+  return Error(ErrorKind::kInternal, "");
+}
+
+TEST(GzipStreamTest, BothEnginesWriteStandardGzipThatVerifies) {
+  TempDir dir;
+  std::string data = sample_sql(20000);
+  for (auto engine : {GzipEngine::kIsal, GzipEngine::kZlib}) {
+    std::string path = dir.path() + "/out.gz";
+    write_gzip(path, data, engine);
+    EXPECT_EQ(gunzip_with_system_tool(path), data);
+    auto check = verify_gzip_file(path);
+    EXPECT_EQ(check.uncompressed_bytes, data.size());
+    EXPECT_EQ(check.members, 1);
+    EXPECT_EQ(check.compressed_bytes, fs::file_size(path));
+    EXPECT_LT(check.compressed_bytes, data.size() / 2);
+    EXPECT_EQ(check.tail, data.substr(data.size() - 4096));
+  }
+}
+
+TEST(GzipStreamTest, WriterReportsSizesAndChecksum) {
+  TempDir dir;
+  std::string path = dir.path() + "/x.gz";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  GzipFileWriter w(fd, path);
+  w.write("hello\n");
+  w.finish();
+  close(fd);
+  EXPECT_EQ(w.bytes_in(), 6u);
+  EXPECT_EQ(w.bytes_out(), fs::file_size(path));
+  EXPECT_EQ(w.sha256_hex(), verify_gzip_file(path).sha256);
+  ProcessOptions o;
+  o.argv = {"sha256sum", path};
+  o.env = minimal_environment();
+  EXPECT_EQ(run_process(o).out.substr(0, 64), w.sha256_hex());
+}
+
+TEST(GzipStreamTest, ConcatenatedMembersAreOneStreamAsForGunzip) {
+  TempDir dir;
+  std::string a = dir.path() + "/a.gz", b = dir.path() + "/b.gz";
+  write_gzip(a, "first\n", GzipEngine::kIsal);
+  write_gzip(b, "second\n", GzipEngine::kZlib);
+  write_file(a, read_file(a) + read_file(b));
+  auto check = verify_gzip_file(a);
+  EXPECT_EQ(check.members, 2);
+  EXPECT_EQ(check.tail, "first\nsecond\n");
+}
+
+TEST(GzipStreamTest, DamageIsDetected) {
+  TempDir dir;
+  std::string good = dir.path() + "/good.gz", bad = dir.path() + "/bad.gz";
+  std::string data = sample_sql(5000);
+  write_gzip(good, data, GzipEngine::kIsal);
+  std::string bytes = read_file(good);
+  size_t n = bytes.size();
+
+  std::string crc = bytes;
+  crc[n - 8] ^= 0x01;  // CRC-32 in the trailer
+  write_file(bad, crc);
+  EXPECT_EQ(verify_error(bad).kind(), ErrorKind::kCorrupt);
+
+  std::string length = bytes;
+  length[n - 4] ^= 0x01;  // ISIZE in the trailer
+  write_file(bad, length);
+  EXPECT_EQ(verify_error(bad).kind(), ErrorKind::kCorrupt);
+
+  write_file(bad, bytes.substr(0, n / 2));
+  EXPECT_NE(std::string(verify_error(bad).what()).find("truncated"), std::string::npos);
+
+  write_file(bad, bytes.substr(0, n - 3));  // only the trailer is cut
+  EXPECT_EQ(verify_error(bad).kind(), ErrorKind::kCorrupt);
+
+  write_file(bad, bytes + "garbage");
+  EXPECT_NE(std::string(verify_error(bad).what()).find("trailing garbage"), std::string::npos);
+
+  write_file(bad, "plain text, not gzip");
+  EXPECT_NE(std::string(verify_error(bad).what()).find("not a gzip stream"), std::string::npos);
+
+  write_file(bad, "");
+  EXPECT_EQ(verify_error(bad).kind(), ErrorKind::kCorrupt);
+
+  std::string flipped = bytes;
+  flipped[n / 2] ^= 0x40;  // inside the deflate data
+  write_file(bad, flipped);
+  EXPECT_EQ(verify_error(bad).kind(), ErrorKind::kCorrupt);
+
+  EXPECT_EQ(verify_error(dir.path() + "/missing.gz").kind(), ErrorKind::kNotFound);
+  EXPECT_NO_THROW(verify_gzip_file(good));
+}
+
+TEST(GzipStreamTest, WriteErrorsNameTheFile) {
+  int fd = open("/dev/full", O_WRONLY);
+  ASSERT_GE(fd, 0);
+  GzipFileWriter w(fd, "the-backup.sql.gz.tmp");
+  try {
+    std::string data = sample_sql(200000);
+    w.write(data);
+    w.finish();
+    ADD_FAILURE() << "writing to /dev/full succeeded";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kIo);
+    EXPECT_NE(std::string(e.what()).find("the-backup.sql.gz.tmp"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("No space left"), std::string::npos);
+  }
+  close(fd);
+}
+
+}  // namespace
+}  // namespace keepsake::backup
