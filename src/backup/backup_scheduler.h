@@ -5,6 +5,7 @@
 // Config changes are picked up within `config_poll`. Must never run two backups for one tick.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -45,7 +46,7 @@ class BackupScheduler {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  int backups_made_ = 0;
+  std::atomic<int> backups_made_{0};
 };
 
 }  // namespace keepsake::backup
