@@ -1,0 +1,183 @@
+#include "http/server.h"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "http/access_log.h"
+#include "http/responses.h"
+
+namespace keepsake::http {
+namespace {
+
+constexpr size_t kDrainLimitBytes = 1 << 20;
+
+// Reads a buffered route's body; false when it is larger than the route allows.
+bool read_buffered_body(const httplib::ContentReader& reader, size_t limit, std::string& out) {
+  bool too_large = false;
+  bool ok = reader([&](const char* data, size_t length) {
+    if (out.size() + length > limit) {
+      too_large = true;
+      return false;
+    }
+    out.append(data, length);
+    return true;
+  });
+  return ok && !too_large;
+}
+
+// A body the handler left unread would be parsed as the next request: drain a small one, and
+// close the connection after a large one.
+void finish_unread_body(RequestContext& ctx) {
+  if (!ctx.reader() || ctx.body_consumed()) return;
+  size_t drained = 0;
+  bool ok = ctx.read_body([&](const char*, size_t length) {
+    drained += length;
+    return drained <= kDrainLimitBytes;
+  });
+  if (!ok) ctx.response().set_header("Connection", "close");
+}
+
+void dispatch(const RouteTable& table, const Authenticator& authenticator,
+              const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader* reader) {
+  auto match = table.match(req.method, req.path);
+  if (!match) {
+    send_error(res, 404, "Cannot " + req.method + " " + req.path);
+    return;
+  }
+  const Route& route = *match->route;
+  RequestContext ctx(req, res, std::move(match->params), reader);
+  try {
+    if (auto user = authorize(req, route.options, authenticator)) ctx.set_user(std::move(*user));
+    if (route.options.body == BodyMode::kBuffered && reader) {
+      std::string body;
+      if (!read_buffered_body(*reader, route.options.max_body_bytes, body)) {
+        res.set_header("Connection", "close");
+        send_error(res, 413, "Request body too large");
+        return;
+      }
+      ctx.set_body(std::move(body));
+    } else if (route.options.body == BodyMode::kBuffered) {
+      ctx.set_body(req.body);
+    }
+    route.handler(ctx);
+  } catch (const Error& e) {
+    if (http_status_for(e.kind()) >= 500) spdlog::error("{} {}: {}", req.method, req.path, e.full_message());
+    send_error(res, e);
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: unexpected error: {}", req.method, req.path, e.what());
+    send_error(res, 500, "Internal server error");
+  }
+  finish_unread_body(ctx);
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, RouteDeps deps, Authenticator authenticator)
+    : options_(std::move(options)),
+      deps_(deps),
+      authenticator_(std::move(authenticator)),
+      server_(std::make_unique<httplib::Server>()),
+      routes_(std::make_shared<RouteTable>()) {
+  deps_.switcher = this;
+  install_handlers();
+}
+
+Server::~Server() { stop(); }
+
+void Server::install_handlers() {
+  auto& s = *server_;
+  size_t threads = std::max<size_t>(options_.worker_threads, 64);
+  s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  s.set_tcp_nodelay(true);
+  s.set_keep_alive_timeout(options_.keep_alive_seconds);
+  s.set_read_timeout(options_.read_timeout_seconds, 0);
+  s.set_write_timeout(options_.write_timeout_seconds, 0);
+  s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    access_log_start();
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+  s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    access_log_finish(req, res);
+  });
+  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+    send_error(res, 500, "Internal server error");
+  });
+  auto plain = [this](const httplib::Request& req, httplib::Response& res) {
+    dispatch(*routes_snapshot(), authenticator_, req, res, nullptr);
+  };
+  auto streamed = [this](const httplib::Request& req, httplib::Response& res,
+                         const httplib::ContentReader& reader) {
+    dispatch(*routes_snapshot(), authenticator_, req, res, &reader);
+  };
+  const std::string any = ".*";
+  s.Get(any, plain);
+  s.Options(any, plain);
+  s.Post(any, streamed).Post(any, plain);
+  s.Put(any, streamed).Put(any, plain);
+  s.Patch(any, streamed).Patch(any, plain);
+  s.Delete(any, streamed).Delete(any, plain);
+}
+
+void Server::set_routes(std::shared_ptr<const RouteTable> table, std::string route_set) {
+  std::lock_guard lock(routes_mu_);
+  routes_ = std::move(table);
+  route_set_ = std::move(route_set);
+}
+
+void Server::switch_to(std::string_view route_set) {
+  auto table = std::make_shared<const RouteTable>(build_route_table(route_set, deps_));
+  spdlog::info("HTTP routes: {} ({} routes)", route_set, table->size());
+  set_routes(std::move(table), std::string(route_set));
+}
+
+std::string Server::current_route_set() const {
+  std::lock_guard lock(routes_mu_);
+  return route_set_;
+}
+
+std::shared_ptr<const RouteTable> Server::routes_snapshot() const {
+  std::lock_guard lock(routes_mu_);
+  return routes_;
+}
+
+int Server::bind() {
+  std::string host = options_.host.empty() ? "0.0.0.0" : options_.host;
+  if (options_.port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else {
+    port_ = server_->bind_to_port(host, options_.port) ? options_.port : -1;
+  }
+  if (port_ <= 0) {
+    throw Error(ErrorKind::kUnavailable,
+                "Cannot listen on " + host + ":" + std::to_string(options_.port),
+                "is another server using the port? set IMMICH_HOST / IMMICH_PORT");
+  }
+  return port_;
+}
+
+void Server::run() {
+  if (port_ <= 0) bind();
+  run_entered_ = true;
+  if (!stop_requested_) server_->listen_after_bind();
+  run_exited_ = true;
+}
+
+void Server::stop() {
+  stop_requested_ = true;
+  // httplib ignores stop() before its loop runs: wait for the loop when run() is entering it.
+  while (run_entered_ && !run_exited_ && !server_->is_running()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  server_->stop();
+}
+
+bool Server::running() const { return server_ && server_->is_running(); }
+
+std::string Server::address() const {
+  std::string host = options_.host.empty() ? "[::]" : options_.host;
+  return host + ":" + std::to_string(port_);
+}
+
+}  // namespace keepsake::http
