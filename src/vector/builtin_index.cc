@@ -251,11 +251,12 @@ size_t BuiltinIndex::refresh_keys(db::Connection& conn, const std::vector<std::s
 size_t BuiltinIndex::sync(db::Connection& conn) {
   // Changes may commit out of id order: re-read a window below the newest id seen (idempotent).
   constexpr int64_t kWindow = 1024;
+  std::lock_guard sync_lock(sync_mu_);
   auto newest = conn.exec("SELECT coalesce(max(id), 0) FROM keepsake.vector_change").int64(0, 0);
   if (newest <= last_change_) return 0;
   auto r = conn.exec(
       "SELECT id, key::text, op FROM keepsake.vector_change WHERE tbl = $1 AND id > $2 ORDER BY id",
-      {table_, std::to_string(std::max<int64_t>(0, last_change_ - kWindow))},
+      {table_, std::to_string(std::max<int64_t>(0, last_change_.load() - kWindow))},
       "read vector changes");
   std::vector<std::string> keys;
   std::set<std::string> seen;
@@ -274,7 +275,7 @@ size_t BuiltinIndex::sync(db::Connection& conn) {
     build(conn);
     return static_cast<size_t>(rows_total_);
   }
-  last_change_ = std::max(last_change_, newest);
+  last_change_ = std::max(last_change_.load(), newest);
   return n;
 }
 
@@ -293,7 +294,7 @@ void BuiltinIndex::save() const {
     for (const auto& [label, key] : part.keys) keys << label << ' ' << key << '\n';
     parts.push_back({{"owner", owner}, {"file", "p" + std::to_string(i - 1)}});
   }
-  nlohmann::json stamp = {{"dim", dim_},         {"last_change", last_change_},
+  nlohmann::json stamp = {{"dim", dim_},         {"last_change", last_change_.load()},
                           {"rows", entries_.size()}, {"key_xor", key_xor_locked()},
                           {"next_label", next_label_}, {"partitions", parts}};
   std::ofstream(tmp + "/stamp.json") << stamp.dump();

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -95,7 +96,8 @@ class BuiltinIndex {
   std::unordered_map<std::string, Entry> entries_;
   uint64_t next_label_ = 0;
   int dim_ = 0;
-  int64_t last_change_ = 0;
+  std::atomic<int64_t> last_change_{0};
+  std::mutex sync_mu_;  // one sync (and its rebuilds) at a time
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> rows_loaded_{0};
   std::atomic<int64_t> rows_total_{0};

@@ -1,0 +1,242 @@
+// POST /api/search/smart (Immich's SmartSearchDto; plus an `embedding` field) and
+// GET /api/admin/vector/status (the background reindex / built-in index progress).
+// query (text) goes to the machine-learning server of IMMICH_MACHINE_LEARNING_URL.
+#include <httplib.h>
+
+#include "db/pool.h"
+#include "db/system_metadata.h"
+#include "http/json_input.h"
+#include "http/routes.h"
+#include "app/app_context.h"
+#include "vector/index_manager.h"
+#include "vector/search.h"
+#include "vector/vector_service.h"
+
+namespace keepsake::http {
+namespace {
+
+using vector::NullableText;
+
+std::vector<float> floats_from_json(const nlohmann::json& j) {
+  if (j.is_string()) return floats_from_json(nlohmann::json::parse(j.get<std::string>()));
+  if (!j.is_array()) throw Error(ErrorKind::kInvalidArgument, "embedding must be an array of numbers");
+  std::vector<float> out;
+  for (const auto& x : j) {
+    if (!x.is_number()) throw Error(ErrorKind::kInvalidArgument, "embedding must be an array of numbers");
+    out.push_back(x.get<float>());
+  }
+  return out;
+}
+
+std::string clip_model(db::Connection& conn) {
+  auto config = db::SystemMetadataRepository(conn).get(db::metadata_key::kSystemConfig);
+  if (config && config->contains("machineLearning") &&
+      (*config)["machineLearning"].contains("clip") &&
+      (*config)["machineLearning"]["clip"].contains("modelName")) {
+    return (*config)["machineLearning"]["clip"]["modelName"].get<std::string>();
+  }
+  return "ViT-B-32__openai";
+}
+
+std::vector<float> encode_text(const std::string& ml_url, const std::string& model,
+                               const std::string& text, const std::optional<std::string>& language) {
+  httplib::Client client(ml_url);
+  client.set_connection_timeout(5);
+  client.set_read_timeout(60);
+  nlohmann::json entries = {{"clip", {{"textual", {{"modelName", model}}}}}};
+  if (language) entries["clip"]["textual"]["options"] = {{"language", *language}};
+  httplib::MultipartFormDataItems items = {{"entries", entries.dump(), "", ""},
+                                           {"text", text, "", ""}};
+  auto res = client.Post("/predict", items);
+  if (!res || res->status != 200) {
+    throw Error(ErrorKind::kUnavailable,
+                "Machine learning request to " + ml_url + " failed" +
+                    (res ? " with status " + std::to_string(res->status) : std::string()),
+                "check IMMICH_MACHINE_LEARNING_URL and that the machine-learning server runs");
+  }
+  auto body = nlohmann::json::parse(res->body, nullptr, false);
+  if (!body.is_object() || !body.contains("clip")) {
+    throw Error(ErrorKind::kUnavailable, "The machine-learning server answered without a clip embedding");
+  }
+  return floats_from_json(body["clip"]);
+}
+
+std::optional<NullableText> nullable(const nlohmann::json& body, const char* field) {
+  if (!body.contains(field)) return std::nullopt;
+  if (body[field].is_null()) return NullableText{};
+  if (!body[field].is_string()) throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be a string");
+  return NullableText{body[field].get<std::string>()};
+}
+
+std::optional<bool> opt_bool(const nlohmann::json& body, const char* field) {
+  if (!body.contains(field) || body[field].is_null()) return std::nullopt;
+  if (!body[field].is_boolean()) throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be a boolean value");
+  return body[field].get<bool>();
+}
+
+int opt_int(const nlohmann::json& body, const char* field, int fallback, int min, int max) {
+  if (!body.contains(field) || body[field].is_null()) return fallback;
+  if (!body[field].is_number_integer() || body[field].get<int64_t>() < min || body[field].get<int64_t>() > max) {
+    throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be an integer between " +
+                                                 std::to_string(min) + " and " + std::to_string(max));
+  }
+  return body[field].get<int>();
+}
+
+vector::SmartSearchOptions parse_options(const nlohmann::json& body) {
+  vector::SmartSearchOptions o;
+  if (auto v = optional_string(body, "visibility")) {
+    if (*v != "archive" && *v != "timeline" && *v != "hidden" && *v != "locked") {
+      throw Error(ErrorKind::kInvalidArgument, "visibility must be one of the following values: archive, timeline, hidden, locked");
+    }
+    o.visibility = *v;
+  }
+  o.with_deleted = opt_bool(body, "withDeleted").value_or(false);
+  o.type = optional_string(body, "type");
+  o.is_favorite = opt_bool(body, "isFavorite");
+  o.taken_before = optional_string(body, "takenBefore");
+  o.taken_after = optional_string(body, "takenAfter");
+  o.created_before = optional_string(body, "createdBefore");
+  o.created_after = optional_string(body, "createdAfter");
+  o.make = nullable(body, "make");
+  o.model = nullable(body, "model");
+  o.lens_model = nullable(body, "lensModel");
+  o.city = nullable(body, "city");
+  o.state = nullable(body, "state");
+  o.country = nullable(body, "country");
+  if (body.contains("rating") && !body["rating"].is_null()) o.rating = opt_int(body, "rating", 0, -1, 5);
+  o.album_ids = string_array(body, "albumIds");
+  o.person_ids = string_array(body, "personIds");
+  o.tag_ids = string_array(body, "tagIds");
+  for (const auto* ids : {&o.album_ids, &o.person_ids, &o.tag_ids}) {
+    for (const auto& id : *ids) require_uuid(id, "each value");
+  }
+  o.page = opt_int(body, "page", 1, 1, 1000000);
+  o.size = opt_int(body, "size", 100, 1, 1000);
+  return o;
+}
+
+nlohmann::json asset_json(const db::Result& r, int i) {
+  auto opt = [&](const char* c) -> nlohmann::json {
+    auto v = r.opt_text(i, c);
+    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
+  };
+  std::string visibility = r.text(i, "visibility");
+  return {{"id", r.text(i, "id")},
+          {"deviceAssetId", r.text(i, "deviceAssetId")},
+          {"deviceId", r.text(i, "deviceId")},
+          {"ownerId", r.text(i, "ownerId")},
+          {"libraryId", opt("libraryId")},
+          {"type", r.text(i, "type")},
+          {"originalPath", r.text(i, "originalPath")},
+          {"originalFileName", r.text(i, "originalFileName")},
+          {"thumbhash", opt("thumbhash")},
+          {"fileCreatedAt", r.text(i, "fileCreatedAt")},
+          {"fileModifiedAt", r.text(i, "fileModifiedAt")},
+          {"localDateTime", r.text(i, "localDateTime")},
+          {"updatedAt", r.text(i, "updatedAt")},
+          {"isFavorite", r.boolean(i, "isFavorite")},
+          {"isArchived", visibility == "archive"},
+          {"isTrashed", !r.is_null(i, r.column("deletedAt"))},
+          {"isOffline", r.boolean(i, "isOffline")},
+          {"visibility", visibility},
+          {"duration", r.opt_text(i, "duration").value_or("0:00:00.00000")},
+          {"livePhotoVideoId", opt("livePhotoVideoId")},
+          {"checksum", r.text(i, "checksum")},
+          {"duplicateId", opt("duplicateId")},
+          {"hasMetadata", r.boolean(i, "hasMetadata")},
+          {"width", opt("width")},
+          {"height", opt("height")},
+          {"isEdited", r.boolean(i, "isEdited")}};
+}
+
+nlohmann::json fetch_assets(db::Connection& conn, const std::vector<std::string>& ids) {
+  std::string array = "{";
+  for (size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i];
+  array += "}";
+  auto r = conn.exec(
+      "SELECT a.id::text, a.\"deviceAssetId\", a.\"deviceId\", a.\"ownerId\"::text, "
+      "a.\"libraryId\"::text, a.type, a.\"originalPath\", a.\"originalFileName\", "
+      "encode(a.thumbhash, 'base64') AS thumbhash, "
+      "to_json(a.\"fileCreatedAt\")#>>'{}' AS \"fileCreatedAt\", "
+      "to_json(a.\"fileModifiedAt\")#>>'{}' AS \"fileModifiedAt\", "
+      "to_json(a.\"localDateTime\")#>>'{}' AS \"localDateTime\", "
+      "to_json(a.\"updatedAt\")#>>'{}' AS \"updatedAt\", a.\"isFavorite\", a.\"deletedAt\", "
+      "a.\"isOffline\", a.visibility::text, a.duration, a.\"livePhotoVideoId\"::text, "
+      "encode(a.checksum, 'base64') AS checksum, a.\"duplicateId\"::text, "
+      "EXISTS (SELECT 1 FROM asset_exif e WHERE e.\"assetId\" = a.id) AS \"hasMetadata\", "
+      "a.width::text, a.height::text, a.\"isEdited\" "
+      "FROM asset a JOIN unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) ON o.id = a.id ORDER BY o.n",
+      {array}, "read search results");
+  nlohmann::json items = nlohmann::json::array();
+  for (int i = 0; i < r.rows(); ++i) items.push_back(asset_json(r, i));
+  return items;
+}
+
+std::vector<std::string> user_ids_to_search(db::Connection& conn, const std::string& user_id) {
+  std::vector<std::string> ids{user_id};
+  auto r = conn.exec("SELECT \"sharedById\"::text FROM partner WHERE \"sharedWithId\" = $1::uuid "
+                     "AND \"inTimeline\" IS TRUE", {user_id}, "read timeline partners");
+  for (int i = 0; i < r.rows(); ++i) ids.push_back(r.text(i, 0));
+  return ids;
+}
+
+void smart_search(RequestContext& ctx, const RouteDeps& deps) {
+  auto body = ctx.json_body();
+  auto options = parse_options(body);
+  auto conn = deps.pool->acquire();
+  options.user_ids = user_ids_to_search(*conn, ctx.user().id);
+  auto query = optional_string(body, "query");
+  auto query_asset = optional_string(body, "queryAssetId");
+  if (body.contains("embedding") && !body["embedding"].is_null()) {
+    options.embedding = floats_from_json(body["embedding"]);
+  } else if (query) {
+    std::string ml = deps.app ? deps.app->config().machine_learning_url : "";
+    if (ml.empty()) {
+      throw Error(ErrorKind::kInvalidArgument,
+                  "Text search needs a machine-learning server, and IMMICH_MACHINE_LEARNING_URL is not set",
+                  "set IMMICH_MACHINE_LEARNING_URL, or search with queryAssetId or embedding");
+    }
+    options.embedding = encode_text(ml, clip_model(*conn), *query, optional_string(body, "language"));
+  } else if (query_asset) {
+    require_uuid(*query_asset, "queryAssetId");
+    auto owner = conn->exec("SELECT 1 FROM asset WHERE id = $1::uuid AND \"ownerId\" = ANY($2::uuid[])",
+                            {*query_asset, "{" + [&] { std::string s; for (auto& u : options.user_ids) s += (s.empty() ? "" : ",") + u; return s; }() + "}"});
+    if (owner.empty()) {
+      throw Error(ErrorKind::kInvalidArgument, "Not found or no asset.read access");
+    }
+    auto emb = vector::VectorSearch::asset_embedding(*conn, *query_asset);
+    if (!emb) throw Error(ErrorKind::kInvalidArgument, "Asset " + *query_asset + " has no embedding");
+    options.embedding = *emb;
+  } else {
+    throw Error(ErrorKind::kInvalidArgument, "Either `query` or `queryAssetId` must be set");
+  }
+  auto* service = vector::active_vector_service();
+  vector::VectorSearch search = service ? service->search()
+                                        : vector::VectorSearch(vector::installed_vector_extension(*conn));
+  auto page = search.smart(*conn, options);
+  auto items = fetch_assets(*conn, page.asset_ids);
+  nlohmann::json empty_albums = {{"total", 0}, {"count", 0}, {"items", nlohmann::json::array()},
+                                 {"facets", nlohmann::json::array()}};
+  nlohmann::json next = page.has_next_page ? nlohmann::json(std::to_string(options.page + 1))
+                                           : nlohmann::json(nullptr);
+  send_json(ctx.response(),
+            {{"albums", empty_albums},
+             {"assets", {{"total", items.size()}, {"count", items.size()}, {"items", items},
+                         {"facets", nlohmann::json::array()}, {"nextPage", next}}}});
+}
+
+}  // namespace
+
+KEEPSAKE_ROUTES(vector_search, kNormalRoutes, [](RouteTable& routes, const RouteDeps& deps) {
+  routes.post("/api/search/smart", {Access::kAuthenticated, "asset.read"},
+              [&deps](RequestContext& ctx) { smart_search(ctx, deps); });
+  routes.get("/api/admin/vector/status", {Access::kAdmin},
+             [](RequestContext& ctx) {
+               auto* service = vector::active_vector_service();
+               send_json(ctx.response(), service ? service->status()
+                                                 : nlohmann::json{{"state", "not-running"}});
+             });
+});
+
+}  // namespace keepsake::http
