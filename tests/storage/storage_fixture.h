@@ -1,0 +1,29 @@
+// Test fixture for the storage module: a fresh database holding the columns the storage code
+// reads (system_metadata and the four path-holding tables, typed as in the v2.7.5 catalog), a
+// temporary media location, and helpers to insert rows.
+#pragma once
+
+#include <string>
+
+#include "harness/test_cluster.h"
+
+namespace keepsake::storage::testing {
+
+class StorageDbTest : public keepsake::testing::DatabaseTest {
+ protected:
+  void SetUp() override;
+
+  // Inserts a user and returns its id.
+  std::string add_user(const std::string& profile_image_path = "");
+  // Inserts an asset with originalPath and returns its id.
+  std::string add_asset(const std::string& owner_id, const std::string& original_path,
+                        bool external = false);
+  void add_asset_file(const std::string& asset_id, const std::string& type,
+                      const std::string& path);
+  std::string add_person(const std::string& owner_id, const std::string& thumbnail_path);
+  int64_t count(const std::string& sql);
+
+  keepsake::testing::TempDir media_;
+};
+
+}  // namespace keepsake::storage::testing
