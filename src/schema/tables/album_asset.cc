@@ -1,0 +1,26 @@
+#include "schema/tables/tables.h"
+
+namespace keepsake::schema::tables {
+
+TableDecl album_asset(const SchemaOptions&) {
+  TableDecl t("album_asset");
+  t.column("albumId", kUuid).not_null();
+  t.column("assetId", kUuid).not_null();
+  t.create_date();
+  t.update_date();
+  t.uuid_v7("updateId");
+
+  t.primary_key({"albumId", "assetId"});
+  t.foreign_key({"albumId"}, "album").on_update(FkAction::kCascade).on_delete(FkAction::kCascade);
+  t.foreign_key({"assetId"}, "asset").on_update(FkAction::kCascade).on_delete(FkAction::kCascade);
+
+  t.index({"albumId"});
+  t.index({"assetId"});
+  t.index({"updateId"});
+
+  t.after_delete_trigger("album_asset_delete_audit", "pg_trigger_depth() <= 1");
+  t.updated_at_trigger();
+  return t;
+}
+
+}  // namespace keepsake::schema::tables

@@ -1,0 +1,20 @@
+#include "schema/tables/tables.h"
+
+namespace keepsake::schema::tables {
+
+TableDecl asset_face_audit(const SchemaOptions&) {
+  TableDecl t("asset_face_audit");
+  t.uuid_v7("id");
+  t.column("assetFaceId", kUuid).not_null();
+  t.column("assetId", kUuid).not_null();
+  t.column("deletedAt", kTimestamptz).not_null().default_to("clock_timestamp()");
+
+  t.primary_key({"id"});
+
+  t.index({"assetFaceId"});
+  t.index({"assetId"});
+  t.index({"deletedAt"});
+  return t;
+}
+
+}  // namespace keepsake::schema::tables
