@@ -64,6 +64,7 @@ class BuiltinIndex {
   bool ready() const { return ready_; }
   size_t size() const;
   int dim() const { return dim_; }
+  int64_t last_change() const { return last_change_; }
   int64_t rows_loaded() const { return rows_loaded_; }
   int64_t rows_total() const { return rows_total_; }
 

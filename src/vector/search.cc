@@ -32,6 +32,19 @@ void exif_filter(std::string& sql, db::Params& params, const char* column,
          (f->value ? " = " + add(params, *f->value) : std::string(" IS NULL")) + ")";
 }
 
+std::vector<std::string> split_uuid_array(const std::string& text) {
+  std::vector<std::string> out;
+  size_t i = text.find('{');
+  if (i == std::string::npos) return out;
+  ++i;
+  while (i < text.size() && text[i] != '}') {
+    size_t j = text.find_first_of(",}", i);
+    out.push_back(text.substr(i, j - i));
+    i = text[j] == ',' ? j + 1 : j;
+  }
+  return out;
+}
+
 float cosine_distance(const std::vector<float>& a, const std::vector<float>& b) {
   double dot = 0, na = 0, nb = 0;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
@@ -160,25 +173,30 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
   const size_t offset = static_cast<size_t>(o.page - 1) * o.size;
   const size_t want = offset + o.size + 1;
   std::vector<VectorHit> hits;
-  const bool use_graph = ext_ == Extension::kBuiltin && clip_ && clip_->ready() && !t.exact;
-  if (use_graph) clip_->sync(conn);
-  db::Transaction tx(conn);
-  set_local_probes(conn, "clip_index");
   if (ext_ == Extension::kBuiltin) {
+    // No SQL vector index in built-in mode: no transaction and no probes. The candidate filter
+    // also reads the newest change id, so a write by any client shows in this very search.
     std::optional<std::vector<VectorHit>> found;
-    if (use_graph) {
+    const bool use_graph = clip_ && clip_->ready() && !t.exact;
+    for (int attempt = 0; use_graph && attempt < 3; ++attempt) {
+      int64_t newest = 0;
       KeyFilter filter = [&](const std::vector<std::string>& keys) {
         db::Params params;
         std::string where = smart_filter_sql(o, params);
-        auto r = conn.exec("SELECT asset.id::text FROM asset WHERE asset.id = ANY(" +
-                               add(params, uuid_array(keys)) + "::uuid[]) AND " + where,
+        auto r = conn.exec("SELECT (SELECT coalesce(max(id), 0) FROM keepsake.vector_change), "
+                           "array(SELECT asset.id::text FROM asset WHERE asset.id = ANY(" +
+                               add(params, uuid_array(keys)) + "::uuid[]) AND " + where + ")",
                            params, "filter smart search candidates");
+        newest = std::max(newest, r.int64(0, 0));
         std::set<std::string> s;
-        for (int i = 0; i < r.rows(); ++i) s.insert(r.text(i, 0));
+        for (auto& id : split_uuid_array(r.text(0, 1))) s.insert(std::move(id));
         return s;
       };
       found = graph_filtered(*clip_, o.embedding, o.user_ids, want,
                              std::numeric_limits<double>::infinity(), filter, t.ef_search);
+      if (newest <= clip_->last_change()) break;
+      clip_->sync(conn);
+      found.reset();
     }
     if (found) {
       hits = std::move(*found);
@@ -191,15 +209,18 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
                         params, o.embedding);
     }
   } else {
+    db::Transaction tx(conn);
     auto run = [&](bool exact) {
       db::Params params{vector_literal(o.embedding)};
       std::string where = smart_filter_sql(o, params);
+      std::string settings = "SET LOCAL vchordrq.probes = " + std::to_string(probes().get("clip_index"));
       if (exact) {
-        conn.exec("SET LOCAL enable_indexscan = off");
+        settings += "; SET LOCAL enable_indexscan = off";
       } else if (ext_ == Extension::kVector) {
-        conn.exec("SET LOCAL hnsw.ef_search = " + std::to_string(std::clamp(t.ef_search, 1, 1000)));
-        conn.exec("SET LOCAL hnsw.iterative_scan = strict_order");
+        settings += "; SET LOCAL hnsw.ef_search = " + std::to_string(std::clamp(t.ef_search, 1, 1000)) +
+                    "; SET LOCAL hnsw.iterative_scan = strict_order";
       }
+      conn.exec_script(settings);
       std::string sql = "SELECT asset.id::text, smart_search.embedding <=> $1 AS distance FROM "
                         "asset INNER JOIN smart_search ON asset.id = smart_search.\"assetId\" "
                         "WHERE " + where + " ORDER BY smart_search.embedding <=> $1 LIMIT " +
@@ -216,8 +237,8 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
     // An approximate scan may stop early under selective filters: confirm a short page exactly.
     if (!t.exact && hits.size() < static_cast<size_t>(o.size) + 1) hits = run(true);
     hits.insert(hits.begin(), offset, VectorHit{});  // align with the built-in path's indexing
+    tx.commit();
   }
-  tx.commit();
   SearchPage page;
   for (size_t i = offset; i < hits.size() && i < offset + o.size; ++i) {
     page.asset_ids.push_back(hits[i].key);
