@@ -105,9 +105,13 @@ vector::SmartSearchOptions parse_options(const nlohmann::json& body) {
   o.state = nullable(body, "state");
   o.country = nullable(body, "country");
   if (body.contains("rating") && !body["rating"].is_null()) o.rating = opt_int(body, "rating", 0, -1, 5);
-  o.album_ids = string_array(body, "albumIds");
-  o.person_ids = string_array(body, "personIds");
-  o.tag_ids = string_array(body, "tagIds");
+  auto ids = [&](const char* field) {
+    return body.contains(field) && !body[field].is_null() ? string_array(body, field)
+                                                          : std::vector<std::string>{};
+  };
+  o.album_ids = ids("albumIds");
+  o.person_ids = ids("personIds");
+  o.tag_ids = ids("tagIds");
   for (const auto* ids : {&o.album_ids, &o.person_ids, &o.tag_ids}) {
     for (const auto& id : *ids) require_uuid(id, "each value");
   }

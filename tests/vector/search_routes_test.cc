@@ -1,0 +1,113 @@
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "db/pool.h"
+#include "http/routes.h"
+#include "http/test_server.h"
+#include "vector/vector_fixture.h"
+#include "vector/vector_service.h"
+
+namespace keepsake::vector {
+namespace {
+
+using testing::VectorFixture;
+
+class VectorRoutesTest : public VectorFixture {
+ protected:
+  void SetUp() override {
+    VectorFixture::SetUp();
+    conn_->exec_script(R"sql(
+      ALTER TABLE asset ADD COLUMN "deviceAssetId" varchar NOT NULL DEFAULT 'd',
+        ADD COLUMN "deviceId" varchar NOT NULL DEFAULT 'dev', ADD COLUMN "libraryId" uuid,
+        ADD COLUMN "originalPath" varchar NOT NULL DEFAULT '/p', ADD COLUMN "originalFileName"
+        varchar NOT NULL DEFAULT 'p.jpg', ADD COLUMN thumbhash bytea, ADD COLUMN "fileModifiedAt"
+        timestamptz NOT NULL DEFAULT now(), ADD COLUMN "localDateTime" timestamptz NOT NULL
+        DEFAULT now(), ADD COLUMN "updatedAt" timestamptz NOT NULL DEFAULT now(), ADD COLUMN
+        "isOffline" boolean NOT NULL DEFAULT false, ADD COLUMN duration varchar, ADD COLUMN
+        "livePhotoVideoId" uuid, ADD COLUMN checksum bytea NOT NULL DEFAULT '\x01', ADD COLUMN
+        width integer, ADD COLUMN height integer, ADD COLUMN "isEdited" boolean NOT NULL DEFAULT false;
+      CREATE TABLE partner ("sharedById" uuid NOT NULL, "sharedWithId" uuid NOT NULL,
+        "inTimeline" boolean NOT NULL DEFAULT false);
+    )sql");
+    pool_ = std::make_unique<db::Pool>(db_config_, 4);
+  }
+  http::Authenticator as_owner(int i) {
+    std::string id = owner(i);
+    return [id](const auth::Credentials&) {
+      auth::AuthUser u;
+      u.id = id;
+      u.is_admin = true;
+      u.permissions = {"all"};
+      return u;
+    };
+  }
+  httplib::Result post(keepsake::testing::RunningServer& server, const nlohmann::json& body) {
+    return server.client().Post("/api/search/smart", {{"x-api-key", "k"}}, body.dump(),
+                                "application/json");
+  }
+  std::unique_ptr<db::Pool> pool_;
+};
+
+TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
+  auto mine = seed_assets(owner(0), 30, 32);
+  seed_assets(owner(1), 30, 32);
+  Config config;
+  keepsake::testing::TempDir dir;
+  config.data_dir = dir.path();
+  auto database = db_config_;
+  database.dbname = db_name_;
+  VectorService service(config, database, ext());
+  set_active_vector_service(&service);
+  // Block the background build / reindex check deterministically: an exclusive table lock.
+  auto blocker = db::Connection::open(db_config_);
+  db::Transaction hold(*blocker);
+  hold.exec("LOCK TABLE smart_search IN ACCESS EXCLUSIVE MODE");
+  service.start();
+  http::RouteDeps deps{.pool = pool_.get()};
+  keepsake::testing::RunningServer server(http::kNormalRoutes, deps, as_owner(0));
+  auto ping = server.client().Get("/api/server/ping");
+  ASSERT_TRUE(ping);
+  EXPECT_EQ(ping->status, 200);
+  auto status = server.client().Get("/api/admin/vector/status", {{"x-api-key", "k"}});
+  ASSERT_TRUE(status);
+  if (ext() == Extension::kBuiltin) {
+    EXPECT_NE(nlohmann::json::parse(status->body)["state"], "ready");
+  }
+  hold.rollback();
+  service.wait_ready();
+  EXPECT_EQ(service.status()["state"], "ready");
+
+  auto res = post(server, {{"queryAssetId", mine[4]}, {"size", 5}});
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto body = nlohmann::json::parse(res->body);
+  ASSERT_EQ(body["assets"]["count"], 5);
+  EXPECT_EQ(body["assets"]["items"][0]["id"], mine[4]);
+  EXPECT_EQ(body["assets"]["nextPage"], "2");
+  for (const auto& item : body["assets"]["items"]) EXPECT_EQ(item["ownerId"], owner(0));
+
+  auto text = post(server, {{"query", "a dog"}});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->status, 400);
+  EXPECT_NE(text->body.find("IMMICH_MACHINE_LEARNING_URL"), std::string::npos);
+  auto neither = post(server, {{"size", 5}});
+  EXPECT_EQ(neither->status, 400);
+  EXPECT_NE(neither->body.find("Either `query` or `queryAssetId` must be set"), std::string::npos);
+  auto bad_size = post(server, {{"queryAssetId", mine[0]}, {"size", 0}});
+  EXPECT_EQ(bad_size->status, 400);
+  std::vector<float> emb(32, 0.5f);
+  auto by_embedding = post(server, {{"embedding", emb}, {"size", 100}});
+  ASSERT_EQ(by_embedding->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(by_embedding->body)["assets"]["count"], 30);
+  set_active_vector_service(nullptr);
+  service.stop();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, VectorRoutesTest,
+                         ::testing::Values(Extension::kVector, Extension::kBuiltin),
+                         testing::param_name);
+
+}  // namespace
+}  // namespace keepsake::vector
