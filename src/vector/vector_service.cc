@@ -35,6 +35,19 @@ Extension installed_vector_extension(db::Connection& conn) {
   return Extension::kBuiltin;
 }
 
+std::unique_ptr<VectorService> start_vector_service(const Config& config,
+                                                    const DatabaseConfig& database) {
+  Extension ext = Extension::kBuiltin;
+  if (config.vector_extension != "builtin") {
+    auto conn = db::Connection::open(database);
+    ext = installed_vector_extension(*conn);
+  }
+  auto service = std::make_unique<VectorService>(config, database, ext);
+  set_active_vector_service(service.get());
+  service->start();
+  return service;
+}
+
 std::string builtin_index_folder(const Config& config, const std::string& database) {
   std::string base = config.data_dir.empty() ? "data" : config.data_dir;
   return base + "/vector/" + database;
@@ -51,7 +64,11 @@ VectorService::VectorService(Config config, DatabaseConfig database, Extension e
   }
 }
 
-VectorService::~VectorService() { stop(); }
+VectorService::~VectorService() {
+  VectorService* self = this;
+  g_active.compare_exchange_strong(self, nullptr);
+  stop();
+}
 
 void VectorService::start() {
   if (worker_.joinable()) return;

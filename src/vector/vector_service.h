@@ -65,6 +65,12 @@ class VectorService {
 void set_active_vector_service(VectorService* service);
 VectorService* active_vector_service();
 
+// For `keepsake serve`, after the HTTP server is bound: starts the service for the extension the
+// database uses (DB_VECTOR_EXTENSION=builtin, or no vector extension installed: built-in) and makes
+// it the active one.
+std::unique_ptr<VectorService> start_vector_service(const Config& config,
+                                                    const DatabaseConfig& database);
+
 // The extension a database uses now, without changing anything: an installed vchord / vectors /
 // vector (in that order), else built-in.
 Extension installed_vector_extension(db::Connection& conn);
