@@ -1,0 +1,132 @@
+#include "harness.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/error.h"
+#include "db/connection.h"
+#include "migrations/boot.h"
+#include "schema/ddl.h"
+#include "schema/immich_schema.h"
+
+namespace keepsake::bench {
+
+std::map<std::string, BenchmarkFactory>& registry() {
+  static std::map<std::string, BenchmarkFactory> benchmarks;
+  return benchmarks;
+}
+
+BenchEnv::BenchEnv(db::EmbeddedPostgres& cluster, std::string work_dir,
+                   std::string keepsake_binary)
+    : cluster_(cluster), work_dir_(std::move(work_dir)), keepsake_binary_(std::move(keepsake_binary)) {}
+
+DatabaseConfig BenchEnv::database(const std::string& dbname) const {
+  return cluster_.connection_config(dbname);
+}
+
+std::string BenchEnv::database_url(const std::string& dbname) const {
+  DatabaseConfig c = database(dbname);
+  return "postgresql://" + c.user + "@localhost/" + dbname + "?host=" + c.host + "&port=" + c.port;
+}
+
+std::string BenchEnv::create_bootstrapped_database(const std::string& prefix) {
+  auto admin = db::Connection::open(database("postgres"));
+  if (template_db_.empty()) {
+    template_db_ = "bench_template";
+    admin->exec("CREATE DATABASE " + db::quote_ident(template_db_) + " TEMPLATE template0", {},
+                "create the benchmark template database");
+    Config config = load_config({{"DB_HOSTNAME", "localhost"}});
+    config.db = database(template_db_);
+    migrations::run_database_boot(config.db, migrations::boot_options_from_config(config));
+  }
+  std::string name = prefix + "_" + std::to_string(++counter_);
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {},
+              "drop an old benchmark database");
+  admin->exec("CREATE DATABASE " + db::quote_ident(name) + " TEMPLATE " +
+                  db::quote_ident(template_db_),
+              {}, "copy the bootstrapped template");
+  for (const auto& sql : schema::database_setting_statements(schema::immich_schema(), name)) {
+    admin->exec(sql, {}, "apply the database setting");
+  }
+  return name;
+}
+
+void BenchEnv::drop_database(const std::string& dbname) {
+  auto admin = db::Connection::open(database("postgres"));
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(dbname) + " WITH (FORCE)", {},
+              "drop a benchmark database");
+}
+
+ProcessResult BenchEnv::run(const std::vector<std::string>& argv,
+                            const std::map<std::string, std::string>& env,
+                            const std::string& stdout_file) const {
+  ProcessOptions o;
+  o.argv = argv;
+  o.env = minimal_environment(env);
+  o.stdout_file = stdout_file;
+  ProcessResult r = run_process(o);
+  if (!r.ok()) {
+    throw Error(ErrorKind::kIo, argv[0] + " failed (exit " + std::to_string(r.exit_code) +
+                                    "): " + r.err.substr(0, 2000));
+  }
+  return r;
+}
+
+std::map<std::string, std::string> BenchEnv::keepsake_env(const std::string& dbname) const {
+  return {{"DB_URL", database_url(dbname)},
+          {"IMMICH_MEDIA_LOCATION", work_dir_ + "/media"},
+          {"KEEPSAKE_DATA_DIR", work_dir_ + "/data"},
+          {"IMMICH_LOG_LEVEL", "warn"}};
+}
+
+std::string BenchEnv::psql() const { return db::EmbeddedPostgres::bindir() + "/psql"; }
+
+Summary summarize(std::vector<double> values) {
+  Summary s;
+  if (values.empty()) return s;
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  s.median = n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+  s.min = values.front();
+  s.max = values.back();
+  return s;
+}
+
+void write_section(const std::string& path, const std::string& name, const std::string& body) {
+  std::string text;
+  if (std::ifstream in(path); in) {
+    std::stringstream ss;
+    ss << in.rdbuf();
+    text = ss.str();
+  }
+  if (text.empty()) {
+    text =
+        "# Keepsake benchmarks\n\n"
+        "This file is written by the benchmark harness (`bench/run.sh`, see bench/README.md); "
+        "do not edit it by hand. Each section is rewritten by the run of its benchmark and says "
+        "how to reproduce it.\n";
+  }
+  const std::string begin = "<!-- bench:" + name + ":begin -->";
+  const std::string end = "<!-- bench:" + name + ":end -->";
+  std::string section = begin + "\n" + body + end;
+  auto b = text.find(begin);
+  auto e = text.find(end);
+  if (b != std::string::npos && e != std::string::npos && e > b) {
+    text.replace(b, e + end.size() - b, section);
+  } else {
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    text += "\n" + section + "\n";
+  }
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) throw Error(ErrorKind::kIo, "cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+}
+
+}  // namespace keepsake::bench

@@ -1,0 +1,221 @@
+// keepsake_bench: runs the registered benchmarks (all, or --only NAME) on a throwaway
+// PostgreSQL cluster and rewrites their sections of docs/BENCHMARKS.md. Started by bench/run.sh.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "db/connection.h"
+#include "harness.h"
+
+namespace keepsake::bench {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_first(const std::string& file, const std::string& key) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key, 0) == 0) {
+      auto colon = line.find(':');
+      std::string v = colon == std::string::npos ? line : line.substr(colon + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "unknown";
+}
+
+std::string machine_description(BenchEnv& env) {
+  std::ostringstream out;
+  double mem_kb = std::atof(read_first("/proc/meminfo", "MemTotal").c_str());
+  utsname u{};
+  uname(&u);
+  auto conn = db::Connection::open(env.database("postgres"));
+  out << std::thread::hardware_concurrency() << " cores (" << read_first("/proc/cpuinfo", "model name")
+      << "), " << std::fixed;
+  out.precision(1);
+  out << mem_kb / 1024 / 1024 << " GiB memory, " << u.sysname << " " << u.release
+      << ", PostgreSQL " << conn->server_version() << " (throwaway cluster started by the harness)";
+  return out.str();
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+  return buf;
+}
+
+std::string git_commit() {
+  ProcessOptions o;
+  o.argv = {"git", "-C", KEEPSAKE_SOURCE_DIR, "rev-parse", "--short", "HEAD"};
+  o.env = minimal_environment();
+  try {
+    ProcessResult r = run_process(o);
+    if (r.ok()) return r.out.substr(0, r.out.find('\n'));
+  } catch (const Error&) {
+  }
+  return "unknown";
+}
+
+std::string seconds_text(double s) {
+  char buf[32];
+  if (s < 1) std::snprintf(buf, sizeof buf, "%.1f ms", s * 1000);
+  else std::snprintf(buf, sizeof buf, "%.2f s", s);
+  return buf;
+}
+
+std::string rate_text(double units, double seconds) {
+  if (units <= 0 || seconds <= 0) return "";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", units / seconds);
+  return buf;
+}
+
+struct Runs {
+  std::vector<double> seconds;
+  double units = 0;
+};
+
+std::string row(const std::string& label, const Runs& r, const std::string& units_name) {
+  Summary s = summarize(r.seconds);
+  std::string out = "| " + label + " | " + seconds_text(s.median) + " | " + seconds_text(s.min) +
+                    " – " + seconds_text(s.max) + " |";
+  if (!units_name.empty()) out += " " + rate_text(r.units, s.median) + " |";
+  return out + "\n";
+}
+
+std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, const Runs& k,
+                   const Runs& a, const std::string& build_type) {
+  std::ostringstream md;
+  Summary ks = summarize(k.seconds), as = summarize(a.seconds);
+  md << "## " << b.title() << "\n\n" << b.description() << "\n\n";
+  md << "- Date: " << utc_now() << "; commit " << git_commit() << " (" << build_type
+     << " build)\n";
+  md << "- Machine: " << machine_description(env) << "\n";
+  md << "- Size: " << size << " " << b.size_unit();
+  if (k.units > 0) md << " (" << static_cast<int64_t>(k.units) << " " << b.units_name() << ")";
+  md << "; " << runs << " runs of each way, alternating (K A, A K, ...)\n\n";
+  md << "| way | median | min – max |" << (b.units_name().empty() ? "" : " " + b.units_name() + "/s (median) |")
+     << "\n|---|---|---|" << (b.units_name().empty() ? "" : "---|") << "\n";
+  md << row("Keepsake: " + b.keepsake_label(), k, b.units_name());
+  md << row("Anchor: " + b.anchor_label(), a, b.units_name());
+  char ratio[160];
+  std::snprintf(ratio, sizeof ratio,
+                "\nRatio anchor / Keepsake (medians): **%.2f×** (above 1: Keepsake is faster).\n",
+                ks.median > 0 ? as.median / ks.median : 0.0);
+  md << ratio;
+  if (auto target = b.target_seconds()) {
+    md << "Target: Keepsake ≤ " << seconds_text(*target) << " — "
+       << (ks.max <= *target ? "met by every run" : ks.median <= *target ? "met by the median"
+                                                                           : "**missed**")
+       << ".\n";
+  }
+  for (const auto& line : b.findings()) md << "\n" << line << "\n";
+  md << "\nReproduce (builds a Release binary, starts its own PostgreSQL):\n\n```sh\n"
+     << "bench/run.sh --only " << b.name() << " --size " << size << " --runs " << runs
+     << "\n```\n\nWhat one run of each way executes:\n\n```sh\n";
+  for (const auto& c : b.commands(size)) md << c << "\n";
+  md << "```\n\n";
+  return md.str();
+}
+
+void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::string& doc,
+             const std::string& build_type) {
+  std::cerr << "== " << b.name() << ": " << b.title() << " (size " << size << ", " << runs
+            << " runs each)\n";
+  b.prepare(env, size);
+  Runs k, a;
+  for (int r = 0; r < runs; ++r) {
+    for (int side = 0; side < 2; ++side) {
+      bool keepsake_turn = (side == 0) == (r % 2 == 0);
+      Measurement m = keepsake_turn ? b.run_keepsake(env, size) : b.run_anchor(env, size);
+      Runs& into = keepsake_turn ? k : a;
+      into.seconds.push_back(m.seconds);
+      into.units = m.units;
+      std::cerr << "  run " << r + 1 << " " << (keepsake_turn ? "keepsake" : "anchor  ") << " "
+                << seconds_text(m.seconds) << "\n";
+    }
+  }
+  std::string body = report(b, env, size, runs, k, a, build_type);
+  write_section(doc, b.name(), body);
+  std::cout << body;
+}
+
+int main_impl(int argc, char** argv) {
+  log::init("warn");
+  CLI::App app{"Keepsake benchmarks: Keepsake's way against the anchor's way, same data"};
+  std::string only, doc = std::string(KEEPSAKE_SOURCE_DIR) + "/docs/BENCHMARKS.md";
+  std::string keepsake = KEEPSAKE_BINARY_PATH, build_type = KEEPSAKE_BUILD_TYPE;
+  int64_t size = 0;
+  int runs = 0;
+  bool list = false;
+  app.add_option("--only", only, "Run only this benchmark");
+  app.add_option("--size", size, "Problem size (default: each benchmark's own)");
+  app.add_option("--runs", runs, "Runs of each way (default: each benchmark's own)");
+  app.add_option("--doc", doc, "Markdown file to update");
+  app.add_option("--keepsake", keepsake, "The keepsake binary to measure");
+  app.add_flag("--list", list, "List the benchmarks");
+  CLI11_PARSE(app, argc, argv);
+  if (list) {
+    for (const auto& [name, make] : registry()) std::cout << name << ": " << make()->title() << "\n";
+    return 0;
+  }
+  if (!only.empty() && !registry().count(only)) {
+    throw Error(ErrorKind::kInvalidArgument, "no benchmark named '" + only + "'",
+                "bench/run.sh --list shows them");
+  }
+  std::string dir = (fs::temp_directory_path() / ("keepsake-bench-" + std::to_string(getpid()))).string();
+  fs::create_directories(dir);
+  db::EmbeddedOptions o;
+  o.cluster_dir = dir + "/cluster";
+  o.port = 30000 + getpid() % 20000;
+  o.database = "";
+  db::EmbeddedPostgres cluster(o);
+  cluster.start();
+  int status = 0;
+  try {
+    for (const auto& [name, make] : registry()) {
+      if (!only.empty() && name != only) continue;
+      auto b = make();
+      std::string work = dir + "/" + name;
+      fs::create_directories(work);
+      BenchEnv env(cluster, work, keepsake);
+      run_one(*b, env, size > 0 ? size : b->default_size(), runs > 0 ? runs : b->default_runs(),
+              doc, build_type);
+    }
+  } catch (const Error& e) {
+    std::cerr << "keepsake_bench: error: " << e.full_message() << "\n";
+    status = exit_code_for(e.kind());
+  }
+  cluster.stop();
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return status;
+}
+
+}  // namespace
+}  // namespace keepsake::bench
+
+int main(int argc, char** argv) {
+  try {
+    return keepsake::bench::main_impl(argc, argv);
+  } catch (const keepsake::Error& e) {
+    std::cerr << "keepsake_bench: error: " << e.full_message() << "\n";
+    return keepsake::exit_code_for(e.kind());
+  }
+}
