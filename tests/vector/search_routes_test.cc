@@ -5,7 +5,7 @@
 
 #include "db/pool.h"
 #include "http/routes.h"
-#include "http/test_server.h"
+#include "http/server.h"
 #include "vector/vector_fixture.h"
 #include "vector/vector_service.h"
 
@@ -43,9 +43,8 @@ class VectorRoutesTest : public VectorFixture {
       return u;
     };
   }
-  httplib::Result post(keepsake::testing::RunningServer& server, const nlohmann::json& body) {
-    return server.client().Post("/api/search/smart", {{"x-api-key", "k"}}, body.dump(),
-                                "application/json");
+  httplib::Result post(httplib::Client& client, const nlohmann::json& body) {
+    return client.Post("/api/search/smart", {{"x-api-key", "k"}}, body.dump(), "application/json");
   }
   std::unique_ptr<db::Pool> pool_;
 };
@@ -66,11 +65,14 @@ TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
   hold.exec("LOCK TABLE smart_search IN ACCESS EXCLUSIVE MODE");
   service.start();
   http::RouteDeps deps{.pool = pool_.get()};
-  keepsake::testing::RunningServer server(http::kNormalRoutes, deps, as_owner(0));
-  auto ping = server.client().Get("/api/server/ping");
+  http::Server server({.host = "127.0.0.1", .port = 0}, deps, as_owner(0));
+  server.switch_to(http::kNormalRoutes);
+  httplib::Client client("127.0.0.1", server.bind());
+  std::thread serving([&] { server.run(); });
+  auto ping = client.Get("/api/server/ping");
   ASSERT_TRUE(ping);
   EXPECT_EQ(ping->status, 200);
-  auto status = server.client().Get("/api/admin/vector/status", {{"x-api-key", "k"}});
+  auto status = client.Get("/api/admin/vector/status", {{"x-api-key", "k"}});
   ASSERT_TRUE(status);
   if (ext() == Extension::kBuiltin) {
     EXPECT_NE(nlohmann::json::parse(status->body)["state"], "ready");
@@ -79,7 +81,7 @@ TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
   service.wait_ready();
   EXPECT_EQ(service.status()["state"], "ready");
 
-  auto res = post(server, {{"queryAssetId", mine[4]}, {"size", 5}});
+  auto res = post(client, {{"queryAssetId", mine[4]}, {"size", 5}});
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
   auto body = nlohmann::json::parse(res->body);
@@ -88,21 +90,23 @@ TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
   EXPECT_EQ(body["assets"]["nextPage"], "2");
   for (const auto& item : body["assets"]["items"]) EXPECT_EQ(item["ownerId"], owner(0));
 
-  auto text = post(server, {{"query", "a dog"}});
+  auto text = post(client, {{"query", "a dog"}});
   ASSERT_TRUE(text);
   EXPECT_EQ(text->status, 400);
   EXPECT_NE(text->body.find("IMMICH_MACHINE_LEARNING_URL"), std::string::npos);
-  auto neither = post(server, {{"size", 5}});
+  auto neither = post(client, {{"size", 5}});
   EXPECT_EQ(neither->status, 400);
   EXPECT_NE(neither->body.find("Either `query` or `queryAssetId` must be set"), std::string::npos);
-  auto bad_size = post(server, {{"queryAssetId", mine[0]}, {"size", 0}});
+  auto bad_size = post(client, {{"queryAssetId", mine[0]}, {"size", 0}});
   EXPECT_EQ(bad_size->status, 400);
   std::vector<float> emb(32, 0.5f);
-  auto by_embedding = post(server, {{"embedding", emb}, {"size", 100}});
+  auto by_embedding = post(client, {{"embedding", emb}, {"size", 100}});
   ASSERT_EQ(by_embedding->status, 200);
   EXPECT_EQ(nlohmann::json::parse(by_embedding->body)["assets"]["count"], 30);
   set_active_vector_service(nullptr);
   service.stop();
+  server.stop();
+  serving.join();
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, VectorRoutesTest,
