@@ -12,6 +12,7 @@
 #include "auth/auth_user.h"
 #include "auth/rate_limiter.h"
 #include "auth/user_repository.h"
+#include "common/error.h"
 #include "db/pool.h"
 
 namespace keepsake::auth {

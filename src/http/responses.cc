@@ -14,6 +14,9 @@ namespace {
 constexpr size_t kChunkBytes = 64 * 1024;
 
 struct FdCloser {
+  explicit FdCloser(int descriptor) : fd(descriptor) {}
+  FdCloser(const FdCloser&) = delete;
+  FdCloser& operator=(const FdCloser&) = delete;
   int fd;
   ~FdCloser() {
     if (fd >= 0) ::close(fd);
@@ -92,7 +95,8 @@ void set_cookie(httplib::Response& res, const std::string& name, const std::stri
 std::string cookie_value(const httplib::Request& req, const std::string& name) {
   size_t count = req.get_header_value_count("Cookie");
   for (size_t i = 0; i < count; ++i) {
-    std::string_view header = req.get_header_value("Cookie", i);
+    std::string value = req.get_header_value("Cookie", i);
+    std::string_view header = value;
     while (!header.empty()) {
       size_t semi = header.find(';');
       std::string_view pair = header.substr(0, semi);
@@ -114,7 +118,7 @@ void send_file(RequestContext& ctx, const std::string& path, const FileOptions& 
     if (fd >= 0) ::close(fd);
     throw Error(ErrorKind::kNotFound, "File not found");
   }
-  auto file = std::make_shared<FdCloser>(FdCloser{fd});
+  auto file = std::make_shared<FdCloser>(fd);
   auto size = static_cast<uint64_t>(st.st_size);
   auto& res = ctx.response();
   const auto& req = ctx.request();
@@ -159,7 +163,7 @@ ReceivedFile receive_file(RequestContext& ctx, const std::string& field,
   const std::string partial = destination + ".part";
   int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw Error(ErrorKind::kIo, "Cannot write " + partial);
-  FdCloser closer{fd};
+  FdCloser closer(fd);
   ReceivedFile received;
   bool in_field = false, seen = false, write_failed = false;
   bool ok = ctx.read_multipart(

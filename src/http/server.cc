@@ -12,17 +12,19 @@ namespace {
 
 constexpr size_t kDrainLimitBytes = 1 << 20;
 
-// Reads a buffered route's body; false when it is larger than the route allows.
-bool read_buffered_body(const httplib::ContentReader& reader, size_t limit, std::string& out) {
+// Reads a buffered route's body into the context; false when it is larger than the route allows.
+bool read_buffered_body(RequestContext& ctx, size_t limit) {
+  std::string body;
   bool too_large = false;
-  bool ok = reader([&](const char* data, size_t length) {
-    if (out.size() + length > limit) {
+  bool ok = ctx.read_body([&](const char* data, size_t length) {
+    if (body.size() + length > limit) {
       too_large = true;
       return false;
     }
-    out.append(data, length);
+    body.append(data, length);
     return true;
   });
+  ctx.set_body(std::move(body));
   return ok && !too_large;
 }
 
@@ -51,13 +53,11 @@ void dispatch(const RouteTable& table, const Authenticator& authenticator,
   try {
     if (auto user = authorize(req, route.options, authenticator)) ctx.set_user(std::move(*user));
     if (route.options.body == BodyMode::kBuffered && reader) {
-      std::string body;
-      if (!read_buffered_body(*reader, route.options.max_body_bytes, body)) {
+      if (!read_buffered_body(ctx, route.options.max_body_bytes)) {
         res.set_header("Connection", "close");
         send_error(res, 413, "Request body too large");
         return;
       }
-      ctx.set_body(std::move(body));
     } else if (route.options.body == BodyMode::kBuffered) {
       ctx.set_body(req.body);
     }
@@ -176,7 +176,7 @@ void Server::stop() {
 bool Server::running() const { return server_ && server_->is_running(); }
 
 std::string Server::address() const {
-  std::string host = options_.host.empty() ? "[::]" : options_.host;
+  std::string host = options_.host.empty() ? "0.0.0.0" : options_.host;
   return host + ":" + std::to_string(port_);
 }
 
