@@ -1,0 +1,152 @@
+// The must-show drift checks: each test changes ONE thing in a bootstrapped database and asserts
+// the exact report; the repair test shows that applying the SAFE steps (then, with consent, the
+// DESTRUCTIVE ones) makes the live catalog identical to the declared one again.
+#include "schema/drift_check.h"
+
+#include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "common/error.h"
+#include "harness/bootstrapped_database.h"
+#include "harness/spec_catalog.h"
+#include "schema/catalog_reader.h"
+#include "schema/drift_apply.h"
+#include "schema/immich_schema.h"
+
+namespace keepsake::schema {
+namespace {
+
+std::vector<std::string> descriptions(const std::vector<DriftItem>& items) {
+  std::vector<std::string> out;
+  for (const auto& i : items) out.push_back(i.description);
+  return out;
+}
+
+class DriftCheckTest : public keepsake::testing::BootstrappedDatabaseTest {
+ protected:
+  static const Schema& declared() {
+    static const Schema schema = immich_schema();
+    return schema;
+  }
+  std::vector<std::string> drift() { return descriptions(detect_drift(*conn_, declared())); }
+};
+
+TEST_F(DriftCheckTest, FreshlyBootstrappedDatabaseHasNoDrift) {
+  EXPECT_EQ(drift(), std::vector<std::string>{});
+}
+
+TEST_F(DriftCheckTest, DroppedIndexIsMissing) {
+  conn_->exec("DROP INDEX asset_checksum_idx");
+  EXPECT_EQ(drift(), std::vector<std::string>{"index \"asset_checksum_idx\" is missing"});
+}
+
+TEST_F(DriftCheckTest, ChangedDefaultIsReportedWithBothValues) {
+  conn_->exec("ALTER TABLE asset ALTER COLUMN \"isFavorite\" SET DEFAULT true");
+  EXPECT_EQ(drift(), std::vector<std::string>{
+                         "column \"asset\".\"isFavorite\" default differs: expected false, found true"});
+}
+
+TEST_F(DriftCheckTest, ExtraTableIsTolerated) {
+  conn_->exec("CREATE TABLE my_notes (id int PRIMARY KEY, note text)");
+  EXPECT_EQ(drift(), std::vector<std::string>{});
+}
+
+TEST_F(DriftCheckTest, ExtraConstraintIsReported) {
+  conn_->exec("ALTER TABLE asset ADD CONSTRAINT asset_path_check CHECK (\"originalPath\" <> '')");
+  EXPECT_EQ(drift(),
+            std::vector<std::string>{"constraint \"asset_path_check\" on table \"asset\" is extra"});
+}
+
+TEST_F(DriftCheckTest, AlteredFunctionBodyIsReported) {
+  conn_->exec(
+      "CREATE OR REPLACE FUNCTION f_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE "
+      "PARALLEL SAFE STRICT RETURN lower($1)");
+  EXPECT_EQ(drift(), std::vector<std::string>{"function \"f_unaccent\" differs"});
+}
+
+TEST_F(DriftCheckTest, DroppedTriggerIsMissing) {
+  conn_->exec("DROP TRIGGER \"asset_updatedAt\" ON asset");
+  EXPECT_EQ(drift(), std::vector<std::string>{"trigger \"asset_updatedAt\" is missing"});
+}
+
+TEST_F(DriftCheckTest, RepairRestoresTheDeclaredCatalog) {
+  conn_->exec_script(R"sql(
+    DROP INDEX asset_checksum_idx;
+    ALTER TABLE asset ALTER COLUMN "isFavorite" SET DEFAULT true;
+    CREATE TABLE my_notes (id int PRIMARY KEY, note text);
+    ALTER TABLE asset ADD CONSTRAINT asset_path_check CHECK ("originalPath" <> '');
+    CREATE OR REPLACE FUNCTION f_unaccent(text) RETURNS text LANGUAGE sql IMMUTABLE
+      PARALLEL SAFE STRICT RETURN lower($1);
+    DROP TRIGGER "asset_updatedAt" ON asset;
+  )sql");
+  auto items = detect_drift(*conn_, declared());
+  ASSERT_EQ(descriptions(items),
+            (std::vector<std::string>{"function \"f_unaccent\" differs",
+                                      "column \"asset\".\"isFavorite\" default differs: expected "
+                                      "false, found true",
+                                      "constraint \"asset_path_check\" on table \"asset\" is extra",
+                                      "index \"asset_checksum_idx\" is missing",
+                                      "trigger \"asset_updatedAt\" is missing"}));
+
+  auto result = apply_drift(*conn_, items, /*allow_destructive=*/false);
+  EXPECT_EQ(result.applied.size(), 4u);
+  EXPECT_EQ(result.skipped,
+            std::vector<std::string>{"constraint \"asset_path_check\" on table \"asset\" is extra"});
+  EXPECT_EQ(drift(),
+            std::vector<std::string>{"constraint \"asset_path_check\" on table \"asset\" is extra"});
+
+  apply_drift(*conn_, detect_drift(*conn_, declared()), /*allow_destructive=*/true);
+  EXPECT_EQ(drift(), std::vector<std::string>{});
+  EXPECT_EQ(conn_->exec("SELECT count(*) FROM my_notes").int64(0, 0), 0);  // extra table kept
+
+  // Byte for byte, by the spec's own catalog query (once the tolerated extra table is gone).
+  conn_->exec("DROP TABLE my_notes");
+  auto expected = keepsake::testing::without_schema(keepsake::testing::spec_catalog_json(), "keepsake");
+  auto actual = keepsake::testing::without_schema(
+      keepsake::testing::run_spec_catalog_query(*conn_), "keepsake");
+  std::string diff = keepsake::testing::readable_diff(expected, actual);
+  EXPECT_TRUE(diff.empty()) << diff;
+}
+
+TEST_F(DriftCheckTest, FailedRepairChangesNothing) {
+  conn_->exec("DROP INDEX asset_checksum_idx");
+  conn_->exec("ALTER TABLE asset ALTER COLUMN \"isFavorite\" SET DEFAULT true");
+  auto items = detect_drift(*conn_, declared());
+  ASSERT_EQ(items.size(), 2u);
+  items.push_back({"broken", {{"SELECT no_such_function();", Safety::kSafe, 99}}});
+  try {
+    apply_drift(*conn_, items, false);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nothing was changed"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("no_such_function"), std::string::npos);
+  }
+  EXPECT_EQ(drift().size(), 2u);  // both items are still there: the transaction rolled back
+}
+
+TEST_F(DriftCheckTest, BootCheckLogsImmichsWords) {
+  std::ostringstream out;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>(
+      "drift_test", std::make_shared<spdlog::sinks::ostream_sink_st>(out));
+  logger->set_pattern("%l|%v");
+  spdlog::set_default_logger(logger);
+  check_drift_at_boot(*conn_, declared());
+  conn_->exec("DROP TRIGGER \"asset_updatedAt\" ON asset");
+  auto items = check_drift_at_boot(*conn_, declared());
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(items.size(), 1u);
+  EXPECT_EQ(out.str(),
+            "info|Checking for schema drift\n"
+            "info|No schema drift detected\n"
+            "info|Checking for schema drift\n"
+            "warning|Detected schema drift. For more information, see "
+            "https://docs.immich.app/errors#schema-drift or run `keepsake schema check`\n"
+            "warning|  - trigger \"asset_updatedAt\" is missing\n");
+}
+
+}  // namespace
+}  // namespace keepsake::schema
