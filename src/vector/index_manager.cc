@@ -155,6 +155,22 @@ int get_dimension_size(db::Connection& conn, const std::string& table, const std
   return kDefaultDimension;
 }
 
+ReindexDecision vchord_reindex_decision(const std::string& index, const std::string& indexdef,
+                                        int64_t rows) {
+  std::string lower = indexdef;
+  for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  ReindexDecision d;
+  d.index = index;
+  uint32_t lists = lists_from_indexdef(indexdef);
+  uint32_t target = target_list_count(static_cast<double>(rows));
+  d.reindex = lower.find("using vchordrq") == std::string::npos ||
+              (lists != target &&
+               lists != target_list_count(static_cast<double>(rows) * kVectorchordListSlackFactor));
+  d.lists = d.reindex ? target : lists;
+  d.reason = d.reindex ? "lists differ from target" : "up to date";
+  return d;
+}
+
 std::vector<ReindexDecision> plan_reindex(db::Connection& conn, Extension ext,
                                           const std::vector<std::string>& names) {
   std::vector<ReindexDecision> out;
@@ -188,16 +204,11 @@ std::vector<ReindexDecision> plan_reindex(db::Connection& conn, Extension ext,
       d.reindex = lower.find("using vectors") == std::string::npos;
       d.reason = d.reindex ? "not a vectors index" : "up to date";
     } else {
-      uint32_t lists = lists_from_indexdef(*def);
       int64_t count = row_count(conn, table_for_index(name));
-      uint32_t target = target_list_count(static_cast<double>(count));
-      spdlog::info("targetLists={}, current={} for {} of {} rows", target, lists, name, count);
-      d.reindex = lower.find("using vchordrq") == std::string::npos ||
-                  (lists != target &&
-                   lists != target_list_count(static_cast<double>(count) *
-                                              kVectorchordListSlackFactor));
-      d.lists = d.reindex ? target : lists;
-      d.reason = d.reindex ? "lists differ from target" : "up to date";
+      d = vchord_reindex_decision(name, *def, count);
+      spdlog::info("targetLists={}, current={} for {} of {} rows",
+                   target_list_count(static_cast<double>(count)), lists_from_indexdef(*def), name,
+                   count);
     }
     out.push_back(d);
   }

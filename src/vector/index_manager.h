@@ -63,6 +63,11 @@ struct ReindexDecision {
   uint32_t lists = 1;
   std::string reason;
 };
+// The VectorChord rule of reindexVectorsIfNeeded for an existing index definition and row count:
+// reindex with lists = targetListCount(rows) unless the current lists equal the target or the
+// target of rows x 1.2; probes follow the resulting lists.
+ReindexDecision vchord_reindex_decision(const std::string& index, const std::string& indexdef,
+                                        int64_t rows);
 std::vector<ReindexDecision> plan_reindex(db::Connection& conn, Extension ext,
                                           const std::vector<std::string>& names);
 // reindexVectorsIfNeeded: plans, then reindexes those that need it; updates probes().

@@ -143,3 +143,32 @@ TEST_F(VectorIndexDbTest, SetLocalProbesAppliesOnlyInsideTheTransaction) {
 
 }  // namespace
 }  // namespace keepsake::vector
+
+namespace keepsake::vector {
+namespace {
+
+TEST(VectorChordReindex, FollowsListsTargetAndSlack) {
+  auto def = [](uint32_t lists) { return vector_index_sql(Extension::kVchord, "clip_index", lists); };
+  // 100 000 rows: target 1; 1 list is right.
+  auto d = vchord_reindex_decision("clip_index", def(1), 100000);
+  EXPECT_FALSE(d.reindex);
+  EXPECT_EQ(d.lists, 1u);
+  EXPECT_EQ(probes_for_lists(d.lists), 1u);
+  // 110 000 rows: target 1, but 1.2 x rows = 132 000 -> 256 lists are tolerated.
+  d = vchord_reindex_decision("clip_index", def(256), 110000);
+  EXPECT_FALSE(d.reindex);
+  EXPECT_EQ(d.lists, 256u);
+  EXPECT_EQ(probes_for_lists(d.lists), 32u);
+  // 1 000 000 rows with 256 lists: reindex to 1024 lists, probes 128.
+  d = vchord_reindex_decision("clip_index", def(256), 1000000);
+  EXPECT_TRUE(d.reindex);
+  EXPECT_EQ(d.lists, 1024u);
+  EXPECT_EQ(probes_for_lists(d.lists), 128u);
+  // A pgvector HNSW index under VectorChord is always rebuilt.
+  d = vchord_reindex_decision("clip_index", vector_index_sql(Extension::kVector, "clip_index"), 10);
+  EXPECT_TRUE(d.reindex);
+  EXPECT_EQ(d.lists, 1u);
+}
+
+}  // namespace
+}  // namespace keepsake::vector
