@@ -1,8 +1,142 @@
-// `keepsake storage`: this command group has no subcommands yet.
+// `keepsake storage`: check (mount checks on demand), migrate-paths (media-location change) and
+// scan (database vs disk). Parses flags, calls src/storage/, prints; no business rules here.
+#include <fstream>
+#include <iostream>
+
 #include "cli/commands.h"
+#include "common/error.h"
+#include "db/connection.h"
+#include "db/locks.h"
+#include "storage/file_scan.h"
+#include "storage/mount_checks.h"
+#include "storage/path_migration.h"
 
 namespace keepsake::cli {
+namespace {
 
-void register_storage_commands(CLI::App&, ContextProvider&) {}
+using namespace keepsake::storage;
+
+void run_check(ContextProvider& ctx) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  StorageLayout layout(c.config().media_location);
+  MountCheckReport report;
+  db::with_lock(c.database(), db::DatabaseLock::SystemFileMounts,
+                [&](db::Connection& conn) { report = verify_mounts(conn, layout); });
+  std::cout << "Mount checks under " << layout.media_location() << "\n";
+  for (const auto& f : report.folders) {
+    std::cout << "  " << folder_name(f.folder) << ": "
+              << (f.error ? "FAILED" : f.created ? "ok (marker created)" : "ok") << "\n";
+    if (f.error) std::cout << "    " << *f.error << "\n";
+  }
+  if (report.ok()) return;
+  if (c.config().ignore_mount_check_errors) {
+    std::cout << "IMMICH_IGNORE_MOUNT_CHECK_ERRORS=true: the server would start anyway\n";
+  }
+  throw Error(ErrorKind::kIo, report.first_error(), "fix the folders listed above");
+}
+
+struct MigrateFlags {
+  std::string from, to;
+  bool dry_run = false;
+  int batch_size = 10000;
+};
+
+void print_counts(const std::vector<ColumnCount>& counts) {
+  int64_t total = 0;
+  for (const auto& c : counts) {
+    std::cout << "  " << c.column << ": " << c.rows << "\n";
+    total += c.rows;
+  }
+  std::cout << "  total: " << total << "\n";
+}
+
+void run_migrate(ContextProvider& ctx, const MigrateFlags& flags) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  db::with_lock(c.database(), db::DatabaseLock::MediaLocation, [&](db::Connection& conn) {
+    auto from = normalize_prefix(flags.from), to = normalize_prefix(flags.to);
+    if (auto pending = pending_path_migration(conn)) {
+      std::cout << "An interrupted migration from " << pending->from << " to " << pending->to
+                << " is pending\n";
+    }
+    std::cout << "Rows whose path lies under " << from << ":\n";
+    print_counts(count_paths_under(conn, from));
+    if (flags.dry_run) {
+      std::cout << "Dry run: nothing changed\n";
+      return;
+    }
+    PathMigrationOptions options;
+    options.batch_size = flags.batch_size;
+    options.on_progress = [](const PathMigrationProgress& p) {
+      std::cerr << "\r" << p.column << " " << p.column_done << "/" << p.column_total << ", total "
+                << p.done << "/" << p.total << std::flush;
+    };
+    auto result = migrate_paths(conn, from, to, options);
+    std::cerr << "\n";
+    std::cout << (result.resumed ? "Resumed and finished" : "Finished") << ": " << result.total()
+              << " paths rewritten from " << from << " to " << to << "\n";
+    if (result.media_location_saved) std::cout << "Saved media location: " << to << "\n";
+  });
+}
+
+struct ScanFlags {
+  bool json = false;
+  std::string report_file;
+  std::string move_orphans;
+};
+
+void run_scan(ContextProvider& ctx, const ScanFlags& flags) {
+  auto& c = ctx.get();
+  StorageLayout layout(c.config().media_location);
+  if (!flags.move_orphans.empty()) check_orphan_destination(layout, flags.move_orphans);
+  c.ensure_database_running();
+  auto conn = db::Connection::open(c.database());
+  ScanReport report;
+  ScanOptions options;
+  options.on_progress = [](const ScanProgress& p) {
+    std::cerr << "\rscanned " << p.rows_done << "/" << p.rows_total << " rows, " << p.files_seen
+              << " files" << std::flush;
+  };
+  scan_storage(*conn, layout, report, options);
+  std::cerr << "\n";
+  if (!flags.move_orphans.empty()) move_orphans(layout, report, flags.move_orphans);
+  std::ofstream file;
+  if (!flags.report_file.empty()) {
+    file.open(flags.report_file, std::ios::trunc);
+    if (!file) throw Error(ErrorKind::kIo, "cannot write the report to " + flags.report_file);
+  }
+  std::ostream& out = flags.report_file.empty() ? std::cout : file;
+  if (flags.json) report.write_json(out, layout.media_location());
+  else report.write_text(out, layout.media_location());
+}
+
+}  // namespace
+
+void register_storage_commands(CLI::App& app, ContextProvider& ctx) {
+  auto* storage = app.add_subcommand("storage", "Check and repair the media folders");
+  storage->require_subcommand(1);
+  storage->add_subcommand("check", "Run the boot-time mount checks now (lock 300)")
+      ->callback([&] { run_check(ctx); });
+
+  auto migrate = std::make_shared<MigrateFlags>();
+  auto* m = storage->add_subcommand(
+      "migrate-paths", "Rewrite stored paths from one folder to another (lock 700), resumable");
+  m->add_option("--from", migrate->from, "The folder the stored paths use now")->required();
+  m->add_option("--to", migrate->to, "The folder they should use")->required();
+  m->add_flag("--dry-run", migrate->dry_run, "Only print the counts per column");
+  m->add_option("--batch-size", migrate->batch_size, "Rows per transaction")
+      ->check(CLI::Range(1, 1000000));
+  m->callback([&ctx, migrate] { run_migrate(ctx, *migrate); });
+
+  auto scan = std::make_shared<ScanFlags>();
+  auto* s = storage->add_subcommand(
+      "scan", "Compare the database with the disk: missing files, orphans, foreign paths");
+  s->add_flag("--json", scan->json, "Write the report as JSON");
+  s->add_option("--report", scan->report_file, "Write the report to this file (default stdout)");
+  s->add_option("--move-orphans", scan->move_orphans,
+                "Move orphan files into this folder (outside the managed folders)");
+  s->callback([&ctx, scan] { run_scan(ctx, *scan); });
+}
 
 }  // namespace keepsake::cli

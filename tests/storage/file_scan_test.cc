@@ -1,0 +1,151 @@
+#include "storage/file_scan.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "common/error.h"
+#include "storage/fs_helpers.h"
+#include "storage/storage_fixture.h"
+
+namespace keepsake::storage {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::write_text;
+
+// A library of `kAssets` assets on disk: original, thumbnail and preview per asset, a person
+// thumbnail, a profile image, markers and a backup file.
+class FileScanTest : public testing::StorageDbTest {
+ protected:
+  static constexpr int kAssets = 40;
+
+  void SetUp() override {
+    StorageDbTest::SetUp();
+    layout_ = std::make_unique<StorageLayout>(media_.path());
+    user_ = add_user();
+    auto profile = layout_->profile_image(user_, "aaaa1111-0000-4000-8000-000000000000", "me.png");
+    conn_->exec(R"(UPDATE "user" SET "profileImagePath" = $1)", {profile});
+    write_text(profile, "png");
+    for (int i = 0; i < kAssets; ++i) {
+      auto id = add_asset(user_, "pending");
+      auto original = layout_->original(user_, id, "IMG_" + std::to_string(i) + ".jpg");
+      conn_->exec(R"(UPDATE asset SET "originalPath" = $1 WHERE id = $2)", {original, id});
+      add_asset_file(id, "thumbnail", layout_->thumbnail(user_, id, "webp"));
+      add_asset_file(id, "preview", layout_->preview(user_, id, "jpeg"));
+      for (const auto& p : {original, layout_->thumbnail(user_, id, "webp"),
+                            layout_->preview(user_, id, "jpeg")}) {
+        write_text(p, "x");
+        all_files_.push_back(p);
+      }
+    }
+    auto person = add_person(user_, "");
+    auto face = layout_->person_thumbnail(user_, person);
+    conn_->exec(R"(UPDATE person SET "thumbnailPath" = $1)", {face});
+    write_text(face, "jpeg");
+    for (auto f : kStorageFolders) write_text(layout_->mount_marker(f), "1");
+    write_text(layout_->backup("immich-db-backup-1.sql.gz"), "gz");
+  }
+
+  ScanSummary scan(ScanReport& report) {
+    scan_storage(*conn_, *layout_, report, {.fetch_size = 7});
+    return report.summary;
+  }
+
+  nlohmann::json json_of(const ScanReport& report) {
+    std::stringstream s;
+    report.write_json(s, layout_->media_location());
+    return nlohmann::json::parse(s.str());
+  }
+
+  std::set<std::string> paths(const nlohmann::json& list) {
+    std::set<std::string> out;
+    for (const auto& e : list) out.insert(e["path"].get<std::string>());
+    return out;
+  }
+
+  std::unique_ptr<StorageLayout> layout_;
+  std::string user_;
+  std::vector<std::string> all_files_;
+};
+
+TEST_F(FileScanTest, CleanLibraryHasNoFindings) {
+  ScanReport report;
+  auto s = scan(report);
+  EXPECT_EQ(s.rows, kAssets * 3 + 2);
+  EXPECT_EQ(s.files, kAssets * 3 + 2) << "markers and backups are not scanned";
+  EXPECT_EQ(s.missing + s.orphans + s.foreign, 0);
+}
+
+TEST_F(FileScanTest, ReportsExactlyTheDeletedAndAddedFilesAndForeignRows) {
+  std::set<std::string> deleted = {all_files_[0], all_files_[17], all_files_[95]};
+  for (const auto& p : deleted) fs::remove(p);
+  std::set<std::string> orphans = {
+      layout_->original(user_, "ffff0000-0000-4000-8000-000000000001", "stray.jpg"),
+      layout_->base_folder(StorageFolder::kThumbs) + "/left-over.tmp",
+      layout_->base_folder(StorageFolder::kLibrary) + "/admin/2024/a.b/c.jpg",
+      layout_->base_folder(StorageFolder::kLibrary) + "/admin/2024/a.jpg"};
+  for (const auto& p : orphans) write_text(p, "stray");
+  auto foreign = add_asset(user_, "/somewhere/else/x.jpg");
+  add_asset(user_, "/mnt/external-library/y.jpg", true);
+
+  ScanReport report;
+  auto s = scan(report);
+  auto j = json_of(report);
+  EXPECT_EQ(paths(j["orphans"]), orphans);
+  auto missing = paths(j["missing"]);
+  std::set<std::string> expected_missing = deleted;
+  expected_missing.insert("/somewhere/else/x.jpg");
+  expected_missing.insert("/mnt/external-library/y.jpg");
+  EXPECT_EQ(missing, expected_missing);
+  ASSERT_EQ(j["foreign"].size(), 1u);
+  EXPECT_EQ(j["foreign"][0]["id"], foreign);
+  EXPECT_EQ(j["foreign"][0]["column"], "asset.originalPath");
+  EXPECT_EQ(j["summary"]["orphans"], 4);
+  EXPECT_EQ(s.missing, 5);
+
+  std::stringstream text;
+  report.write_text(text, layout_->media_location());
+  EXPECT_NE(text.str().find("orphan files:   4"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(*deleted.begin()), std::string::npos);
+  for (const auto& p : deleted) EXPECT_FALSE(fs::exists(p)) << "the scan never recreates";
+  for (const auto& p : orphans) EXPECT_TRUE(fs::exists(p)) << "the scan never deletes";
+}
+
+TEST_F(FileScanTest, MovesOrphansAsideKeepingTheirRelativePaths) {
+  auto stray = layout_->base_folder(StorageFolder::kUpload) + "/x/stray.jpg";
+  write_text(stray, "stray");
+  ScanReport report;
+  scan(report);
+  keepsake::testing::TempDir aside;
+  move_orphans(*layout_, report, aside.path() + "/orphans");
+  EXPECT_EQ(report.summary.moved, 1);
+  EXPECT_FALSE(fs::exists(stray));
+  EXPECT_EQ(testing::read_text(aside.path() + "/orphans/upload/x/stray.jpg"), "stray");
+  ScanReport again;
+  EXPECT_EQ(scan(again).orphans, 0);
+  EXPECT_EQ(again.summary.missing, 0) << "referenced files were left alone";
+}
+
+TEST_F(FileScanTest, RefusesAnOrphanFolderInsideTheLibrary) {
+  auto inside = layout_->base_folder(StorageFolder::kUpload) + "/orphans";
+  EXPECT_THROW(check_orphan_destination(*layout_, inside), Error);
+  EXPECT_THROW(check_orphan_destination(*layout_, media_.path()), Error);
+  EXPECT_THROW(check_orphan_destination(*layout_, "relative"), Error);
+  EXPECT_NO_THROW(check_orphan_destination(*layout_, layout_->base_folder(StorageFolder::kBackups) +
+                                                         "/orphans"));
+}
+
+TEST_F(FileScanTest, MissingMountShowsEveryFileOfThatFolderAsMissing) {
+  fs::remove_all(layout_->base_folder(StorageFolder::kThumbs));
+  ScanReport report;
+  auto s = scan(report);
+  EXPECT_EQ(s.missing, kAssets * 2 + 1);
+  EXPECT_EQ(s.orphans, 0);
+}
+
+}  // namespace
+}  // namespace keepsake::storage
