@@ -14,6 +14,7 @@
 #include "db/pool.h"
 #include "db/server_version.h"
 #include "http/server.h"
+#include "jobs/job_service.h"
 #include "vector/vector_service.h"
 #include "storage/boot.h"
 #if __has_include("migrations/boot.h")
@@ -69,6 +70,7 @@ void serve(app::AppContext& c) {
   c.ensure_database_running();
   boot_database(c);
   storage::run_storage_boot(c.database(), c.config());
+  auto job_service = jobs::start_job_service(c.database(), c.config());
 
   db::Pool pool(c.database(), kPoolSize);
   auth::AuthService auth_service(pool);
