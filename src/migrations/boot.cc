@@ -12,6 +12,8 @@
 #include "migrations/bootstrap.h"
 #include "migrations/immich_migrations.h"
 #include "migrations/keepsake_migrations.h"
+#include "schema/drift_check.h"
+#include "schema/immich_schema.h"
 
 namespace keepsake::migrations {
 namespace {
@@ -194,7 +196,11 @@ BootReport run_database_boot(const DatabaseConfig& database, BootOptions options
             report.bootstrapped = true;
           }
           spdlog::info("Finished running migrations");
-          if (options.check_schema_drift) options.check_schema_drift(conn);
+          if (options.check_schema_drift) {
+            options.check_schema_drift(conn);
+          } else {
+            schema::check_drift_at_boot(conn, schema::immich_schema(options.schema));
+          }
         }
         report.keepsake_migrations_applied = apply_keepsake_migrations(conn);
       },

@@ -27,7 +27,8 @@ struct BootOptions {
   // Seam (owner: "vector"): chooses and prepares the vector extension, on the locked connection,
   // before migrations. May change options.schema.vector. Default: prepare_vector_extension().
   std::function<void(db::Connection&, BootOptions&)> prepare_vector;
-  // Seam (owner: "drift"): the schema drift check after migrations; unset = no check.
+  // Seam (owner: "drift"): the schema drift check after migrations; unset = the default,
+  // schema::check_drift_at_boot against immich_schema(options.schema) (logs, never throws).
   std::function<void(db::Connection&)> check_schema_drift;
 };
 
