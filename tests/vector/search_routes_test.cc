@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/app_context.h"
 #include "db/pool.h"
 #include "http/routes.h"
 #include "http/server.h"
@@ -28,6 +29,7 @@ class VectorRoutesTest : public VectorFixture {
         "isOffline" boolean NOT NULL DEFAULT false, ADD COLUMN duration varchar, ADD COLUMN
         "livePhotoVideoId" uuid, ADD COLUMN checksum bytea NOT NULL DEFAULT '\x01', ADD COLUMN
         width integer, ADD COLUMN height integer, ADD COLUMN "isEdited" boolean NOT NULL DEFAULT false;
+      CREATE TABLE system_metadata (key varchar PRIMARY KEY, value jsonb NOT NULL);
       CREATE TABLE partner ("sharedById" uuid NOT NULL, "sharedWithId" uuid NOT NULL,
         "inTimeline" boolean NOT NULL DEFAULT false);
     )sql");
@@ -107,6 +109,38 @@ TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
   service.stop();
   server.stop();
   serving.join();
+}
+
+TEST_P(VectorRoutesTest, TextQueriesGoToTheMachineLearningServer) {
+  auto mine = seed_assets(owner(0), 10, 32);
+  auto target = VectorSearch::asset_embedding(*conn_, mine[7]);
+  httplib::Server ml;
+  std::string seen_entries, seen_text;
+  ml.Post("/predict", [&](const httplib::Request& req, httplib::Response& res) {
+    seen_entries = req.get_file_value("entries").content;
+    seen_text = req.get_file_value("text").content;
+    res.set_content(nlohmann::json{{"clip", vector_literal(*target)}}.dump(), "application/json");
+  });
+  int ml_port = ml.bind_to_any_port("127.0.0.1");
+  std::thread ml_thread([&] { ml.listen_after_bind(); });
+  Config config;
+  config.machine_learning_url = "http://127.0.0.1:" + std::to_string(ml_port);
+  app::AppContext app(config);
+  http::RouteDeps deps{.app = &app, .pool = pool_.get()};
+  http::Server server({.host = "127.0.0.1", .port = 0}, deps, as_owner(0));
+  server.switch_to(http::kNormalRoutes);
+  httplib::Client client("127.0.0.1", server.bind());
+  std::thread serving([&] { server.run(); });
+  auto res = post(client, {{"query", "a red bicycle"}, {"size", 1}});
+  server.stop();
+  serving.join();
+  ml.stop();
+  ml_thread.join();
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_EQ(nlohmann::json::parse(res->body)["assets"]["items"][0]["id"], mine[7]);
+  EXPECT_EQ(seen_text, "a red bicycle");
+  EXPECT_EQ(nlohmann::json::parse(seen_entries)["clip"]["textual"]["modelName"], "ViT-B-32__openai");
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, VectorRoutesTest,
