@@ -18,9 +18,11 @@ class SchemaCommandsTest : public testing::BootstrappedDatabaseTest {
     const auto& c = testing::cluster();
     std::string url = "postgresql://" + c.superuser + "@localhost/" + db_name_ +
                       "?host=" + c.socket_dir + "&port=" + std::to_string(c.port);
-    return run_process({args, minimal_environment({{"DB_URL", url},
-                                                   {"KEEPSAKE_DATA_DIR", data_.path()},
-                                                   {"IMMICH_LOG_LEVEL", "warn"}})});
+    ProcessOptions options;
+    options.argv = args;
+    options.env = minimal_environment(
+        {{"DB_URL", url}, {"KEEPSAKE_DATA_DIR", data_.path()}, {"IMMICH_LOG_LEVEL", "warn"}});
+    return run_process(options);
   }
   bool contains(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
