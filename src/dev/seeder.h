@@ -37,7 +37,7 @@ struct SeedReport {
 struct SeedRunOptions {
   Progress::Style progress = Progress::Style::kAuto;
   // Rebuild clip_index / face_index after loading when at least this many vectors are loaded.
-  int64_t rebuild_vector_indexes_from = 20000;
+  int64_t rebuild_vector_indexes_from = 1000;
 };
 
 // Seeds the database behind conn (which must be bootstrapped and hold no users yet).
