@@ -32,8 +32,13 @@ struct CheckFlags {
   bool allow_destructive = false;
 };
 
-schema::Schema declared_schema(ContextProvider& ctx) {
-  return schema::immich_schema(migrations::boot_options_from_config(ctx.get().config()).schema);
+// The declared schema of the flavour DB_VECTOR_EXTENSION names, or else of the one installed.
+schema::Schema declared_schema(ContextProvider& ctx, db::Connection& conn) {
+  auto options = migrations::boot_options_from_config(ctx.get().config()).schema;
+  if (ctx.get().config().vector_extension.empty()) {
+    options.vector = schema::installed_vector_flavour(conn);
+  }
+  return schema::immich_schema(options);
 }
 
 std::unique_ptr<db::Connection> connect(ContextProvider& ctx) {
@@ -67,7 +72,7 @@ bool run_check(ContextProvider& ctx, const CheckFlags& flags) {
   auto conn = connect(ctx);
   auto states = schema::immich_migration_states(*conn, migrations::immich_migration_names());
   print_lines(schema::migration_report_lines(states));
-  auto declared = declared_schema(ctx);
+  auto declared = declared_schema(ctx, *conn);
   auto items = schema::detect_drift(*conn, declared);
   print_items(items);
   if (flags.apply && !items.empty()) {
@@ -104,7 +109,8 @@ void register_schema_group(CLI::App& app, ContextProvider& ctx) {
     if (!run_check(ctx, *flags)) throw CLI::RuntimeError(1);
   });
   group->add_subcommand("dump", "Print the SQL that creates the declared schema")->callback([&ctx] {
-    auto declared = declared_schema(ctx);
+    auto declared = schema::immich_schema(
+        migrations::boot_options_from_config(ctx.get().config()).schema);
     print_lines(schema::create_statements(declared));
     std::string dbname = ctx.get().config().db.dbname;
     print_lines(schema::database_setting_statements(declared, dbname.empty() ? "immich" : dbname));
@@ -155,7 +161,7 @@ void register_migrations_group(CLI::App& app, ContextProvider& ctx) {
   generate->callback([&ctx, name, dir] {
     schema::validate_migration_name(*name);
     auto conn = connect(ctx);
-    auto items = schema::detect_drift(*conn, declared_schema(ctx));
+    auto items = schema::detect_drift(*conn, declared_schema(ctx, *conn));
     if (items.empty()) {
       std::cout << "No changes detected\n";
       return;
@@ -178,7 +184,7 @@ void register_migrations_group(CLI::App& app, ContextProvider& ctx) {
   });
   group->add_subcommand("debug", "Print the SQL generate would write")->callback([&ctx] {
     auto conn = connect(ctx);
-    auto items = schema::detect_drift(*conn, declared_schema(ctx));
+    auto items = schema::detect_drift(*conn, declared_schema(ctx, *conn));
     if (items.empty()) {
       std::cout << "No changes detected\n";
       return;

@@ -7,6 +7,15 @@
 
 namespace keepsake::schema {
 
+VectorFlavour installed_vector_flavour(db::Connection& conn) {
+  auto r = conn.exec(
+      "SELECT extname FROM pg_extension WHERE extname IN ('vchord', 'vectors', 'vector') "
+      "ORDER BY array_position(ARRAY['vchord', 'vectors', 'vector']::name[], extname) LIMIT 1",
+      {}, "read the installed vector extension");
+  if (r.empty()) return VectorFlavour::kBuiltin;
+  return parse_vector_flavour(r.text(0, 0)).value_or(VectorFlavour::kBuiltin);
+}
+
 std::vector<DriftItem> detect_drift(db::Connection& conn, const Schema& declared) {
   Schema live = read_catalog(conn, "public");
   DiffOptions options;

@@ -10,12 +10,17 @@
 #include "db/connection.h"
 #include "schema/diff.h"
 #include "schema/model.h"
+#include "schema/options.h"
 
 namespace keepsake::schema {
 
 inline constexpr const char* kSchemaDriftMessage =
     "Detected schema drift. For more information, see "
     "https://docs.immich.app/errors#schema-drift or run `keepsake schema check`";
+
+// The flavour the database runs, from its installed extensions (vchord, then vectors, then
+// vector, as Immich prefers them; builtin when none is installed).
+VectorFlavour installed_vector_flavour(db::Connection& conn);
 
 // The drift of the live database relative to `declared` (reads the catalog; changes nothing).
 std::vector<DriftItem> detect_drift(db::Connection& conn, const Schema& declared);

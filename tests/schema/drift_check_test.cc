@@ -15,6 +15,7 @@
 #include "harness/bootstrapped_database.h"
 #include "harness/spec_catalog.h"
 #include "migrations/boot.h"
+#include "migrations/bootstrap.h"
 #include "schema/catalog_reader.h"
 #include "schema/drift_apply.h"
 #include "schema/immich_schema.h"
@@ -183,6 +184,26 @@ TEST_F(DriftCheckTest, BootOfAnUpToDateDatabaseChangesNothing) {
             << " ms, diff " << ms(t3 - t2) << " ms\n";
   std::cout << "[ measure  ] boot of an up-to-date database: "
             << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms\n";
+}
+
+class DriftFlavourTest : public keepsake::testing::DatabaseTest {};
+
+// Built-in vector mode legitimately differs from the spec (real[] embeddings, no vector index):
+// compared against its own flavour it has no drift, against pgvector's it has.
+TEST_F(DriftFlavourTest, BuiltinDatabaseMatchesTheBuiltinFlavour) {
+  EXPECT_EQ(installed_vector_flavour(*conn_), VectorFlavour::kBuiltin);
+  migrations::BootstrapOptions options;
+  options.schema.vector = VectorFlavour::kBuiltin;
+  migrations::bootstrap_immich_schema(*conn_, options);
+  EXPECT_EQ(installed_vector_flavour(*conn_), VectorFlavour::kBuiltin);
+  SchemaOptions builtin;
+  builtin.vector = VectorFlavour::kBuiltin;
+  EXPECT_EQ(descriptions(detect_drift(*conn_, immich_schema(builtin))), std::vector<std::string>{});
+  EXPECT_FALSE(detect_drift(*conn_, immich_schema()).empty());
+}
+
+TEST_F(DriftCheckTest, InstalledFlavourOfTheFixtureIsPgvector) {
+  EXPECT_EQ(installed_vector_flavour(*conn_), VectorFlavour::kPgvector);
 }
 
 }  // namespace
