@@ -11,6 +11,7 @@
 #include "migrations/immich_migrations.h"
 #include "migrations/keepsake_migrations.h"
 #include "schema/ddl.h"
+#include "schema/diff_sql.h"
 #include "schema/drift_apply.h"
 #include "schema/drift_check.h"
 #include "schema/drift_migration_files.h"
@@ -25,7 +26,7 @@ constexpr const char* kRevertMessage =
     "migrations at once (a baseline) and ships no down() steps, and several of Immich's own "
     "down() steps are empty or unsupported";
 constexpr const char* kRevertHint =
-    "restore a database backup taken before the change instead (keepsake backup)";
+    "restore a database backup taken before the change instead";
 
 struct CheckFlags {
   bool apply = false;
@@ -111,9 +112,12 @@ void register_schema_group(CLI::App& app, ContextProvider& ctx) {
   group->add_subcommand("dump", "Print the SQL that creates the declared schema")->callback([&ctx] {
     auto declared = schema::immich_schema(
         migrations::boot_options_from_config(ctx.get().config()).schema);
-    print_lines(schema::create_statements(declared));
     std::string dbname = ctx.get().config().db.dbname;
-    print_lines(schema::database_setting_statements(declared, dbname.empty() ? "immich" : dbname));
+    auto statements = schema::create_statements(declared);
+    for (auto& s : schema::database_setting_statements(declared, dbname.empty() ? "immich" : dbname)) {
+      statements.push_back(std::move(s));
+    }
+    for (const auto& s : statements) std::cout << schema::sql::statement(s) << "\n";
   });
 }
 

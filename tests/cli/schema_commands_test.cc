@@ -7,6 +7,8 @@
 
 #include "common/process.h"
 #include "harness/bootstrapped_database.h"
+#include "schema/drift_check.h"
+#include "schema/immich_schema.h"
 
 namespace keepsake {
 namespace {
@@ -111,6 +113,29 @@ TEST_F(SchemaCommandsTest, GenerateAndCreateWriteMigrationFiles) {
   r = keepsake({"migrations", "create", "AddThing", "--dir", dir.path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 2);
+}
+
+TEST_F(SchemaCommandsTest, DumpPrintsARunnableScriptOfTheDeclaredSchema) {
+  auto r = keepsake({"schema", "dump"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(contains(r.out, "CREATE EXTENSION IF NOT EXISTS \"uuid-ossp\" SCHEMA public;\n"));
+  EXPECT_TRUE(contains(r.out, "ALTER DATABASE " + db_name_ + " SET search_path TO \"$user\", public, vectors;\n"));
+  // The script builds a database whose drift check is clean.
+  std::string fresh = testing::create_fresh_database("dump");
+  {
+    auto conn = db::Connection::open(testing::superuser_config(fresh));
+    std::string script = r.out;
+    std::string alter = "ALTER DATABASE " + db_name_ + " ";
+    script.replace(script.find(alter), alter.size(), "ALTER DATABASE " + fresh + " ");
+    conn->exec_script(script);
+    auto rest = schema::detect_drift(*conn, schema::immich_schema());
+    std::vector<std::string> kinds;
+    for (const auto& item : rest) kinds.push_back(item.description);
+    // Bookkeeping rows are data, not schema: only the 81 override rows are left to insert.
+    EXPECT_EQ(rest.size(), 81u);
+    for (const auto& k : kinds) EXPECT_EQ(k.rfind("migration override ", 0), 0u) << k;
+  }
+  testing::drop_database(fresh);
 }
 
 }  // namespace
