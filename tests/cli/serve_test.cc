@@ -49,7 +49,8 @@ std::string read_file(const std::string& path) {
 class Process {
  public:
   Process(const Env& env, const std::string& dir, std::vector<std::string> args = {"serve"})
-      : out_(dir + "/stdout.log"), err_(dir + "/stderr.log") {
+      : out_(dir + "/stdout." + std::to_string(++count_) + ".log"),
+        err_(dir + "/stderr." + std::to_string(count_) + ".log") {
     pid_ = fork();
     if (pid_ == 0) {
       int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -101,6 +102,7 @@ class Process {
     if (!exited_ && waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
     return exited_;
   }
+  static inline int count_ = 0;
   std::string out_, err_;
   pid_t pid_ = -1;
   int status_ = 0;
@@ -168,6 +170,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
     EXPECT_EQ(serve.stderr_text().find("initdb"), std::string::npos);
     EXPECT_EQ(ping(port), R"({"res":"pong"})");
     pid_t postmaster = postmaster_pid(data);
+    ASSERT_TRUE(process_alive(postmaster));
     serve.signal(SIGKILL);
     kill(postmaster, SIGKILL);
     serve.wait_exit();
