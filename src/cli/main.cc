@@ -8,6 +8,20 @@
 #include "common/error.h"
 #include "common/log.h"
 
+// Errors print as one line: libpq's multi-line messages are joined.
+static std::string one_line(std::string text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\n') {
+      out += text[i];
+      continue;
+    }
+    while (i + 1 < text.size() && (text[i + 1] == '\t' || text[i + 1] == ' ')) ++i;
+    if (i + 1 < text.size()) out += ' ';
+  }
+  return out;
+}
+
 int main(int argc, char** argv) {
   keepsake::log::init("log");
   CLI::App app{"Keepsake: the database core of a self-hosted photo library (Immich v2.7.5 compatible)"};
@@ -35,10 +49,10 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const keepsake::Error& e) {
-    std::cerr << "keepsake: error: " << e.full_message() << "\n";
+    std::cerr << "keepsake: error: " << one_line(e.full_message()) << "\n";
     return keepsake::exit_code_for(e.kind());
   } catch (const std::exception& e) {
-    std::cerr << "keepsake: error: " << e.what() << "\n";
+    std::cerr << "keepsake: error: " << one_line(e.what()) << "\n";
     return 1;
   }
   return 0;
