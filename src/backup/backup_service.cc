@@ -30,7 +30,9 @@ KEEPSAKE_MIGRATION(backup0001, "0100-backup-schedule-run", R"sql(
 
 namespace {
 
-constexpr const char* kCompletionMarker = "-- PostgreSQL database dump complete\n";
+// pg_dump's, and pg_dumpall's (the cluster dumps of Immich <= 2.4).
+constexpr const char* kCompletionMarkers[] = {"-- PostgreSQL database dump complete\n",
+                                              "-- PostgreSQL database cluster dump complete\n"};
 
 struct DumpTarget {
   std::string version_text;  // SHOW server_version, up to the first space
@@ -144,9 +146,15 @@ void check_written(const GzipCheck& check, const GzipFileWriter& writer, const s
 }  // namespace
 
 bool dump_is_complete(const std::string& tail) {
-  size_t at = tail.rfind(kCompletionMarker);
+  size_t at = std::string::npos, marker_size = 0;
+  for (const char* marker : kCompletionMarkers) {
+    size_t found = tail.rfind(marker);
+    if (found != std::string::npos && (at == std::string::npos || found > at)) {
+      at = found, marker_size = std::strlen(marker);
+    }
+  }
   if (at == std::string::npos) return false;
-  std::istringstream rest(tail.substr(at + std::strlen(kCompletionMarker)));
+  std::istringstream rest(tail.substr(at + marker_size));
   std::string line;
   while (std::getline(rest, line)) {
     if (line.empty() || line == "--" || line.rfind("\\unrestrict ", 0) == 0) continue;

@@ -1,8 +1,158 @@
-// `keepsake backup`: this command group has no subcommands yet.
+// `keepsake backup create|list|verify <file>|prune`: Immich-compatible database backups in
+// <media>/backups. create runs the DatabaseBackup job (lock 42, backup, retention) and shows a
+// progress bar (bytes and rate) when stderr is a terminal.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "backup/backup_files.h"
+#include "backup/backup_service.h"
 #include "cli/commands.h"
+#include "common/error.h"
+#include "config/system_config.h"
+#include "db/connection.h"
 
 namespace keepsake::cli {
+namespace {
 
-void register_backup_commands(CLI::App&, ContextProvider&) {}
+std::string human_bytes(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return buf;
+}
+
+// Redraws one status line on stderr at most ten times a second.
+class ProgressLine {
+ public:
+  ProgressLine() : enabled_(isatty(STDERR_FILENO)) {}
+  void update(const backup::BackupProgress& p) {
+    if (!enabled_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(100) && p.phase == phase_) return;
+    last_ = now;
+    phase_ = p.phase;
+    double secs = std::max(1e-3, std::chrono::duration<double>(p.elapsed).count());
+    uint64_t main = p.phase == "dump" ? p.dump_bytes : p.file_bytes;
+    std::fprintf(stderr, "\r\033[K%-6s %10s  %10s/s  file %10s  %5.1fs", p.phase.c_str(),
+                 human_bytes(static_cast<double>(main)).c_str(),
+                 human_bytes(static_cast<double>(main) / secs).c_str(),
+                 human_bytes(static_cast<double>(p.file_bytes)).c_str(), secs);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+  void done() {
+    if (drawn_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  std::string phase_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+std::string folder_of(app::AppContext& c) { return backup::backups_folder(c.config().media_location); }
+
+void create(ContextProvider& ctx, int lock_wait_seconds) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  backup::JobOptions job;
+  job.backup.db = c.database();
+  job.backup.media_location = c.config().media_location;
+  job.lock_timeout = std::chrono::seconds(lock_wait_seconds);
+  ProgressLine bar;
+  job.backup.progress = [&](const backup::BackupProgress& p) { bar.update(p); };
+  std::optional<backup::BackupResult> r;
+  try {
+    r = backup::run_database_backup_job(job);
+  } catch (...) {
+    bar.done();
+    throw;
+  }
+  bar.done();
+  if (!r) throw Error(ErrorKind::kConflict, "the backup was skipped");
+  std::cout << r->path << "\n"
+            << "  size " << human_bytes(static_cast<double>(r->size)) << " (SQL "
+            << human_bytes(static_cast<double>(r->uncompressed_size)) << "), verified, sha256 "
+            << r->sha256 << ", " << r->seconds << " s\n";
+}
+
+void list(ContextProvider& ctx, bool as_json) {
+  auto files = backup::list_backups(folder_of(ctx.get()));
+  if (as_json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (auto& f : files) out.push_back({{"filename", f.filename}, {"filesize", f.filesize}});
+    std::cout << out.dump(2) << "\n";
+    return;
+  }
+  for (auto& f : files) std::cout << f.filename << "\t" << human_bytes(static_cast<double>(f.filesize)) << "\n";
+}
+
+void verify(ContextProvider& ctx, const std::string& file) {
+  std::string path = file.find('/') == std::string::npos
+                         ? backup::resolve_backup_path(folder_of(ctx.get()), file)
+                         : file;
+  ProgressLine bar;
+  auto start = std::chrono::steady_clock::now();
+  backup::VerifyResult v;
+  try {
+    v = backup::verify_backup_file(path, [&](uint64_t read) {
+      bar.update({"verify", 0, read, std::chrono::steady_clock::now() - start});
+    });
+  } catch (...) {
+    bar.done();
+    throw;
+  }
+  bar.done();
+  std::cout << "OK " << path << "\n  " << (v.compressed ? "gzip, CRC and length checked, " : "plain SQL, ")
+            << "SQL " << human_bytes(static_cast<double>(v.uncompressed_size))
+            << ", pg_dump completion trailer present, "
+            << (v.sidecar_checked ? "matches its .sha256" : "no .sha256 sidecar") << "\n";
+}
+
+void prune(ContextProvider& ctx, int keep) {
+  auto& c = ctx.get();
+  if (keep <= 0) {
+    c.ensure_database_running();
+    auto conn = db::Connection::open(c.database());
+    keep = config::database_backup_settings(config::load_system_config(*conn)).keep_last_amount;
+  }
+  auto deleted = backup::prune_backups(folder_of(c), keep);
+  for (auto& n : deleted) std::cout << "deleted " << n << "\n";
+  std::cout << deleted.size() << " file(s) deleted, keeping the newest " << keep << " routine backups\n";
+}
+
+}  // namespace
+
+void register_backup_commands(CLI::App& app, ContextProvider& ctx) {
+  auto* group = app.add_subcommand("backup", "Immich-compatible database backups in <media>/backups");
+  group->require_subcommand(1);
+
+  static int lock_wait = 60;
+  auto* c = group->add_subcommand("create", "Back up the database now (then apply retention)");
+  c->add_option("--lock-wait", lock_wait, "seconds to wait for another running backup (lock 42)");
+  c->callback([&] { create(ctx, lock_wait); });
+
+  static bool as_json = false;
+  auto* l = group->add_subcommand("list", "List backups, newest first");
+  l->add_flag("--json", as_json, "print JSON");
+  l->callback([&] { list(ctx, as_json); });
+
+  static std::string file;
+  auto* v = group->add_subcommand("verify", "Decompress a backup fully and check it");
+  v->add_option("file", file, "a name in the backups folder, or a path")->required();
+  v->callback([&] { verify(ctx, file); });
+
+  static int keep = 0;
+  auto* p = group->add_subcommand("prune", "Apply retention: keep the newest keepLastAmount routine backups");
+  p->add_option("--keep", keep, "override backup.database.keepLastAmount");
+  p->callback([&] { prune(ctx, keep); });
+}
 
 }  // namespace keepsake::cli

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "auth/auth_service.h"
+#include "backup/backup_scheduler.h"
 #include "cli/commands.h"
 #include "db/connection.h"
 #include "db/pool.h"
@@ -82,6 +83,8 @@ void serve(app::AppContext& c) {
   server.switch_to(http::kNormalRoutes);
   server.bind();
   auto vectors = vector::start_vector_service(c.config(), c.database());
+  backup::BackupScheduler backup_scheduler({.backup = {.db = c.database(), .media_location = c.config().media_location}});
+  backup_scheduler.start();
 
   std::atomic<bool> shutting_down{false};
   std::thread watcher([&] {

@@ -358,6 +358,7 @@ TEST(DumpTrailerTest, CompletionTrailerForms) {
   EXPECT_TRUE(dump_is_complete("x\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zx9\n\n"));
   EXPECT_FALSE(dump_is_complete("x\n--\n-- PostgreSQL database dump\n--\n"));
   EXPECT_FALSE(dump_is_complete("-- PostgreSQL database dump complete\n--\nDROP TABLE x;\n"));
+  EXPECT_TRUE(dump_is_complete("\\connect x\n--\n-- PostgreSQL database cluster dump complete\n--\n\n"));
   EXPECT_FALSE(dump_is_complete(""));
 }
 
