@@ -1,6 +1,5 @@
-// A fresh database holding Immich's user, session, api_key and user_metadata tables (columns as in
-// the v2.7.5 catalog; defaults simplified to gen_random_uuid()), a pool and an AuthService, plus
-// helpers that insert rows exactly as Immich stores them.
+// A fresh database with Immich v2.7.5's full schema (BootstrappedDatabaseTest), a pool and an
+// AuthService, plus helpers that insert rows exactly as Immich stores them.
 #pragma once
 
 #include <memory>
@@ -9,11 +8,11 @@
 
 #include "auth/auth_service.h"
 #include "db/pool.h"
-#include "harness/test_cluster.h"
+#include "harness/bootstrapped_database.h"
 
 namespace keepsake::testing {
 
-class AuthDatabaseTest : public DatabaseTest {
+class AuthDatabaseTest : public BootstrappedDatabaseTest {
  protected:
   void SetUp() override;
   void TearDown() override;
@@ -31,8 +30,5 @@ class AuthDatabaseTest : public DatabaseTest {
   std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<auth::AuthService> auth_;
 };
-
-// Creates the four tables in an empty database.
-void create_immich_auth_tables(db::Connection& conn);
 
 }  // namespace keepsake::testing

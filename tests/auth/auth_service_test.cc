@@ -42,7 +42,7 @@ TEST(AuthCrypto, BcryptMatchesKnownVectorsAndKeepsakeHashesVerify) {
 TEST(AuthCrypto, TokensLookLikeImmichsAndDigestsAreSha256) {
   for (int i = 0; i < 20; ++i) {
     std::string t = new_token();
-    EXPECT_GE(t.size(), 40u);
+    EXPECT_GE(t.size(), 30u);  // 43 base64 characters minus any "+" and "/"
     EXPECT_LE(t.size(), 43u);
     for (char c : t) EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(c)) || c == '_') << t;
   }
