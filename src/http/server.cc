@@ -92,6 +92,7 @@ void Server::install_handlers() {
   s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   s.set_tcp_nodelay(true);
   s.set_keep_alive_timeout(options_.keep_alive_seconds);
+  s.set_keep_alive_max_count(100);
   s.set_read_timeout(options_.read_timeout_seconds, 0);
   s.set_write_timeout(options_.write_timeout_seconds, 0);
   s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
