@@ -8,6 +8,8 @@
 #include "db/connection.h"
 #include "dev/seeder.h"
 #include "migrations/boot.h"
+#include "schema/drift_check.h"
+#include "schema/immich_schema.h"
 
 namespace keepsake::cli {
 namespace {
@@ -41,6 +43,12 @@ void run_seed(ContextProvider& ctx, SeedFlags& flags) {
             << options.assets << " assets, seed " << options.seed << "\n";
   dev::SeedReport report = dev::seed_library(*conn, options, run);
   dev::print_report(report, std::cout);
+  schema::SchemaOptions declared;
+  declared.vector = schema::installed_vector_flavour(*conn);
+  for (const auto& line : schema::drift_report_lines(
+           schema::detect_drift(*conn, schema::immich_schema(declared)))) {
+    std::cout << "schema check: " << line << "\n";
+  }
 }
 
 }  // namespace

@@ -12,6 +12,8 @@
 #include "dev/library_model.h"
 #include "dev/seeder.h"
 #include "harness/bootstrapped_database.h"
+#include "schema/drift_check.h"
+#include "schema/immich_schema.h"
 
 namespace keepsake::dev {
 namespace {
@@ -118,6 +120,8 @@ TEST_F(SeederTest, SeedsAConsistentLibrary) {
   EXPECT_GT(ages.int64(0, 1), 0);
   EXPECT_GT(conn_->exec("SELECT count(*) FROM asset WHERE \"stackId\" IS NOT NULL").int64(0, 0), 0);
   EXPECT_GT(conn_->exec("SELECT count(*) FROM person WHERE \"faceAssetId\" IS NOT NULL").int64(0, 0), 0);
+  // The schema is exactly as before: the drift check (`keepsake schema check`) stays clean.
+  EXPECT_TRUE(schema::detect_drift(*conn_, schema::immich_schema()).empty());
 }
 
 TEST_F(SeederTest, SameSeedGivesTheSameDataAnotherSeedDoesNot) {
