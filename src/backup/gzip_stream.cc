@@ -189,71 +189,143 @@ class FileReader {
   int fd_;
 };
 
-void keep_tail(std::string& tail, const uint8_t* data, size_t n) {
+void keep_tail(std::string& tail, const char* data, size_t n) {
   if (n >= kTailSize) {
-    tail.assign(reinterpret_cast<const char*>(data) + n - kTailSize, kTailSize);
+    tail.assign(data + n - kTailSize, kTailSize);
     return;
   }
-  tail.append(reinterpret_cast<const char*>(data), n);
+  tail.append(data, n);
   if (tail.size() > kTailSize) tail.erase(0, tail.size() - kTailSize);
 }
 
 }  // namespace
 
-GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
-  FileReader file(path);
-  GzipCheck check;
+struct DumpFileReader::Impl {
+  explicit Impl(const std::string& path) : file(path) {}
+  FileReader file;
   Sha256 sha;
-  std::vector<uint8_t> in(kOutSize), out(kOutSize);
-  auto state = std::make_unique<inflate_state>();
-  isal_inflate_init(state.get());
-  state->crc_flag = ISAL_GZIP;
-  bool in_member = false;
-  auto corrupt = [&](const std::string& what) {
-    return Error(ErrorKind::kCorrupt, path + " is not a valid gzip file: " + what,
-                 "the file is damaged or incomplete; do not restore it");
-  };
-  for (;;) {
-    size_t n = file.read(in.data(), in.size());
-    if (n == 0) break;
-    sha.update(in.data(), n);
-    check.compressed_bytes += n;
-    state->next_in = in.data();
-    state->avail_in = static_cast<uint32_t>(n);
-    bool output_was_full = false;
-    while (state->avail_in > 0 || output_was_full) {
-      if (!in_member && state->avail_in > 0) {
-        if (state->next_in[0] != 0x1f || (state->avail_in >= 2 && state->next_in[1] != 0x8b)) {
-          throw corrupt(check.members == 0 ? "not a gzip stream (bad magic number)"
-                                           : "trailing garbage after the last gzip member");
-        }
-        in_member = true;
-        ++check.members;
-      }
-      state->next_out = out.data();
-      state->avail_out = static_cast<uint32_t>(out.size());
-      int rc = isal_inflate(state.get());
-      if (rc < 0) throw corrupt(inflate_error_text(rc));
-      size_t produced = out.size() - state->avail_out;
-      output_was_full = state->avail_out == 0;
-      check.uncompressed_bytes += produced;
-      keep_tail(check.tail, out.data(), produced);
-      if (state->block_state == ISAL_BLOCK_FINISH) {
-        in_member = false;
-        output_was_full = false;
-        uint8_t* next = state->next_in;
-        uint32_t left = state->avail_in;
-        isal_inflate_reset(state.get());
-        state->crc_flag = ISAL_GZIP;
-        state->next_in = next;
-        state->avail_in = left;
-      }
-    }
-    if (progress) progress(check.compressed_bytes);
+  std::string digest;
+  std::vector<uint8_t> in = std::vector<uint8_t>(kOutSize);
+  uint8_t* next = nullptr;  // unconsumed file bytes in `in`
+  size_t avail = 0;
+  bool file_done = false;
+  inflate_state state{};
+};
+
+DumpFileReader::DumpFileReader(const std::string& path)
+    : impl_(std::make_unique<Impl>(path)), path_(path) {
+  fill_input();
+  compressed_ = looks_like_gzip(std::string_view(reinterpret_cast<const char*>(impl_->next),
+                                                 std::min<size_t>(impl_->avail, 3)));
+  if (compressed_) {
+    isal_inflate_init(&impl_->state);
+    impl_->state.crc_flag = ISAL_GZIP;
   }
-  if (check.members == 0) throw corrupt("the file is empty");
-  if (in_member) throw corrupt("the file is truncated (the last gzip member has no end)");
-  check.sha256 = sha.hex();
+}
+
+DumpFileReader::~DumpFileReader() = default;
+
+Error DumpFileReader::corrupt(const std::string& what) const {
+  return Error(ErrorKind::kCorrupt, path_ + " is not a valid gzip file: " + what,
+               "the file is damaged or incomplete; do not restore it");
+}
+
+// Refills the input buffer when it is empty; false at the end of the file.
+bool DumpFileReader::fill_input() {
+  if (impl_->avail > 0) return true;
+  if (impl_->file_done) return false;
+  size_t n = impl_->file.read(impl_->in.data(), impl_->in.size());
+  if (n == 0) {
+    impl_->file_done = true;
+    return false;
+  }
+  impl_->sha.update(impl_->in.data(), n);
+  file_bytes_ += n;
+  impl_->next = impl_->in.data();
+  impl_->avail = n;
+  return true;
+}
+
+size_t DumpFileReader::read(char* buf, size_t max) {
+  if (at_end_ || max == 0) return 0;
+  if (!compressed_) {
+    if (!fill_input()) return at_end_ = true, 0;
+    size_t n = std::min(max, impl_->avail);
+    std::memcpy(buf, impl_->next, n);
+    impl_->next += n;
+    impl_->avail -= n;
+    sql_bytes_ += n;
+    return n;
+  }
+  auto& st = impl_->state;
+  for (;;) {
+    if (!fill_input()) {
+      if (members_ == 0) throw corrupt("the file is empty");
+      if (in_member_) throw corrupt("the file is truncated (the last gzip member has no end)");
+      at_end_ = true;
+      return 0;
+    }
+    if (!in_member_) {
+      if (impl_->next[0] != 0x1f || (impl_->avail >= 2 && impl_->next[1] != 0x8b)) {
+        throw corrupt(members_ == 0 ? "not a gzip stream (bad magic number)"
+                                    : "trailing garbage after the last gzip member");
+      }
+      in_member_ = true;
+      ++members_;
+    }
+    st.next_in = impl_->next;
+    st.avail_in = static_cast<uint32_t>(impl_->avail);
+    st.next_out = reinterpret_cast<uint8_t*>(buf);
+    st.avail_out = static_cast<uint32_t>(std::min<size_t>(max, UINT32_MAX));
+    int rc = isal_inflate(&st);
+    if (rc < 0) throw corrupt(inflate_error_text(rc));
+    impl_->next = st.next_in;
+    impl_->avail = st.avail_in;
+    size_t produced = std::min<size_t>(max, UINT32_MAX) - st.avail_out;
+    if (st.block_state == ISAL_BLOCK_FINISH) {
+      in_member_ = false;
+      isal_inflate_reset(&st);
+      st.crc_flag = ISAL_GZIP;
+    }
+    sql_bytes_ += produced;
+    if (produced > 0) return produced;
+  }
+}
+
+void DumpFileReader::skip_to(uint64_t offset) {
+  std::vector<char> scratch(kOutSize);
+  while (sql_bytes_ < offset) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(scratch.size(), offset - sql_bytes_));
+    if (read(scratch.data(), want) == 0) {
+      throw Error(ErrorKind::kCorrupt, path_ + " ended before byte " + std::to_string(offset),
+                  "the file changed since it was checked; check it again");
+    }
+  }
+}
+
+std::string DumpFileReader::sha256_hex() {
+  if (impl_->digest.empty()) impl_->digest = impl_->sha.hex();
+  return impl_->digest;
+}
+
+GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
+  DumpFileReader reader(path);
+  if (!reader.compressed()) {
+    std::string what = reader.file_bytes() == 0 ? "the file is empty" : "not a gzip stream (bad magic number)";
+    throw Error(ErrorKind::kCorrupt, path + " is not a valid gzip file: " + what,
+                "the file is damaged or incomplete; do not restore it");
+  }
+  GzipCheck check;
+  std::vector<char> out(kOutSize);
+  uint64_t reported = 0;
+  while (size_t n = reader.read(out.data(), out.size())) {
+    check.uncompressed_bytes += n;
+    keep_tail(check.tail, out.data(), n);
+    if (progress && reader.file_bytes() != reported) progress(reported = reader.file_bytes());
+  }
+  check.compressed_bytes = reader.file_bytes();
+  check.members = reader.members();
+  check.sha256 = reader.sha256_hex();
   return check;
 }
 

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/error.h"
+
 namespace keepsake::backup {
 
 enum class GzipEngine { kIsal, kZlib };
@@ -47,6 +49,43 @@ struct GzipCheck {
   int members = 0;
   std::string sha256;  // hex, of the file's bytes
   std::string tail;    // the last bytes (up to 4 KiB) of the decompressed content
+};
+
+// Reads a dump file as SQL: a gzip file (any number of members, each CRC-32 and length checked)
+// is decompressed as it is read, any other file is read as it is. Reads sequentially and never
+// holds more than one buffer. Throws Error(kCorrupt) naming the problem (bad CRC or length,
+// truncated, trailing garbage) as soon as it is met, Error(kIo/kNotFound) when the file cannot be
+// read.
+class DumpFileReader {
+ public:
+  explicit DumpFileReader(const std::string& path);
+  ~DumpFileReader();
+  DumpFileReader(const DumpFileReader&) = delete;
+  DumpFileReader& operator=(const DumpFileReader&) = delete;
+
+  // Up to `max` bytes of SQL into buf; 0 at the end of the file (after every check passed).
+  size_t read(char* buf, size_t max);
+  // Skips SQL bytes (decompressing them) until `offset` bytes have been produced in all.
+  void skip_to(uint64_t offset);
+
+  bool compressed() const { return compressed_; }
+  uint64_t sql_bytes() const { return sql_bytes_; }           // SQL produced so far
+  uint64_t file_bytes() const { return file_bytes_; }         // file bytes consumed so far
+  int members() const { return members_; }
+  std::string sha256_hex();                                   // of the file bytes; after the end
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Impl;
+  bool fill_input();
+  Error corrupt(const std::string& what) const;
+  std::unique_ptr<Impl> impl_;
+  std::string path_;
+  bool compressed_ = false;
+  bool in_member_ = false;
+  bool at_end_ = false;
+  int members_ = 0;
+  uint64_t sql_bytes_ = 0, file_bytes_ = 0;
 };
 
 // Decompresses the whole file. Throws Error(kCorrupt) naming what is wrong (not gzip, bad CRC or

@@ -1,0 +1,89 @@
+#include "restore/restore_fixture.h"
+
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "backup/gzip_stream.h"
+#include "common/process.h"
+
+namespace keepsake::testing {
+namespace {
+
+ProcessResult shell(const std::string& dbname, const std::string& script,
+                    const std::vector<std::string>& args = {}) {
+  ProcessOptions o;
+  o.argv = {"/bin/sh", "-c", script, "sh"};
+  o.argv.insert(o.argv.end(), args.begin(), args.end());
+  o.env = minimal_environment(superuser_config(dbname).libpq_env());
+  auto r = run_process(o);
+  EXPECT_EQ(r.exit_code, 0) << script << ": " << r.err;
+  return r;
+}
+
+}  // namespace
+
+std::string minimal_dump(const std::string& body) {
+  return "--\n-- PostgreSQL database dump\n--\n\n"
+         "SET statement_timeout = 0;\nSET client_encoding = 'UTF8';\n"
+         "SET standard_conforming_strings = on;\n"
+         "SELECT pg_catalog.set_config('search_path', '', false);\n\n" +
+         body + "\n--\n-- PostgreSQL database dump complete\n--\n\n";
+}
+
+void write_dump_file(const std::string& path, const std::string& sql, bool gzip) {
+  if (!gzip) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << sql;
+    return;
+  }
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  backup::GzipFileWriter w(fd, path);
+  w.write(sql);
+  w.finish();
+  close(fd);
+}
+
+void immich_style_backup(const std::string& dbname, const std::string& path) {
+  shell(dbname, "pg_dump --clean --if-exists \"$1\" | gzip --rsyncable > \"$2\"", {dbname, path});
+}
+
+void cluster_dump(const std::string& dbname, const std::string& path) {
+  // pg_dumpall's layout: header, globals (roles), then per database a "Database ... dump"
+  // section made by pg_dump --create (which writes CREATE DATABASE and \connect). A real
+  // pg_dumpall would also dump every other test database of the shared cluster.
+  std::string script =
+      "{ pg_dumpall --globals-only --clean --if-exists;"
+      "  for db in postgres \"$1\"; do"
+      "    printf -- '--\\n-- Database \"%s\" dump\\n--\\n\\n' \"$db\";"
+      "    pg_dump --create \"$db\";"
+      "  done;"
+      "  printf -- '--\\n-- PostgreSQL database cluster dump complete\\n--\\n\\n'; } | gzip > \"$2\"";
+  shell(dbname, script, {dbname, path});
+}
+
+std::string catalog_json(const std::string& dbname) {
+  auto r = shell(dbname, "psql -X -q -At -v ON_ERROR_STOP=1 -f \"$1\"",
+                 {std::string(KEEPSAKE_SPEC_DIR) + "/immich-2.7.5-catalog.sql"});
+  auto json = nlohmann::json::parse(r.out);
+  json.erase("database_settings");
+  return json.dump(1);
+}
+
+std::string row_counts(const std::string& dbname) {
+  auto c = db::Connection::open(superuser_config(dbname));
+  auto tables = c->exec("SELECT schemaname, tablename FROM pg_tables "
+                        "WHERE schemaname IN ('public', 'keepsake') ORDER BY 1, 2");
+  std::string out;
+  for (int i = 0; i < tables.rows(); ++i) {
+    auto q = db::quote_ident(tables.text(i, 0)) + "." + db::quote_ident(tables.text(i, 1));
+    out += tables.text(i, 0) + "." + tables.text(i, 1) + "=" +
+           c->exec("SELECT count(*) FROM " + q).text(0, 0) + "\n";
+  }
+  return out;
+}
+
+}  // namespace keepsake::testing
