@@ -18,6 +18,7 @@ struct SeedFlags {
   dev::SeedOptions options;
   std::string now;
   bool no_progress = false;
+  bool no_vector_indexes = false;
 };
 
 dev::Timestamp start_of_today_utc() {
@@ -39,6 +40,7 @@ void run_seed(ContextProvider& ctx, SeedFlags& flags) {
   auto conn = db::Connection::open(database);
   dev::SeedRunOptions run;
   if (flags.no_progress) run.progress = dev::Progress::Style::kSilent;
+  run.rebuild_vector_indexes = !flags.no_vector_indexes;
   std::cerr << "seeding " << database.display_url() << ": " << options.users << " users, "
             << options.assets << " assets, seed " << options.seed << "\n";
   dev::SeedReport report = dev::seed_library(*conn, options, run);
@@ -78,6 +80,12 @@ void register_dev_commands(CLI::App& app, ContextProvider& ctx) {
   seed->add_option("--now", flags->now,
                    "Reference time the dates are spread back from (YYYY-MM-DD or "
                    "YYYY-MM-DDTHH:MM:SSZ; default: today 00:00 UTC)");
+  seed->add_flag_callback("--no-embeddings", [flags] { flags->options.embeddings = false; },
+                 "Leave smart_search and face_search empty (no 512-d embeddings, no vector index "
+                 "rebuild): for large libraries whose use needs no search");
+  seed->add_flag("--no-vector-indexes", flags->no_vector_indexes,
+                 "Drop clip_index / face_index for the load and do not rebuild them (an HNSW build "
+                 "of a large library takes hours): for benchmarks that never search");
   seed->add_flag("--no-progress", flags->no_progress, "Do not report progress on stderr");
   seed->callback([&ctx, flags] { run_seed(ctx, *flags); });
 }

@@ -22,6 +22,7 @@ struct SeedOptions {
   double spread = 0.6;             // embedding noise relative to the cluster centre
   int vectors_per_cluster = 50;    // about one embedding cluster per this many vectors
   bool write_files = false;        // also write small original files under media_location
+  bool embeddings = true;          // false: no smart_search / face_search rows (dev seed --no-embeddings)
   std::string media_location;      // absolute; path columns are prefixed with it
   Timestamp now;                   // reference time (dates are spread backwards from it)
 };

@@ -178,6 +178,7 @@ void load_assets(SeedContext& ctx) {
 
 void load_smart_search(SeedContext& ctx) {
   const LibraryModel& m = ctx.model;
+  if (!m.options().embeddings) return;
   EmbeddingSpace space(m.options().seed, "clip", static_cast<int>(m.smart_clusters()),
                        m.options().spread);
   ctx.report.smart_clusters = m.smart_clusters();

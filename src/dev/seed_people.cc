@@ -78,7 +78,7 @@ void load_people(SeedContext& ctx) {
     int64_t bytes = out.bytes();
     ctx.loaded("asset_face", out.finish(), bytes);
   }
-  {
+  if (m.options().embeddings) {
     int clusters = static_cast<int>(std::max<int64_t>(1, m.person_count()));
     EmbeddingSpace space(m.options().seed, "face", clusters, m.options().spread);
     ctx.report.face_clusters = clusters;

@@ -74,8 +74,9 @@ void rebuild_vector_indexes(db::Connection& conn, const std::vector<VectorIndex>
 }  // namespace
 
 int64_t expected_rows(const LibraryModel& m) {
-  return m.asset_count() * 6 + m.face_count() * 2 + m.person_count() + m.album_count() +
-         m.asset_count() / 4;
+  const bool e = m.options().embeddings;
+  return m.asset_count() * (e ? 6 : 5) + m.face_count() * (e ? 2 : 1) + m.person_count() +
+         m.album_count() + m.asset_count() / 4;
 }
 
 SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
@@ -89,7 +90,8 @@ SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
   Progress progress(expected_rows(model), std::cerr, run.progress);
   SeedContext ctx{conn, model, progress, report};
   std::vector<VectorIndex> indexes;
-  int64_t vectors = model.asset_count() + model.face_count();
+  report.embeddings = options.embeddings;
+  int64_t vectors = options.embeddings ? model.asset_count() + model.face_count() : 0;
   if (vectors >= run.rebuild_vector_indexes_from) indexes = drop_vector_indexes(conn);
   load_users(ctx);
   load_assets(ctx);
@@ -101,7 +103,9 @@ SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
   load_memories(ctx);
   load_sessions(ctx);
   load_audit(ctx);
-  if (!indexes.empty()) {
+  if (!indexes.empty() && !run.rebuild_vector_indexes) {
+    report.dropped_vector_indexes = true;
+  } else if (!indexes.empty()) {
     progress.advance(0, "rebuilding vector indexes");
     auto index_start = Clock::now();
     rebuild_vector_indexes(conn, indexes, vectors);
@@ -163,12 +167,23 @@ void print_report(const SeedReport& r, std::ostream& out) {
   std::snprintf(line, sizeof line,
                 "total: %lld rows in %.1f s (%.0f rows/s, %.1f MB of COPY text)%s\n",
                 static_cast<long long>(r.total_rows), r.seconds, r.rows_per_second(),
-                r.bytes_sent / 1e6, r.rebuilt_vector_indexes ? "" : "; vector indexes kept live");
+                r.bytes_sent / 1e6,
+                r.rebuilt_vector_indexes || r.dropped_vector_indexes || !r.embeddings
+                    ? ""
+                    : "; vector indexes kept live");
   out << line;
   if (r.rebuilt_vector_indexes) {
     std::snprintf(line, sizeof line, "vector indexes rebuilt after the load in %.1f s\n",
                   r.index_seconds);
     out << line;
+  }
+  if (r.dropped_vector_indexes) {
+    out << "vector indexes dropped for the load and not rebuilt (--no-vector-indexes)\n";
+  }
+  if (!r.embeddings) {
+    out << "embeddings: none (--no-embeddings: smart_search and face_search left empty)\n";
+    if (r.files_written) out << "original files written: " << r.files_written << "\n";
+    return;
   }
   out << "embeddings (L2-normalised, 512 dimensions):\n";
   print_embeddings(out, "smart_search", r.smart, static_cast<int64_t>(r.smart_clusters), r.spread);

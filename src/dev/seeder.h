@@ -26,6 +26,8 @@ struct SeedReport {
   double seconds = 0;            // whole seed, including the commit
   double index_seconds = 0;      // rebuilding the vector indexes (part of seconds)
   bool rebuilt_vector_indexes = false;
+  bool dropped_vector_indexes = false;  // dropped for the load and left out (no rebuild)
+  bool embeddings = true;                // smart_search / face_search were loaded
   EmbeddingStats smart, faces;
   uint64_t smart_clusters = 0;
   int64_t face_clusters = 0;
@@ -38,6 +40,10 @@ struct SeedRunOptions {
   Progress::Style progress = Progress::Style::kAuto;
   // Rebuild clip_index / face_index after loading when at least this many vectors are loaded.
   int64_t rebuild_vector_indexes_from = 1000;
+  // false: the indexes dropped for a large load are not rebuilt (dev seed --no-vector-indexes, for
+  // benchmarks that never search: an HNSW build of 500k vectors takes hours on 2 cores). The
+  // database then lacks clip_index / face_index (the schema check reports them missing).
+  bool rebuild_vector_indexes = true;
 };
 
 // Seeds the database behind conn (which must be bootstrapped and hold no users yet).
