@@ -1,6 +1,10 @@
 #include "harness.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <iostream>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -19,8 +23,50 @@ std::map<std::string, BenchmarkFactory>& registry() {
 }
 
 BenchEnv::BenchEnv(db::EmbeddedPostgres& cluster, std::string work_dir,
-                   std::string keepsake_binary)
-    : cluster_(cluster), work_dir_(std::move(work_dir)), keepsake_binary_(std::move(keepsake_binary)) {}
+                   std::string keepsake_binary, std::string shared_dir)
+    : cluster_(cluster),
+      work_dir_(std::move(work_dir)),
+      keepsake_binary_(std::move(keepsake_binary)),
+      shared_dir_(shared_dir.empty() ? work_dir_ : std::move(shared_dir)) {}
+
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+SeededLibrary BenchEnv::seeded_library(const std::vector<std::string>& seed_args) {
+  std::string key;
+  for (const auto& a : seed_args) key += (key.empty() ? "" : " ") + a;
+  uint64_t h = 1469598103934665603ULL;  // FNV-1a of the arguments names the database
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ULL;
+  char name[32];
+  std::snprintf(name, sizeof name, "seeded_%016llx", static_cast<unsigned long long>(h));
+  const std::string marker = "keepsake-bench seeded: " + key;
+  SeededLibrary lib{name, shared_dir_ + "/seed-media", "", false};
+  auto admin = db::Connection::open(database("postgres"));
+  auto r = admin->exec(
+      "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1", {name},
+      "look for a seeded library");
+  if (r.rows() == 1 && !r.is_null(0, 0) && r.text(0, 0) == marker) {
+    std::cerr << "  reusing " << name << " (dev seed " << key << ")\n";
+    lib.reused = true;
+    return lib;
+  }
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {},
+              "drop an incomplete seeded library");
+  create_from_template(*admin, name);
+  std::vector<std::string> argv = {keepsake_binary_, "dev", "seed"};
+  argv.insert(argv.end(), seed_args.begin(), seed_args.end());
+  auto env = keepsake_env(name);
+  env["IMMICH_MEDIA_LOCATION"] = lib.media_location;
+  std::cerr << "  seeding " << name << " (dev seed " << key << ")\n";
+  lib.seed_output = run(argv, env).out;
+  admin->exec("COMMENT ON DATABASE " + db::quote_ident(name) + " IS " + db::quote_literal(marker),
+              {}, "mark the seeded library complete");
+  return lib;
+}
 
 DatabaseConfig BenchEnv::database(const std::string& dbname) const {
   return cluster_.connection_config(dbname);
@@ -33,24 +79,31 @@ std::string BenchEnv::database_url(const std::string& dbname) const {
 
 std::string BenchEnv::create_bootstrapped_database(const std::string& prefix) {
   auto admin = db::Connection::open(database("postgres"));
+  std::string name = prefix + "_" + std::to_string(++counter_);
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {},
+              "drop an old benchmark database");
+  create_from_template(*admin, name);
+  return name;
+}
+
+void BenchEnv::create_from_template(db::Connection& admin, const std::string& name) {
   if (template_db_.empty()) {
     template_db_ = "bench_template";
-    admin->exec("CREATE DATABASE " + db::quote_ident(template_db_) + " TEMPLATE template0", {},
-                "create the benchmark template database");
+    // Rebuilt once per benchmark (a kept cluster may hold one from an older build).
+    admin.exec("DROP DATABASE IF EXISTS " + db::quote_ident(template_db_) + " WITH (FORCE)", {},
+               "drop an old benchmark template");
+    admin.exec("CREATE DATABASE " + db::quote_ident(template_db_) + " TEMPLATE template0", {},
+               "create the benchmark template database");
     Config config = load_config({{"DB_HOSTNAME", "localhost"}});
     config.db = database(template_db_);
     migrations::run_database_boot(config.db, migrations::boot_options_from_config(config));
   }
-  std::string name = prefix + "_" + std::to_string(++counter_);
-  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {},
-              "drop an old benchmark database");
-  admin->exec("CREATE DATABASE " + db::quote_ident(name) + " TEMPLATE " +
+  admin.exec("CREATE DATABASE " + db::quote_ident(name) + " TEMPLATE " +
                   db::quote_ident(template_db_),
               {}, "copy the bootstrapped template");
   for (const auto& sql : schema::database_setting_statements(schema::immich_schema(), name)) {
-    admin->exec(sql, {}, "apply the database setting");
+    admin.exec(sql, {}, "apply the database setting");
   }
-  return name;
 }
 
 void BenchEnv::drop_database(const std::string& dbname) {

@@ -18,14 +18,26 @@
 
 #include "common/process.h"
 #include "config/config.h"
+#include "db/connection.h"
 #include "db/embedded_postgres.h"
 
 namespace keepsake::bench {
 
 // What the harness gives a benchmark.
+// A library seeded once by `keepsake dev seed` (see BenchEnv::seeded_library).
+struct SeededLibrary {
+  std::string dbname;
+  std::string media_location;  // IMMICH_MEDIA_LOCATION it was seeded with (the path prefix)
+  std::string seed_output;     // what `keepsake dev seed` printed (empty when reused)
+  bool reused = false;
+};
+
 class BenchEnv {
  public:
-  BenchEnv(db::EmbeddedPostgres& cluster, std::string work_dir, std::string keepsake_binary);
+  // `shared_dir` outlives one benchmark (it holds the cluster; with --cluster-dir it outlives
+  // the harness run too).
+  BenchEnv(db::EmbeddedPostgres& cluster, std::string work_dir, std::string keepsake_binary,
+           std::string shared_dir = {});
 
   const std::string& work_dir() const { return work_dir_; }          // private temp folder
   const std::string& keepsake_binary() const { return keepsake_binary_; }
@@ -42,19 +54,34 @@ class BenchEnv {
   // Environment for the keepsake binary against `dbname` (DB_URL, media and data folders).
   std::map<std::string, std::string> keepsake_env(const std::string& dbname) const;
   std::string psql() const;  // the cluster's psql
+  // `keepsake dev seed <seed_args>` into a bootstrapped database named after the arguments, with
+  // IMMICH_MEDIA_LOCATION=<shared_dir>/seed-media. A database seeded with the very same arguments
+  // earlier on this cluster (another benchmark, or an earlier run with --cluster-dir) is reused:
+  // it is marked complete (COMMENT ON DATABASE) only after the seed succeeded. Callers must not
+  // change it (copy it with CREATE DATABASE ... TEMPLATE).
+  SeededLibrary seeded_library(const std::vector<std::string>& seed_args);
 
  private:
+  void create_from_template(db::Connection& admin, const std::string& name);
+
   db::EmbeddedPostgres& cluster_;
-  std::string work_dir_, keepsake_binary_;
+  std::string work_dir_, keepsake_binary_, shared_dir_;
   std::string template_db_;
   int counter_ = 0;
 };
 
 // One timed run. `units` is how much work it did (rows, ...) for a throughput column; 0 = none.
+// `cpu_seconds` (user + sys of the child processes) and `output_bytes` add columns when >= 0.
 struct Measurement {
   double seconds = 0;
   double units = 0;
+  double cpu_seconds = -1;
+  double output_bytes = -1;
 };
+
+// user + sys CPU seconds of every child process reaped so far (RUSAGE_CHILDREN: a child's own
+// waited-for children included). The delta around a run is that run's CPU outside PostgreSQL.
+double children_cpu_seconds();
 
 class Benchmark {
  public:
@@ -70,6 +97,16 @@ class Benchmark {
   virtual std::string anchor_label() const = 0;
   // Keepsake's result must be at most this many seconds (shown as met / missed).
   virtual std::optional<double> target_seconds() const { return std::nullopt; }
+  // The ratio anchor / Keepsake (medians) must be at least this (shown as met / missed), with
+  // the target's wording (e.g. ">= 10x faster than Immich's statement").
+  virtual std::optional<double> target_ratio() const { return std::nullopt; }
+  virtual std::string target_ratio_text() const { return ""; }
+  // An optional second anchor (e.g. a lower bound such as the dump alone), run in the same
+  // alternation and reported as its own row with its own ratio; empty label = none.
+  virtual std::string second_anchor_label() const { return ""; }
+  virtual Measurement run_second_anchor(BenchEnv&, int64_t) { return {}; }
+  virtual std::optional<double> second_target_ratio() const { return std::nullopt; }
+  virtual std::string second_target_ratio_text() const { return ""; }
 
   // Untimed set-up shared by all runs (data, files).
   virtual void prepare(BenchEnv&, int64_t /*size*/) {}

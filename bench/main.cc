@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -87,38 +89,86 @@ std::string rate_text(double units, double seconds) {
 }
 
 struct Runs {
-  std::vector<double> seconds;
+  std::vector<double> seconds, cpu, bytes;
   double units = 0;
+  void add(const Measurement& m) {
+    seconds.push_back(m.seconds);
+    if (m.cpu_seconds >= 0) cpu.push_back(m.cpu_seconds);
+    if (m.output_bytes >= 0) bytes.push_back(m.output_bytes);
+    units = m.units;
+  }
 };
 
-std::string row(const std::string& label, const Runs& r, const std::string& units_name) {
+std::string bytes_text(double b) {
+  char buf[32];
+  if (b >= 1e9) std::snprintf(buf, sizeof buf, "%.2f GB", b / 1e9);
+  else if (b >= 1e6) std::snprintf(buf, sizeof buf, "%.1f MB", b / 1e6);
+  else std::snprintf(buf, sizeof buf, "%.0f B", b);
+  return buf;
+}
+
+struct Columns {
+  bool rate = false, cpu = false, bytes = false;
+};
+
+std::string row(const std::string& label, const Runs& r, const std::string& units_name,
+                const Columns& cols) {
   Summary s = summarize(r.seconds);
   std::string out = "| " + label + " | " + seconds_text(s.median) + " | " + seconds_text(s.min) +
                     " – " + seconds_text(s.max) + " |";
-  if (!units_name.empty()) out += " " + rate_text(r.units, s.median) + " |";
+  if (cols.rate) out += " " + rate_text(r.units, s.median) + " |";
+  if (cols.cpu) out += " " + (r.cpu.empty() ? std::string("–") : seconds_text(summarize(r.cpu).median)) + " |";
+  if (cols.bytes) out += " " + (r.bytes.empty() ? std::string("–") : bytes_text(summarize(r.bytes).median)) + " |";
   return out + "\n";
 }
 
+std::string ratio_line(const char* what, double ratio, std::optional<double> target,
+                       const std::string& target_text) {
+  char buf[320];
+  std::snprintf(buf, sizeof buf, "\nRatio %s / Keepsake (medians): **%.2f×** (above 1: Keepsake is faster).\n",
+                what, ratio);
+  std::string out = buf;
+  if (target) {
+    std::snprintf(buf, sizeof buf, "Target: %s (ratio ≥ %.2f) — %s.\n",
+                  target_text.empty() ? "faster" : target_text.c_str(), *target,
+                  ratio >= *target ? "**met**" : "**missed**");
+    out += buf;
+  }
+  return out;
+}
+
 std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, const Runs& k,
-                   const Runs& a, const std::string& build_type) {
+                   const Runs& a, const Runs& a2, const std::string& build_type) {
   std::ostringstream md;
   Summary ks = summarize(k.seconds), as = summarize(a.seconds);
+  const bool second = !b.second_anchor_label().empty();
+  Columns cols;
+  cols.rate = !b.units_name().empty();
+  cols.cpu = !k.cpu.empty() || !a.cpu.empty() || !a2.cpu.empty();
+  cols.bytes = !k.bytes.empty() || !a.bytes.empty() || !a2.bytes.empty();
   md << "## " << b.title() << "\n\n" << b.description() << "\n\n";
   md << "- Date: " << utc_now() << "; commit " << git_commit() << " (" << build_type
      << " build)\n";
   md << "- Machine: " << machine_description(env) << "\n";
   md << "- Size: " << size << " " << b.size_unit();
   if (k.units > 0) md << " (" << static_cast<int64_t>(k.units) << " " << b.units_name() << ")";
-  md << "; " << runs << " runs of each way, alternating (K A, A K, ...)\n\n";
-  md << "| way | median | min – max |" << (b.units_name().empty() ? "" : " " + b.units_name() + "/s (median) |")
-     << "\n|---|---|---|" << (b.units_name().empty() ? "" : "---|") << "\n";
-  md << row("Keepsake: " + b.keepsake_label(), k, b.units_name());
-  md << row("Anchor: " + b.anchor_label(), a, b.units_name());
-  char ratio[160];
-  std::snprintf(ratio, sizeof ratio,
-                "\nRatio anchor / Keepsake (medians): **%.2f×** (above 1: Keepsake is faster).\n",
-                ks.median > 0 ? as.median / ks.median : 0.0);
-  md << ratio;
+  md << "; " << runs << " runs of each way, alternating ("
+     << (second ? "K A B, B A K, ..." : "K A, A K, ...") << ")\n\n";
+  md << "| way | median | min – max |";
+  std::string rule = "|---|---|---|";
+  if (cols.rate) md << " " << b.units_name() << "/s (median) |", rule += "---|";
+  if (cols.cpu) md << " CPU user+sys (median) |", rule += "---|";
+  if (cols.bytes) md << " output (median) |", rule += "---|";
+  md << "\n" << rule << "\n";
+  md << row("Keepsake: " + b.keepsake_label(), k, b.units_name(), cols);
+  md << row(std::string(second ? "Anchor A: " : "Anchor: ") + b.anchor_label(), a, b.units_name(), cols);
+  if (second) md << row("Anchor B: " + b.second_anchor_label(), a2, b.units_name(), cols);
+  double ratio = ks.median > 0 ? as.median / ks.median : 0.0;
+  md << ratio_line(second ? "anchor A" : "anchor", ratio, b.target_ratio(), b.target_ratio_text());
+  if (second) {
+    double r2 = ks.median > 0 ? summarize(a2.seconds).median / ks.median : 0.0;
+    md << ratio_line("anchor B", r2, b.second_target_ratio(), b.second_target_ratio_text());
+  }
   if (auto target = b.target_seconds()) {
     md << "Target: Keepsake ≤ " << seconds_text(*target) << " — "
        << (ks.max <= *target ? "met by every run" : ks.median <= *target ? "met by the median"
@@ -139,19 +189,25 @@ void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::str
   std::cerr << "== " << b.name() << ": " << b.title() << " (size " << size << ", " << runs
             << " runs each)\n";
   b.prepare(env, size);
-  Runs k, a;
+  const bool second = !b.second_anchor_label().empty();
+  Runs k, a, a2;
   for (int r = 0; r < runs; ++r) {
-    for (int side = 0; side < 2; ++side) {
-      bool keepsake_turn = (side == 0) == (r % 2 == 0);
-      Measurement m = keepsake_turn ? b.run_keepsake(env, size) : b.run_anchor(env, size);
-      Runs& into = keepsake_turn ? k : a;
-      into.seconds.push_back(m.seconds);
-      into.units = m.units;
-      std::cerr << "  run " << r + 1 << " " << (keepsake_turn ? "keepsake" : "anchor  ") << " "
-                << seconds_text(m.seconds) << "\n";
+    // K A [B] on even runs, [B] A K on odd ones.
+    std::vector<int> order = second ? std::vector<int>{0, 1, 2} : std::vector<int>{0, 1};
+    if (r % 2) std::reverse(order.begin(), order.end());
+    for (int way : order) {
+      Measurement m = way == 0 ? b.run_keepsake(env, size)
+                      : way == 1 ? b.run_anchor(env, size)
+                                 : b.run_second_anchor(env, size);
+      (way == 0 ? k : way == 1 ? a : a2).add(m);
+      const char* label = way == 0 ? "keepsake" : way == 1 ? "anchor  " : "anchor B";
+      std::cerr << "  run " << r + 1 << " " << label << " " << seconds_text(m.seconds);
+      if (m.cpu_seconds >= 0) std::cerr << ", cpu " << seconds_text(m.cpu_seconds);
+      if (m.output_bytes >= 0) std::cerr << ", " << bytes_text(m.output_bytes);
+      std::cerr << "\n";
     }
   }
-  std::string body = report(b, env, size, runs, k, a, build_type);
+  std::string body = report(b, env, size, runs, k, a, a2, build_type);
   write_section(doc, b.name(), body);
   std::cout << body;
 }
@@ -159,7 +215,7 @@ void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::str
 int main_impl(int argc, char** argv) {
   log::init("warn");
   CLI::App app{"Keepsake benchmarks: Keepsake's way against the anchor's way, same data"};
-  std::string only, doc = std::string(KEEPSAKE_SOURCE_DIR) + "/docs/BENCHMARKS.md";
+  std::string only, cluster_dir, doc = std::string(KEEPSAKE_SOURCE_DIR) + "/docs/BENCHMARKS.md";
   std::string keepsake = KEEPSAKE_BINARY_PATH, build_type = KEEPSAKE_BUILD_TYPE;
   int64_t size = 0;
   int runs = 0;
@@ -169,6 +225,9 @@ int main_impl(int argc, char** argv) {
   app.add_option("--runs", runs, "Runs of each way (default: each benchmark's own)");
   app.add_option("--doc", doc, "Markdown file to update");
   app.add_option("--keepsake", keepsake, "The keepsake binary to measure");
+  app.add_option("--cluster-dir", cluster_dir,
+                 "Keep the throwaway cluster (and the libraries it seeded) in this folder and "
+                 "reuse it on the next run (default: a temp folder removed at the end)");
   app.add_flag("--list", list, "List the benchmarks");
   CLI11_PARSE(app, argc, argv);
   if (list) {
@@ -181,8 +240,10 @@ int main_impl(int argc, char** argv) {
   }
   std::string dir = (fs::temp_directory_path() / ("keepsake-bench-" + std::to_string(getpid()))).string();
   fs::create_directories(dir);
+  const std::string shared = cluster_dir.empty() ? dir : fs::absolute(cluster_dir).string();
+  fs::create_directories(shared);
   db::EmbeddedOptions o;
-  o.cluster_dir = dir + "/cluster";
+  o.cluster_dir = shared + "/cluster";
   o.port = 30000 + getpid() % 20000;
   o.database = "";
   db::EmbeddedPostgres cluster(o);
@@ -194,7 +255,7 @@ int main_impl(int argc, char** argv) {
       auto b = make();
       std::string work = dir + "/" + name;
       fs::create_directories(work);
-      BenchEnv env(cluster, work, keepsake);
+      BenchEnv env(cluster, work, keepsake, shared);
       run_one(*b, env, size > 0 ? size : b->default_size(), runs > 0 ? runs : b->default_runs(),
               doc, build_type);
     }
