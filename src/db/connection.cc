@@ -224,6 +224,32 @@ int64_t Connection::copy_in_end() {
   return rows;
 }
 
+void Connection::copy_in_abort(std::string_view reason) noexcept {
+  std::string why(reason);
+  if (PQputCopyEnd(conn_, why.c_str()) == 1) {
+    while (PGresult* res = PQgetResult(conn_)) PQclear(res);
+  }
+}
+
+void Connection::cancel() const noexcept {
+  if (PGcancel* c = PQgetCancel(conn_)) {
+    char err[256];
+    PQcancel(c, err, sizeof(err));
+    PQfreeCancel(c);
+  }
+}
+
+bool Connection::still_connected() {
+  if (PQstatus(conn_) != CONNECTION_OK) return false;
+  pollfd p{PQsocket(conn_), POLLIN, 0};
+  if (p.fd < 0) return false;
+  if (poll(&p, 1, 0) > 0) {
+    // Readable while idle: a NOTIFY (kept queued for PQnotifies), or the server's goodbye.
+    if (PQconsumeInput(conn_) == 0) return false;
+  }
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 int64_t Connection::copy_out(std::string_view copy_sql,
                              const std::function<void(std::string_view)>& sink,
                              std::string_view purpose) {

@@ -94,6 +94,8 @@ class Connection {
   void copy_in_begin(std::string_view copy_sql, std::string_view purpose = {});
   void copy_in_put(std::string_view data);
   int64_t copy_in_end();
+  // Ends a COPY ... FROM STDIN with an error, so the server discards it; never throws.
+  void copy_in_abort(std::string_view reason) noexcept;
   // COPY ... TO STDOUT: calls sink for each chunk; returns rows.
   int64_t copy_out(std::string_view copy_sql, const std::function<void(std::string_view)>& sink,
                    std::string_view purpose = {});
@@ -103,6 +105,12 @@ class Connection {
   void notify(std::string_view channel, std::string_view payload);
   // Waits up to `timeout` for a notification.
   std::optional<Notification> wait_notification(std::chrono::milliseconds timeout);
+
+  // Asks the server to cancel the statement this connection runs. Safe from another thread.
+  void cancel() const noexcept;
+  // False when the server closed the connection (e.g. pg_terminate_backend) while it was idle.
+  // Cheap: a non-blocking look at the socket.
+  bool still_connected();
 
   bool healthy() const;
   int backend_pid() const;

@@ -20,7 +20,9 @@ PooledConnection Pool::acquire(std::chrono::milliseconds timeout) {
     if (!idle_.empty()) {
       auto conn = std::move(idle_.back());
       idle_.pop_back();
-      return PooledConnection(this, std::move(conn));
+      if (conn->still_connected()) return PooledConnection(this, std::move(conn));
+      --open_count_;  // closed by the server while idle (a restore's swap, a restart): replace it
+      continue;
     }
     if (open_count_ < max_size_) {
       ++open_count_;
