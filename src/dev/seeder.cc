@@ -92,7 +92,9 @@ SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
   std::vector<VectorIndex> indexes;
   report.embeddings = options.embeddings;
   int64_t vectors = options.embeddings ? model.asset_count() + model.face_count() : 0;
-  if (vectors >= run.rebuild_vector_indexes_from) indexes = drop_vector_indexes(conn);
+  if (vectors > 0 && vectors >= run.rebuild_vector_indexes_from) {
+    indexes = drop_vector_indexes(conn);
+  }
   load_users(ctx);
   load_assets(ctx);
   load_smart_search(ctx);

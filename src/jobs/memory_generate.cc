@@ -51,18 +51,22 @@ int64_t generate_for_day(db::Connection& conn, const std::string& target) {
 
 }  // namespace
 
-int64_t memory_generate(db::Connection& conn) {
+int64_t memory_generate(db::Connection& conn) { return memory_generate_on(conn, ""); }
+
+int64_t memory_generate_on(db::Connection& conn, const std::string& today_utc) {
   int64_t created = 0;
   std::string first_error;
   db::with_lock(conn.config(), db::DatabaseLock::MemoryCreation, [&](db::Connection&) {
     db::SystemMetadataRepository metadata(conn);
     auto days = conn.exec(
-        R"(WITH s AS (SELECT (now() AT TIME ZONE 'UTC')::date - 3 AS start)
+        R"(WITH s AS (SELECT coalesce(nullif($2, '')::date, (now() AT TIME ZONE 'UTC')::date) - 3
+                            AS start)
            SELECT to_char(s.start + i, 'YYYY-MM-DD') FROM s, generate_series(0, 6) AS i
             WHERE s.start + i > coalesce(
                     (($1::jsonb)->>'lastOnThisDayDate')::timestamptz AT TIME ZONE 'UTC', s.start)
             ORDER BY 1)",
-        {metadata.get(db::metadata_key::kMemoriesState).value_or(nlohmann::json::object()).dump()},
+        {metadata.get(db::metadata_key::kMemoriesState).value_or(nlohmann::json::object()).dump(),
+         today_utc},
         "plan memory days");
     for (int i = 0; i < days.rows(); ++i) {
       std::string target = days.text(i, 0);

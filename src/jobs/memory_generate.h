@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "db/connection.h"
 
@@ -12,5 +13,8 @@ namespace keepsake::jobs {
 
 // Returns the number of memories created.
 int64_t memory_generate(db::Connection& conn);
+// The same with "today" (UTC) given as YYYY-MM-DD instead of the server's clock (tests, e.g. of
+// the days around February 29).
+int64_t memory_generate_on(db::Connection& conn, const std::string& today_utc);
 
 }  // namespace keepsake::jobs

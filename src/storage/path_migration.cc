@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "common/log.h"
 #include "db/system_metadata.h"
@@ -44,6 +46,48 @@ std::string batch_sql(const PathColumn& c) {
          "\"id\"::text FROM batch ORDER BY \"id\" DESC LIMIT 1)";
 }
 
+// Physical-order batch: the matching rows of blocks [$3, $4) (a TID range scan), rewritten in
+// place. Used when the target does not lie below the source, so a rewritten row never matches
+// again wherever its new version lands.
+std::string block_batch_sql(const PathColumn& c) {
+  auto table = db::quote_ident(c.table), col = db::quote_ident(c.column);
+  return "WITH updated AS (UPDATE " + table + " SET " + col + " = $5::text || substr(" + col +
+         ", char_length($1::text)) WHERE ctid >= $3::tid AND ctid < $4::tid AND " +
+         match_condition(c) + " RETURNING 1) SELECT count(*) FROM updated";
+}
+
+// A column is migrated in physical order when it has this many batches of matching rows or
+// more; below that the keyset on id is as fast and keeps batches exact.
+constexpr int64_t kBlockModeMinBatches = 4;
+
+bool target_below_source(const std::string& from, const std::string& to) {
+  return (to + "/").rfind(from + "/", 0) == 0;
+}
+
+std::string tid_text(int64_t block) { return "(" + std::to_string(block) + ",0)"; }
+
+// Chooses how a column is walked, once, when its first batch starts (kept in the record so a
+// resumed run walks it the same way).
+void plan_column(db::Connection& conn, const PathColumn& column, json& state,
+                 const std::string& from, const std::string& to, int batch_size) {
+  if (state.contains("mode")) return;
+  const int64_t total = state["total"].get<int64_t>();
+  if (target_below_source(from, to) || total < kBlockModeMinBatches * batch_size) {
+    state["mode"] = "id";
+    return;
+  }
+  auto r = conn.exec("SELECT pg_relation_size($1::regclass) / current_setting('block_size')::bigint",
+                     {db::quote_ident(column.table)}, "size " + column.label());
+  const int64_t blocks = r.int64(0, 0);
+  state["mode"] = "blocks";
+  state["end_block"] = blocks;
+  // Blocks per batch from the density of matching rows, so a batch rewrites ~batch_size rows.
+  state["blocks_per_batch"] =
+      std::max<int64_t>(1, static_cast<int64_t>(static_cast<double>(batch_size) * blocks /
+                                                std::max<int64_t>(1, total)));
+  state["cursor"] = "0";
+}
+
 json new_record(const std::string& from, const std::string& to,
                 const std::vector<ColumnCount>& counts) {
   json columns = json::object();
@@ -68,29 +112,55 @@ PathMigrationProgress progress_of(const json& record, const std::string& column)
 }
 
 // Runs batches of one column until none match; returns the rows rewritten by this run.
+// In block mode the blocks that existed when the column started are walked in order; then one
+// count finds rows a concurrent writer moved or added behind the walk, and the keyset on id
+// finishes those.
 int64_t migrate_column(db::Connection& conn, const PathColumn& column, json& record,
                        const PathMigrationOptions& options) {
   const auto label = column.label();
   auto& state = record["columns"][label];
   const std::string from = record["from"], to = record["to"];
-  const auto sql = batch_sql(column);
+  if (!state["finished"].get<bool>()) {
+    plan_column(conn, column, state, from, to, options.batch_size);
+  }
   int64_t rewritten = 0;
   while (!state["finished"].get<bool>()) {
+    const bool blocks = state.value("mode", "id") == "blocks";
     db::Transaction tx(conn);
     auto params = prefix_params(from);
-    params.push_back(state["cursor"].is_null() ? db::Param{}
-                                               : db::Param{state["cursor"].get<std::string>()});
-    params.push_back(std::to_string(options.batch_size));
-    params.push_back(to);
-    auto r = tx.exec(sql, params, "rewrite a batch of " + label);
-    int64_t n = r.int64(0, 0);
-    if (n == 0) {
-      state["finished"] = true;
+    int64_t n = 0;
+    if (blocks) {
+      const int64_t lo = std::stoll(state["cursor"].get<std::string>());
+      const int64_t end = state["end_block"].get<int64_t>();
+      const int64_t hi = std::min(end, lo + state["blocks_per_batch"].get<int64_t>());
+      if (lo >= end) {
+        // The walk is over: anything still matching goes through the keyset on id.
+        auto left = tx.exec("SELECT count(*) FROM " + db::quote_ident(column.table) + " WHERE " +
+                                match_condition(column),
+                            prefix_params(from), "look for paths left in " + label)
+                        .int64(0, 0);
+        state["mode"] = "id";
+        state["cursor"] = nullptr;
+        if (left == 0) state["finished"] = true;
+      } else {
+        params.push_back(tid_text(lo));
+        params.push_back(tid_text(hi));
+        params.push_back(to);
+        n = tx.exec(block_batch_sql(column), params, "rewrite a batch of " + label).int64(0, 0);
+        state["cursor"] = std::to_string(hi);
+      }
     } else {
-      state["cursor"] = r.text(0, 1);
-      state["done"] = state["done"].get<int64_t>() + n;
-      rewritten += n;
+      params.push_back(state["cursor"].is_null() ? db::Param{}
+                                                 : db::Param{state["cursor"].get<std::string>()});
+      params.push_back(std::to_string(options.batch_size));
+      params.push_back(to);
+      auto r = tx.exec(batch_sql(column), params, "rewrite a batch of " + label);
+      n = r.int64(0, 0);
+      if (n == 0) state["finished"] = true;
+      else state["cursor"] = r.text(0, 1);
     }
+    state["done"] = state["done"].get<int64_t>() + n;
+    rewritten += n;
     db::SystemMetadataRepository(conn).upsert(kPathMigrationKey, record);
     auto progress = progress_of(record, label);
     if (options.before_commit) options.before_commit(progress);

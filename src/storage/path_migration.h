@@ -1,9 +1,13 @@
 // Rewrites the path prefix of every path column Immich stores (spec §3.6: asset.originalPath,
 // asset_file.path, person.thumbnailPath, user.profileImagePath) from one folder to another.
 // Unlike Immich's one-transaction UPDATE without WHERE, only rows whose path is the old folder or
-// lies below it ("<from>/...") are touched; the work runs in batches (keyset on id), each batch
-// its own transaction that also records the progress in system_metadata, so a killed migration
-// resumes where it stopped. Callers hold lock MediaLocation (700). Never touches files on disk.
+// lies below it ("<from>/...") are touched; the work runs in batches, each batch its own
+// transaction that also records the progress in system_metadata, so a killed migration resumes
+// where it stopped. A large column whose target does not lie below its source is walked in
+// physical order (TID ranges of ~batch_size matching rows: each heap page is read and written
+// once, as a sequential UPDATE would), then swept once for rows a concurrent writer added or moved
+// behind the walk; otherwise (nested target, small column) batches are a keyset on id, which never
+// rewrites a row twice. Callers hold lock MediaLocation (700). Never touches files on disk.
 #pragma once
 
 #include <cstdint>

@@ -178,6 +178,63 @@ TEST_F(SeederTest, RebuildsTheVectorIndexesWithTheirExactDefinitions) {
   EXPECT_EQ(conn_->exec(q).text(0, 0), before);
 }
 
+TEST_F(SeederTest, NoEmbeddingsLeavesTheSearchTablesEmptyAndTheRestAsWith) {
+  const char* q =
+      "SELECT string_agg(indexdef, ';' ORDER BY indexname) FROM pg_indexes WHERE indexname IN "
+      "('clip_index', 'face_index')";
+  std::string indexes = conn_->exec(q).text(0, 0);
+  SeedOptions o = options(150);
+  o.embeddings = false;
+  SeedReport report = seed_library(*conn_, o, quiet());
+  EXPECT_FALSE(report.embeddings);
+  EXPECT_FALSE(report.rebuilt_vector_indexes) << "no vectors, nothing to rebuild";
+  EXPECT_EQ(count(*conn_, "smart_search"), 0);
+  EXPECT_EQ(count(*conn_, "face_search"), 0);
+  EXPECT_EQ(count(*conn_, "asset"), 150);
+  EXPECT_GT(count(*conn_, "asset_face"), 0);
+  EXPECT_EQ(conn_->exec(q).text(0, 0), indexes) << "the vector indexes are left as they were";
+  for (const auto& [table, rows] : report.rows) {
+    EXPECT_NE(table, "smart_search");
+    EXPECT_NE(table, "face_search");
+  }
+  std::ostringstream printed;
+  print_report(report, printed);
+  EXPECT_NE(printed.str().find("embeddings: none"), std::string::npos) << printed.str();
+
+  // Every other table holds exactly what a seed with embeddings gives.
+  std::string with = keepsake::testing::create_bootstrapped_database("seed_with");
+  {
+    auto other = db::Connection::open(keepsake::testing::superuser_config(with));
+    SeedReport full = seed_library(*other, options(150), quiet());
+    std::vector<std::pair<std::string, int64_t>> expected;
+    for (const auto& row : full.rows) {
+      if (row.first != "smart_search" && row.first != "face_search") expected.push_back(row);
+    }
+    EXPECT_EQ(report.rows, expected);
+    auto strip = [](std::string d) {  // the smart_search digest is the 5th
+      size_t at = 0;
+      for (int i = 0; i < 4; ++i) at = d.find(';', at) + 1;
+      return d.erase(at, d.find(';', at) - at);
+    };
+    EXPECT_EQ(strip(digest(*conn_)), strip(digest(*other)));
+    EXPECT_EQ(count(*other, "smart_search"), 150);
+  }
+  keepsake::testing::drop_database(with);
+}
+
+TEST_F(SeederTest, NoVectorIndexRebuildLeavesTheIndexesOutButLoadsTheEmbeddings) {
+  SeedRunOptions run = quiet();
+  run.rebuild_vector_indexes = false;
+  SeedReport report = seed_library(*conn_, options(60), run);
+  EXPECT_TRUE(report.dropped_vector_indexes);
+  EXPECT_FALSE(report.rebuilt_vector_indexes);
+  EXPECT_EQ(count(*conn_, "smart_search"), 60);
+  EXPECT_EQ(conn_->exec("SELECT count(*) FROM pg_indexes WHERE indexname IN ('clip_index', "
+                        "'face_index')")
+                .int64(0, 0),
+            0);
+}
+
 TEST(SeederTargetTest, RefusesADatabaseWithoutTheImmichSchema) {
   std::string name = keepsake::testing::create_fresh_database("noschema");
   {

@@ -21,15 +21,70 @@ TEST_F(CleanupJobsTest, AuditLogCleanupRemovesRowsOlderThan100Days) {
   EXPECT_EQ(count("SELECT count(*) FROM audit"), 1);
 }
 
+// Inserts one row per age into an audit table, filling each NOT NULL column that has no default
+// from the catalog (so the test follows the schema instead of copying each table's columns); a
+// column with a foreign key gets the id of an existing row of the referenced table.
+void insert_audit_rows(db::Connection& conn, const std::string& table,
+                       const std::vector<std::string>& ages) {
+  auto cols = conn.exec(R"(SELECT c.column_name, c.data_type, c.udt_name,
+                                  (SELECT ref.relname FROM pg_constraint k
+                                     JOIN pg_class ref ON ref.oid = k.confrelid
+                                     JOIN pg_attribute a ON a.attrelid = k.conrelid
+                                                        AND a.attnum = k.conkey[1]
+                                    WHERE k.contype = 'f' AND k.conrelid = to_regclass(
+                                            'public.' || quote_ident(c.table_name))
+                                      AND a.attname = c.column_name) AS referenced
+                             FROM information_schema.columns c
+                            WHERE c.table_schema = 'public' AND c.table_name = $1
+                              AND c.is_nullable = 'NO' AND c.column_default IS NULL
+                              AND c.column_name <> 'deletedAt'
+                            ORDER BY c.ordinal_position)",
+                        {table});
+  for (const auto& age : ages) {
+    std::string names = "\"deletedAt\"", values = "now() - $1::interval";
+    for (int i = 0; i < cols.rows(); ++i) {
+      std::string type = cols.text(i, 1), udt = cols.text(i, 2);
+      std::string v = !cols.is_null(i, 3)
+                          ? "(SELECT id FROM " + db::quote_ident(cols.text(i, 3)) + " LIMIT 1)"
+                      : udt == "uuid"                                ? "gen_random_uuid()"
+                      : type.find("timestamp") != std::string::npos ? "now()"
+                      : type == "integer" || type == "bigint"      ? "1"
+                      : type == "boolean"                          ? "false"
+                      : type == "jsonb"                            ? "'{}'::jsonb"
+                                                                   : "'x'";
+      names += ", " + db::quote_ident(cols.text(i, 0));
+      values += ", " + v;
+    }
+    conn.exec("INSERT INTO " + db::quote_ident(table) + " (" + names + ") VALUES (" + values + ")",
+              {age}, "seed " + table);
+  }
+}
+
 TEST_F(CleanupJobsTest, AuditTableCleanupKeeps31DaysInEveryAuditTable) {
-  conn_->exec(R"(INSERT INTO user_audit ("userId", "deletedAt")
-                 VALUES (gen_random_uuid(), now() - interval '32 days'),
-                        (gen_random_uuid(), now() - interval '30 days'))");
-  conn_->exec(R"(INSERT INTO person_audit ("personId", "ownerId", "deletedAt")
-                 VALUES (gen_random_uuid(), gen_random_uuid(), now() - interval '40 days'))");
-  EXPECT_EQ(audit_table_cleanup(*conn_), 2);
-  EXPECT_EQ(count("SELECT count(*) FROM user_audit"), 1);
-  EXPECT_EQ(count("SELECT count(*) FROM person_audit"), 0);
+  // Every audit table of the v2.7.5 schema (the *_audit tables; `audit` is AuditLogCleanup's).
+  auto tables = conn_->exec(R"(SELECT tablename FROM pg_tables WHERE schemaname = 'public'
+                                 AND tablename LIKE '%\_audit' ORDER BY 1)");
+  ASSERT_EQ(tables.rows(), 14);
+  std::string owner = user("a@example.com");
+  // Parents for the audit tables with a foreign key (album_asset_audit, memory_asset_audit).
+  conn_->exec(R"(INSERT INTO album ("ownerId") VALUES ($1))", {owner});
+  conn_->exec(R"(INSERT INTO memory ("ownerId", type, data, "memoryAt")
+                 VALUES ($1, 'on_this_day', '{"year": 2020}', now()))",
+              {owner});
+  for (int i = 0; i < tables.rows(); ++i) {
+    insert_audit_rows(*conn_, tables.text(i, 0), {"32 days", "40 days", "30 days", "1 hour"});
+  }
+  conn_->exec(R"(INSERT INTO audit ("entityType", "entityId", action, "ownerId", "createdAt")
+                 VALUES ('ASSET', gen_random_uuid(), 'DELETE', $1, now() - interval '40 days'))",
+              {owner});
+  EXPECT_EQ(audit_table_cleanup(*conn_), 14 * 2);
+  for (int i = 0; i < tables.rows(); ++i) {
+    const std::string t = db::quote_ident(tables.text(i, 0));
+    EXPECT_EQ(count("SELECT count(*) FROM " + t), 2) << t;
+    EXPECT_EQ(count("SELECT count(*) FROM " + t + R"( WHERE "deletedAt" < now() - interval '31 days')"), 0)
+        << t;
+  }
+  EXPECT_EQ(count("SELECT count(*) FROM audit"), 1) << "the audit table is not an audit table's";
 }
 
 TEST_F(CleanupJobsTest, SessionCleanupRemovesIdleAndExpiredSessions) {
@@ -175,11 +230,12 @@ TEST_F(CleanupJobsTest, UserSyncUsageSumsUploadedAssets) {
 }
 
 TEST_F(CleanupJobsTest, MemoryGenerateCreatesOnThisDayMemoriesOnce) {
+  // A fixed "today" (the job's clock is a parameter here), so no calendar day can break it.
+  const std::string today = "2026-06-15";
   std::string owner = user("a@example.com");
-  std::string day = conn_->exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'MM-DD')").text(0, 0);
   auto photo = [&](const std::string& year, bool with_preview) {
     std::string id = asset(owner, media_ + "/upload/" + year + ".jpg", "", "timeline",
-                           year + "-" + day + "T10:00:00Z");
+                           year + "-06-15T10:00:00Z");
     conn_->exec(R"(INSERT INTO asset_job_status ("assetId") VALUES ($1))", {id});
     if (with_preview) asset_file(id, "preview", media_ + "/thumbs/p" + year + ".jpeg");
     return id;
@@ -187,12 +243,12 @@ TEST_F(CleanupJobsTest, MemoryGenerateCreatesOnThisDayMemoriesOnce) {
   std::string y2019 = photo("2019", true);
   std::string y2018 = photo("2018", true);
   photo("2017", false);  // no preview: never in a memory
-  std::string this_year =
-      photo(conn_->exec("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY')").text(0, 0), true);
+  photo("2026", true);   // this year: never a memory
 
-  EXPECT_EQ(memory_generate(*conn_), 2);
+  EXPECT_EQ(memory_generate_on(*conn_, today), 2);
   auto r = conn_->exec(R"(SELECT (m.data->>'year')::int, ma."assetId", m.type,
-                                 m."showAt" = date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+                                 m."showAt" = timestamptz '2026-06-15T00:00:00Z',
+                                 m."memoryAt" = timestamptz '2018-06-15T00:00:00Z'
                             FROM memory m JOIN memory_asset ma ON ma."memoriesId" = m.id
                            ORDER BY 1)");
   ASSERT_EQ(r.rows(), 2);
@@ -200,13 +256,81 @@ TEST_F(CleanupJobsTest, MemoryGenerateCreatesOnThisDayMemoriesOnce) {
   EXPECT_EQ(r.text(0, 1), y2018);
   EXPECT_EQ(r.text(0, 2), "on_this_day");
   EXPECT_TRUE(r.boolean(0, 3));
+  EXPECT_TRUE(r.boolean(0, 4));
   EXPECT_EQ(r.text(1, 1), y2019);
   auto state = conn_->exec(
       R"(SELECT value->>'lastOnThisDayDate' FROM system_metadata WHERE key = 'memories-state')");
   ASSERT_EQ(state.rows(), 1);
-  EXPECT_FALSE(state.text(0, 0).empty());
-  EXPECT_EQ(memory_generate(*conn_), 0) << "days already done are not generated again";
+  EXPECT_EQ(state.text(0, 0), "2026-06-18T00:00:00.000Z") << "days today-3 .. today+3 are done";
+  EXPECT_EQ(memory_generate_on(*conn_, today), 0) << "days already done are not generated again";
   EXPECT_EQ(count("SELECT count(*) FROM memory"), 2);
+}
+
+TEST_F(CleanupJobsTest, MemoryGenerateUsesTheServerClockByDefault) {
+  std::string owner = user("a@example.com");
+  // Three years back from today (UTC); on February 29 PostgreSQL gives February 28, which is
+  // still one of the seven days the job covers.
+  std::string taken =
+      conn_->exec("SELECT to_char((now() AT TIME ZONE 'UTC') - interval '3 years', 'YYYY-MM-DD') "
+                  "|| 'T10:00:00Z'")
+          .text(0, 0);
+  std::string id = asset(owner, media_ + "/upload/old.jpg", "", "timeline", taken);
+  conn_->exec(R"(INSERT INTO asset_job_status ("assetId") VALUES ($1))", {id});
+  asset_file(id, "preview", media_ + "/thumbs/old.jpeg");
+  EXPECT_EQ(memory_generate(*conn_), 1);
+  EXPECT_EQ(count(R"(SELECT count(*) FROM memory_asset WHERE "assetId" = $1)", {id}), 1);
+}
+
+// docs/JOBS.md: days are matched by month and day, so February 29 works — photos of earlier
+// February 29ths get their memory on February 29 of a leap year, and a non-leap year (whose
+// make_date(year, 2, 29) fails in Immich and aborts the day) neither fails nor stops early.
+TEST_F(CleanupJobsTest, MemoryGenerateHandlesFebruary29) {
+  std::string owner = user("a@example.com");
+  auto photo = [&](const std::string& date) {
+    std::string id = asset(owner, media_ + "/upload/" + date + ".jpg", "", "timeline",
+                           date + "T10:00:00Z");
+    conn_->exec(R"(INSERT INTO asset_job_status ("assetId") VALUES ($1))", {id});
+    asset_file(id, "preview", media_ + "/thumbs/" + date + ".jpeg");
+    return id;
+  };
+  std::string leap2024 = photo("2024-02-29");
+  std::string leap2020 = photo("2020-02-29");
+  std::string feb28 = photo("2023-02-28");
+  std::string mar01 = photo("2025-03-01");
+
+  // 2027 is not a leap year: its days Feb 26 .. Mar 4 hold no Feb 29; every day still runs.
+  EXPECT_NO_THROW(memory_generate_on(*conn_, "2027-03-01"));
+  auto shown = [&](const std::string& asset_id) {
+    auto r = conn_->exec(R"(SELECT to_char(m."showAt" AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
+                                   (m.data->>'year')::int
+                              FROM memory m JOIN memory_asset ma ON ma."memoriesId" = m.id
+                             WHERE ma."assetId" = $1 ORDER BY 1)",
+                         {asset_id});
+    std::vector<std::string> out;
+    for (int i = 0; i < r.rows(); ++i) out.push_back(r.text(i, 0) + "/" + r.text(i, 1));
+    return out;
+  };
+  EXPECT_EQ(shown(feb28), std::vector<std::string>{"2027-02-28/2023"});
+  EXPECT_EQ(shown(mar01), std::vector<std::string>{"2027-03-01/2025"});
+  EXPECT_TRUE(shown(leap2024).empty()) << "no February 29 in 2027";
+  auto state = [&] {
+    return conn_->exec(R"(SELECT value->>'lastOnThisDayDate' FROM system_metadata
+                           WHERE key = 'memories-state')")
+        .text(0, 0);
+  };
+  EXPECT_EQ(state(), "2027-03-04T00:00:00.000Z") << "the job went past the end of February";
+
+  // 2028 is a leap year: February 29 (today - 3 = Feb 26 .. Mar 3) shows both leap-day photos,
+  // each in the memory of its own year, with memoryAt on that year's February 29.
+  EXPECT_NO_THROW(memory_generate_on(*conn_, "2028-02-29"));
+  EXPECT_EQ(shown(leap2024), std::vector<std::string>{"2028-02-29/2024"});
+  EXPECT_EQ(shown(leap2020), std::vector<std::string>{"2028-02-29/2020"});
+  EXPECT_EQ(count(R"(SELECT count(*) FROM memory
+                      WHERE "memoryAt" IN (timestamptz '2024-02-29T00:00:00Z',
+                                           timestamptz '2020-02-29T00:00:00Z'))"),
+            2);
+  EXPECT_EQ(shown(feb28), (std::vector<std::string>{"2027-02-28/2023", "2028-02-28/2023"}));
+  EXPECT_EQ(state(), "2028-03-03T00:00:00.000Z");
 }
 
 }  // namespace

@@ -74,6 +74,36 @@ TEST_F(JobQueueTest, OneAttemptByDefaultAndFailedJobsAreKept) {
   EXPECT_EQ(rows(), 0);
 }
 
+TEST_F(JobQueueTest, FailedJobsArePrunedOnlyAfterTheirRetention) {
+  JobQueue q(*conn_);
+  auto failed_job = [&](const std::string& failed_ago) {
+    int64_t id = q.enqueue({"TagCleanup"});
+    EXPECT_TRUE(q.claim("backgroundTask", "w", 60s).has_value());
+    EXPECT_TRUE(q.fail(id, "w", "boom"));
+    // Move the failure back in time (the row's own timestamps, as if it failed back then).
+    conn_->exec("UPDATE keepsake.job SET finished_at = finished_at - $2::interval, "
+                "created_at = created_at - $2::interval WHERE id = $1",
+                {std::to_string(id), failed_ago});
+    return id;
+  };
+  failed_job("8 days");
+  int64_t edge = failed_job("6 days 23 hours");
+  int64_t fresh = failed_job("1 minute");
+  int64_t waiting = q.enqueue({"TagCleanup"});
+  conn_->exec("UPDATE keepsake.job SET created_at = created_at - interval '30 days' WHERE id = $1",
+              {std::to_string(waiting)});
+  EXPECT_EQ(q.prune_failed(std::chrono::hours(24 * 7)), 1);
+  auto ids = conn_->exec("SELECT id FROM keepsake.job ORDER BY id");
+  ASSERT_EQ(ids.rows(), 3);
+  EXPECT_EQ(ids.int64(0, 0), edge);
+  EXPECT_EQ(ids.int64(1, 0), fresh);
+  EXPECT_EQ(ids.int64(2, 0), waiting) << "only failed jobs are pruned, however old";
+  EXPECT_EQ(status(edge), "failed");
+  EXPECT_EQ(q.counts("backgroundTask").failed, 2);
+  EXPECT_EQ(q.prune_failed(std::chrono::hours(1)), 1) << "a shorter retention takes the next one";
+  EXPECT_EQ(q.counts("backgroundTask").failed, 1);
+}
+
 TEST_F(JobQueueTest, RetryPolicyRunsAgainUntilAttemptsAreUsed) {
   JobQueue q(*conn_);
   JobRequest r{"TagCleanup"};

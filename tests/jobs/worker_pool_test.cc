@@ -96,6 +96,29 @@ TEST_F(WorkerPoolTest, FailureIsKeptLoggedAndReported) {
             reported.end());
 }
 
+TEST_F(WorkerPoolTest, KeeperPrunesFailedJobsPastTheDefaultRetention) {
+  JobQueue q(*conn_);
+  auto failed_job = [&](const std::string& failed_ago) {
+    int64_t id = q.enqueue({"NoSuchJob"});
+    EXPECT_TRUE(q.claim("backgroundTask", "old-instance", 60s).has_value());
+    EXPECT_TRUE(q.fail(id, "old-instance", "no handler"));
+    conn_->exec("UPDATE keepsake.job SET finished_at = finished_at - $2::interval WHERE id = $1",
+                {std::to_string(id), failed_ago});
+    return id;
+  };
+  failed_job("8 days");
+  int64_t recent = failed_job("2 days");
+  HandlerRegistry handlers;
+  WorkerOptions o = options(1);
+  ASSERT_EQ(o.keep_failed, std::chrono::hours(24 * 7)) << "docs/JOBS.md: failed jobs stay 7 days";
+  WorkerPool pool(db_config_, handlers, o);
+  pool.start();  // the keeper prunes once at start, then hourly
+  bool pruned = eventually([&] { return count("SELECT count(*) FROM keepsake.job") == 1; });
+  pool.stop();
+  ASSERT_TRUE(pruned);
+  EXPECT_EQ(count("SELECT id FROM keepsake.job"), recent);
+}
+
 TEST_F(WorkerPoolTest, RetriedJobRunsUntilItSucceeds) {
   HandlerRegistry handlers;
   handlers.add("TagCleanup", [](JobContext& ctx) {
