@@ -26,6 +26,7 @@ class PathMigrationTest : public testing::StorageDbTest {
                    FROM asset, (VALUES ('thumbnail'), ('preview')) v(t))");
     add_person(user, "/old/thumbs/u/pp/pe/person.jpeg");
   }
+  std::vector<std::string> json_record_modes_;
   int64_t under(const std::string& prefix) {
     return count(R"(SELECT (SELECT count(*) FROM asset WHERE "originalPath" LIKE ')" + prefix +
                  R"(%') + (SELECT count(*) FROM asset_file WHERE path LIKE ')" + prefix +
@@ -128,6 +129,63 @@ TEST_F(PathMigrationTest, ReportsProgressPerBatch) {
   EXPECT_EQ(seen.front().total, 14);
   EXPECT_EQ(seen.back().done, 14);
   for (size_t i = 1; i < seen.size(); ++i) EXPECT_GT(seen[i].done, seen[i - 1].done);
+}
+
+// Enough rows for the physical-order walk (many heap blocks, several batches per column).
+TEST_F(PathMigrationTest, LargeColumnsAreWalkedInPhysicalOrderExactlyOnce) {
+  seed(3000);
+  ASSERT_GT(count("SELECT pg_relation_size('asset') / 8192"), 10);
+  std::vector<PathMigrationProgress> seen;
+  int batches = 0;
+  json_record_modes_.clear();
+  auto result = migrate_paths(
+      *conn_, "/old", "/new",
+      {.batch_size = 200,
+       .on_progress = [&](const auto& p) { seen.push_back(p); },
+       .before_commit = [&](const auto& p) {
+         ++batches;
+         if (p.column == "asset.originalPath" && json_record_modes_.empty()) {
+           auto mode = conn_->exec(R"(SELECT value #>> '{columns,asset.originalPath,mode}'
+                                        FROM system_metadata WHERE key = $1)",
+                                   {kPathMigrationKey});
+           // Same connection, inside the batch's transaction: its own progress record.
+           json_record_modes_.push_back(mode.rows() ? mode.text(0, 0) : "");
+         }
+       }});
+  EXPECT_EQ(result.total(), 3000 * 3 + 2);
+  EXPECT_EQ(under("/new/"), 3000 * 3 + 2);
+  EXPECT_EQ(under("/old/"), 0);
+  EXPECT_EQ(count(R"(SELECT count(DISTINCT "originalPath") FROM asset
+                     WHERE "originalPath" ~ '^/new/upload/u/[0-9]+\.jpg$')"), 3000);
+  EXPECT_GT(batches, 3 * 4) << "several batches per large column";
+  EXPECT_EQ(json_record_modes_, std::vector<std::string>{"blocks"});
+  for (size_t i = 1; i < seen.size(); ++i) EXPECT_GE(seen[i].done, seen[i - 1].done);
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back().done, 3000 * 3 + 2);
+  EXPECT_FALSE(pending_path_migration(*conn_).has_value());
+}
+
+TEST_F(PathMigrationTest, PhysicalWalkAlsoRewritesRowsAddedBehindIt) {
+  seed(3000);
+  auto other = db::Connection::open(db_config_);
+  int batches = 0;
+  auto result = migrate_paths(
+      *conn_, "/old", "/new",
+      {.batch_size = 500, .before_commit = [&](const auto& p) {
+         // A concurrent writer (its own connection, committed at once) adds a matching row and
+         // moves one the walk has already passed, while the walk is half way through asset.
+         if (p.column == "asset.originalPath" && ++batches == 3) {
+           other->exec(R"(INSERT INTO asset ("ownerId", "originalPath")
+                          SELECT "ownerId", '/old/upload/u/late.jpg' FROM asset LIMIT 1)");
+           other->exec(R"(UPDATE asset SET "originalPath" = '/old/upload/u/moved.jpg'
+                          WHERE id = (SELECT id FROM asset WHERE "originalPath" LIKE '/new/%'
+                                      ORDER BY ctid LIMIT 1))");
+         }
+       }});
+  EXPECT_EQ(under("/old/"), 0) << "the sweep after the walk finds what was added behind it";
+  EXPECT_EQ(count(R"(SELECT count(*) FROM asset WHERE "originalPath" IN
+                     ('/new/upload/u/late.jpg', '/new/upload/u/moved.jpg'))"), 2);
+  EXPECT_EQ(result.total(), 3000 * 3 + 2 + 2);
 }
 
 TEST_F(PathMigrationTest, BadInputIsRefusedAndChangesNothing) {
