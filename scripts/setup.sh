@@ -12,6 +12,7 @@ PACKAGES=(
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
   libgtest-dev libgmock-dev
   gzip curl jq util-linux
+  chromium
 )
 
 log() { echo "setup: $*" >&2; }
@@ -62,4 +63,20 @@ else
   make -s -C "$BUILD/pgvector-$PGVECTOR_VERSION" PG_CONFIG="$PG_CONFIG" OPTFLAGS="" install >/dev/null
   rm -rf "$BUILD"
   log "pgvector $PGVECTOR_VERSION installed"
+fi
+
+# The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
+# from the npm registry drives Debian's chromium; it never downloads a browser.
+E2E_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
+if ! command -v npm >/dev/null 2>&1; then
+  log "installing Debian's nodejs and npm"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+pinned=$(node -p "require('$E2E_DIR/package.json').dependencies['playwright-core']")
+installed=$(node -p "require('$E2E_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
+if [ "$installed" = "$pinned" ]; then
+  log "playwright-core $pinned already installed"
+else
+  log "installing playwright-core $pinned for the browser test (npm ci)"
+  (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -1,8 +1,200 @@
-// `keepsake maintenance` and `keepsake restore`: this command group has no subcommands yet.
+// `keepsake maintenance enable|disable|status` and `keepsake restore <file>|cleanup`.
+// enable/disable write Immich's maintenance-mode record (running servers switch within a second);
+// restore puts the server into maintenance mode, holds lock 621, restores (asking for
+// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success.
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "backup/backup_files.h"
 #include "cli/commands.h"
+#include "common/error.h"
+#include "db/connection.h"
+#include "db/locks.h"
+#include "maintenance/maintenance_service.h"
+#include "maintenance/maintenance_token.h"
+#include "restore/restore_service.h"
 
 namespace keepsake::cli {
+namespace {
 
-void register_maintenance_commands(CLI::App&, ContextProvider&) {}
+Config live_config(app::AppContext& c) {
+  c.ensure_database_running();
+  Config config = c.config();
+  config.db = c.database();
+  return config;
+}
+
+void print_login(db::Connection& conn, app::AppContext& c, const std::string& token) {
+  std::cout << maintenance::maintenance_login_url(conn, token) << "\n"
+            << "On the server itself: http://localhost:" << c.config().port << "/maintenance?token=" << token << "\n";
+}
+
+void enable(ContextProvider& ctx) {
+  auto& c = ctx.get();
+  auto conn = db::Connection::open(live_config(c).db);
+  auto r = maintenance::enable_maintenance_mode(*conn);
+  std::cout << (r.already ? "The server is already in maintenance mode!" : "Maintenance mode has been enabled.")
+            << "\nLog in with:\n";
+  print_login(*conn, c, r.token);
+}
+
+void disable(ContextProvider& ctx) {
+  auto conn = db::Connection::open(live_config(ctx.get()).db);
+  std::cout << (maintenance::disable_maintenance_mode(*conn) ? "Maintenance mode has been disabled."
+                                                             : "The server is already out of maintenance mode!")
+            << "\n";
+}
+
+void status(ContextProvider& ctx) {
+  auto& c = ctx.get();
+  auto conn = db::Connection::open(live_config(c).db);
+  auto state = maintenance::read_maintenance_state(*conn);
+  if (!state.active) {
+    std::cout << "Maintenance mode: off\n";
+    return;
+  }
+  std::cout << "Maintenance mode: on (action " << maintenance::action_name(state.action) << ")\n"
+            << "Lock 621 (a maintenance operation): "
+            << (db::is_lock_held_elsewhere(*conn, db::DatabaseLock::MaintenanceOperation) ? "held" : "free") << "\n"
+            << "Log in with:\n";
+  print_login(*conn, c, maintenance::sign_maintenance_token(state.secret, "cli-admin"));
+}
+
+// One line per task on a pipe; a redrawn bar on a terminal.
+class RestoreBar {
+ public:
+  RestoreBar() : tty_(isatty(STDERR_FILENO)) {}
+  void update(const restore::RestoreProgress& p) {
+    int pct = static_cast<int>(p.progress * 100);
+    if (tty_) {
+      int width = 30, filled = pct * width / 100;
+      std::fprintf(stderr, "\r\033[K%-10s [%s%s] %3d%%  %s", p.task.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, ' ').c_str(), pct, p.message.c_str());
+      std::fflush(stderr);
+    } else if (p.task != task_ || pct >= last_ + 10) {
+      std::fprintf(stderr, "restore: %s %d%% %s\n", p.task.c_str(), pct, p.message.c_str());
+      last_ = pct;
+    }
+    task_ = p.task;
+  }
+  void done() {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool tty_;
+  std::string task_;
+  int last_ = -10;
+};
+
+bool confirmed(const std::string& file, const Config& config) {
+  std::cerr << "Restore " << file << "? This replaces the whole library database \"" << config.db.dbname
+            << "\" (the current one is kept aside). Type yes to continue: ";
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "yes";
+}
+
+restore::RestoreStrategy parse_strategy(const std::string& s) {
+  if (s == "auto") return restore::RestoreStrategy::kAuto;
+  if (s == "beside") return restore::RestoreStrategy::kBeside;
+  if (s == "in-place") return restore::RestoreStrategy::kInPlace;
+  throw Error(ErrorKind::kInvalidArgument, "--strategy must be auto, beside or in-place");
+}
+
+struct RestoreFlags {
+  std::string file;
+  bool yes = false;
+  std::string strategy = "auto";
+  int jobs = 2;
+};
+
+void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
+  Config config = live_config(ctx.get());
+  backup::resolve_backup_path(backup::backups_folder(config.media_location), flags.file);
+  if (!flags.yes) {
+    if (!isatty(STDIN_FILENO)) {
+      throw Error(ErrorKind::kInvalidArgument, "restore replaces the library database: confirm with --yes");
+    }
+    if (!confirmed(flags.file, config)) throw Error(ErrorKind::kInvalidArgument, "restore cancelled; nothing changed");
+  }
+  for (auto& m : restore::recover_restores(config.db, config.restore_keep_days).messages) std::cerr << m << "\n";
+
+  auto conn = db::Connection::open(config.db);
+  auto entered = maintenance::enable_maintenance_mode(*conn);
+  auto lock = db::try_lock(config.db, db::DatabaseLock::MaintenanceOperation);
+  if (!lock) {
+    throw Error(ErrorKind::kConflict, "another maintenance operation runs (advisory lock 621 is held)",
+                "wait for it to finish (keepsake maintenance status)");
+  }
+  lock->connection().exec("SET application_name = 'keepsake-maintenance'");
+  maintenance::MaintenanceState kept{true, entered.secret, maintenance::MaintenanceAction::kStart, ""};
+  restore::RestoreOptions o;
+  o.config = config;
+  o.filename = flags.file;
+  o.strategy = parse_strategy(flags.strategy);
+  o.connections = flags.jobs;
+  RestoreBar bar;
+  o.progress = [&](const restore::RestoreProgress& p) { bar.update(p); };
+  o.prepare_restored = [&](db::Connection& restored) { maintenance::write_maintenance_state(restored, kept); };
+  restore::RestoreResult result;
+  try {
+    result = restore::restore_database(o);
+  } catch (...) {
+    bar.done();
+    lock.reset();
+    // The live database is unchanged: leave maintenance mode as it was.
+    if (!entered.already) maintenance::disable_maintenance_mode(*db::Connection::open(config.db));
+    throw;
+  }
+  bar.done();
+  lock.reset();
+  maintenance::disable_maintenance_mode(*db::Connection::open(config.db));
+  std::cout << "Restored " << flags.file << " in " << static_cast<int>(result.seconds + 0.5) << " s ("
+            << restore::strategy_name(result.strategy) << ", " << result.rows << " rows).\n";
+  if (!result.previous_database.empty()) {
+    std::cout << "The previous database is kept as " << result.previous_database
+              << " (remove it with `keepsake restore cleanup`).\n";
+  }
+  if (!result.restore_point.empty()) std::cout << "Restore point: " << result.restore_point << "\n";
+  for (auto& note : result.notes) std::cout << "Skipped: " << note << "\n";
+}
+
+void cleanup(ContextProvider& ctx, int older_than_days) {
+  Config config = live_config(ctx.get());
+  auto dropped = restore::cleanup_restore_databases(config.db, std::chrono::hours(24 * older_than_days));
+  if (dropped.empty()) std::cout << "Nothing to remove.\n";
+  for (auto& d : dropped) std::cout << "Removed " << d << "\n";
+}
+
+}  // namespace
+
+void register_maintenance_commands(CLI::App& app, ContextProvider& ctx) {
+  auto* m = app.add_subcommand("maintenance", "Immich's maintenance mode (restores, database work)");
+  m->require_subcommand(1);
+  m->add_subcommand("enable", "Enter maintenance mode and print the login URL")->callback([&] { enable(ctx); });
+  m->add_subcommand("disable", "Leave maintenance mode")->callback([&] { disable(ctx); });
+  m->add_subcommand("status", "Show the mode and a login URL")->callback([&] { status(ctx); });
+
+  auto flags = std::make_shared<RestoreFlags>();
+  auto* r = app.add_subcommand("restore", "Restore a backup from <media>/backups (or `restore cleanup`)");
+  r->add_option("file", flags->file, "The backup's file name in <media>/backups");
+  r->add_flag("--yes,-y", flags->yes, "Do not ask for confirmation");
+  r->add_option("--strategy", flags->strategy, "auto (default), beside or in-place")->check(
+      CLI::IsMember({"auto", "beside", "in-place"}));
+  r->add_option("--jobs", flags->jobs, "Parallel connections for loading and index builds (beside)")
+      ->check(CLI::Range(1, 16));
+  auto days = std::make_shared<int>(0);
+  auto* c = r->add_subcommand("cleanup", "Remove the databases earlier restores replaced, and unfinished copies");
+  c->add_option("--older-than-days", *days, "Keep those younger than this many days");
+  c->callback([&ctx, days] { cleanup(ctx, *days); });
+  r->callback([&ctx, r, c, flags] {
+    if (c->parsed()) return;
+    if (flags->file.empty()) throw Error(ErrorKind::kInvalidArgument, "which backup? keepsake restore <file>");
+    run_restore(ctx, *flags);
+  });
+}
 
 }  // namespace keepsake::cli

@@ -1,7 +1,9 @@
 // `keepsake serve`: the configuration from the environment, the embedded PostgreSQL when no
-// database is configured, the version check and database boot, then the HTTP server until SIGTERM
-// or SIGINT. Shutdown: stop accepting, let running requests finish, close the pool, then stop the
-// embedded PostgreSQL.
+// database is configured, then either maintenance mode (only the maintenance routes; no
+// migrations, no jobs) or the database and storage boot and the normal services; the HTTP server
+// runs until SIGTERM or SIGINT, switching route sets and services whenever maintenance mode changes
+// (maintenance/maintenance_service.h). Shutdown: stop accepting, let running requests finish, stop
+// the services, then stop the embedded PostgreSQL.
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
@@ -16,12 +18,10 @@
 #include "db/server_version.h"
 #include "http/server.h"
 #include "jobs/job_service.h"
-#include "vector/vector_service.h"
-#include "storage/boot.h"
-#if __has_include("migrations/boot.h")
+#include "maintenance/maintenance_service.h"
 #include "migrations/boot.h"
-#define KEEPSAKE_HAS_DATABASE_BOOT 1
-#endif
+#include "storage/boot.h"
+#include "vector/vector_service.h"
 
 namespace keepsake::cli {
 namespace {
@@ -39,7 +39,6 @@ sigset_t block_shutdown_signals() {
 }
 
 void boot_database(const app::AppContext& c) {
-#ifdef KEEPSAKE_HAS_DATABASE_BOOT
   auto options = migrations::boot_options_from_config(c.config());
   options.prepare_vector = [&c](db::Connection& conn, migrations::BootOptions& o) {
     auto vectors = vector::prepare_vectors_for_boot(conn, c.config());
@@ -47,10 +46,6 @@ void boot_database(const app::AppContext& c) {
         *schema::parse_vector_flavour(vector::extension_sql_name(vectors.extension));
   };
   migrations::run_database_boot(c.database(), options);
-#else
-  auto conn = db::Connection::open(c.database());
-  db::check_server_version(*conn);
-#endif
 }
 
 // Stops the embedded cluster however serve ends (normal return or exception).
@@ -65,26 +60,84 @@ struct EmbeddedStopper {
   }
 };
 
+// What runs only outside maintenance mode: the database and storage boot, the job workers and
+// nightly schedule, vector search, and the backup schedule.
+class NormalServices {
+ public:
+  explicit NormalServices(app::AppContext& c) : c_(c) {}
+  ~NormalServices() { stop(); }
+
+  // Boots the database (migrations, drift check) and the storage; throws when they fail.
+  void boot() {
+    boot_database(c_);
+    storage::run_storage_boot(c_.database(), c_.config());
+  }
+  void start() {
+    jobs_ = jobs::start_job_service(c_.database(), c_.config());
+    vectors_ = vector::start_vector_service(c_.config(), c_.database());
+    backups_ = std::make_unique<backup::BackupScheduler>(
+        backup::SchedulerOptions{.backup = {.db = c_.database(), .media_location = c_.config().media_location}});
+    backups_->start();
+  }
+  void stop() {
+    backups_.reset();
+    vectors_.reset();
+    jobs_.reset();
+  }
+
+ private:
+  app::AppContext& c_;
+  std::unique_ptr<jobs::JobService> jobs_;
+  std::unique_ptr<vector::VectorService> vectors_;
+  std::unique_ptr<backup::BackupScheduler> backups_;
+};
+
+Config live_config(app::AppContext& c) {
+  Config config = c.config();
+  config.db = c.database();
+  return config;
+}
+
 void serve(app::AppContext& c) {
   sigset_t signals = block_shutdown_signals();
   EmbeddedStopper stopper{c};
   c.ensure_database_running();
-  boot_database(c);
-  storage::run_storage_boot(c.database(), c.config());
-  auto job_service = jobs::start_job_service(c.database(), c.config());
+
+  http::Server* server_ptr = nullptr;
+  NormalServices normal(c);
+  maintenance::MaintenanceService maintenance(
+      live_config(c), {.switch_mode = [&](bool on) {
+                         if (on) {
+                           server_ptr->switch_to(http::kMaintenanceRoutes);
+                           normal.stop();
+                         } else {
+                           normal.boot();
+                           normal.start();
+                           server_ptr->switch_to(http::kNormalRoutes);
+                         }
+                       }});
+  bool in_maintenance = maintenance.initialise();
+  if (!in_maintenance) normal.boot();
 
   db::Pool pool(c.database(), kPoolSize);
   auth::AuthService auth_service(pool);
-  http::RouteDeps deps{.app = &c, .pool = &pool, .auth = &auth_service};
+  http::RouteDeps deps{.app = &c, .pool = &pool, .auth = &auth_service, .maintenance = &maintenance};
   http::Server server({.host = c.config().host, .port = c.config().port}, deps,
                       [&](const auth::Credentials& credentials) {
                         return auth_service.authenticate(credentials);
                       });
-  server.switch_to(http::kNormalRoutes);
+  server_ptr = &server;
+  server.switch_to(in_maintenance ? http::kMaintenanceRoutes : http::kNormalRoutes);
   server.bind();
-  auto vectors = vector::start_vector_service(c.config(), c.database());
-  backup::BackupScheduler backup_scheduler({.backup = {.db = c.database(), .media_location = c.config().media_location}});
-  backup_scheduler.start();
+  if (in_maintenance) {
+    std::string token = maintenance.sign_token("immich-admin");
+    spdlog::info("Immich is in maintenance mode, you can log in using the following URL: {}",
+                 maintenance.login_url(token));
+    spdlog::info("Or, on this machine: http://localhost:{}/maintenance?token={}", server.port(), token);
+  } else {
+    normal.start();
+  }
+  maintenance.start();
 
   std::atomic<bool> shutting_down{false};
   std::thread watcher([&] {
@@ -100,6 +153,8 @@ void serve(app::AppContext& c) {
   server.run();
   if (!shutting_down.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
+  maintenance.stop();
+  normal.stop();
   spdlog::info("HTTP server stopped");
 }
 

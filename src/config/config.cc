@@ -239,6 +239,13 @@ Config load_config(const Environment& env) {
                    .string();
   if (!c.data_dir.empty() && c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
 
+  if (has(env, "KEEPSAKE_RESTORE_KEEP_DAYS")) {
+    const std::string v = get(env, "KEEPSAKE_RESTORE_KEEP_DAYS");
+    bool digits = !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos;
+    if (!digits) invalid("KEEPSAKE_RESTORE_KEEP_DAYS", v, "KEEPSAKE_RESTORE_KEEP_DAYS must be a whole number of days (0 keeps them until `keepsake restore cleanup`)");
+    c.restore_keep_days = std::stoi(v);
+  }
+
   if (has(env, "IMMICH_MEDIA_LOCATION")) {
     c.media_location = get(env, "IMMICH_MEDIA_LOCATION");
     if (c.media_location[0] != '/') {

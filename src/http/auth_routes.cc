@@ -18,12 +18,8 @@ auth::AuthService& auth_service(const RouteDeps& deps) {
   return *deps.auth;
 }
 
-bool is_secure(const RequestContext& ctx) {
-  return ctx.header("X-Forwarded-Proto") == "https";
-}
-
 void set_login_cookies(RequestContext& ctx, const std::string& token) {
-  CookieOptions options{.secure = is_secure(ctx), .max_age_seconds = kCookieMaxAgeSeconds};
+  CookieOptions options{.secure = request_is_secure(ctx), .max_age_seconds = kCookieMaxAgeSeconds};
   set_cookie(ctx.response(), kAccessTokenCookie, token, options);
   set_cookie(ctx.response(), kAuthTypeCookie, "password", options);
   options.http_only = false;
@@ -31,7 +27,7 @@ void set_login_cookies(RequestContext& ctx, const std::string& token) {
 }
 
 void clear_login_cookies(RequestContext& ctx) {
-  CookieOptions options{.secure = is_secure(ctx), .max_age_seconds = 0};
+  CookieOptions options{.secure = request_is_secure(ctx), .max_age_seconds = 0};
   for (const char* name : {kAccessTokenCookie, kAuthTypeCookie, kIsAuthenticatedCookie}) {
     options.http_only = std::string(name) != kIsAuthenticatedCookie;
     set_cookie(ctx.response(), name, "", options);

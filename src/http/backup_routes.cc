@@ -16,6 +16,7 @@
 #include "app/app_context.h"
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
+#include "http/maintenance_guard.h"
 #include "http/routes.h"
 
 namespace keepsake::http {
@@ -176,18 +177,36 @@ void upload(RequestContext& ctx, const RouteDeps& deps) {
   send_json(ctx.response(), nlohmann::json::object(), 201);
 }
 
+// The same four routes in both route sets: an admin with the permission in normal mode, the
+// maintenance token in maintenance mode.
+void add_backup_routes(RouteTable& routes, const RouteDeps& deps,
+                       const std::function<RouteOptions(const char* permission)>& access,
+                       const std::function<Handler(Handler)>& guard) {
+  routes.get("/api/admin/database-backups", access("maintenance"),
+             guard([&deps](RequestContext& ctx) { list(ctx, deps); }));
+  routes.get("/api/admin/database-backups/:filename", access("backup.download"),
+             guard([&deps](RequestContext& ctx) { download(ctx, deps); }));
+  routes.del("/api/admin/database-backups", access("backup.delete"),
+             guard([&deps](RequestContext& ctx) { remove(ctx, deps); }));
+  RouteOptions upload_options = access("backup.upload");
+  upload_options.body = BodyMode::kStreamed;
+  upload_options.max_body_bytes = kMaxUploadBytes;
+  routes.post("/api/admin/database-backups/upload", upload_options,
+              guard([&deps](RequestContext& ctx) { upload(ctx, deps); }));
+}
+
 }  // namespace
 
 KEEPSAKE_ROUTES(database_backups, kNormalRoutes, [](RouteTable& routes, const RouteDeps& deps) {
-  routes.get("/api/admin/database-backups", {Access::kAdmin, "maintenance"},
-             [&deps](RequestContext& ctx) { list(ctx, deps); });
-  routes.get("/api/admin/database-backups/:filename", {Access::kAdmin, "backup.download"},
-             [&deps](RequestContext& ctx) { download(ctx, deps); });
-  routes.del("/api/admin/database-backups", {Access::kAdmin, "backup.delete"},
-             [&deps](RequestContext& ctx) { remove(ctx, deps); });
-  routes.post("/api/admin/database-backups/upload",
-              {Access::kAdmin, "backup.upload", BodyMode::kStreamed, kMaxUploadBytes},
-              [&deps](RequestContext& ctx) { upload(ctx, deps); });
+  add_backup_routes(
+      routes, deps, [](const char* permission) { return RouteOptions{Access::kAdmin, permission}; },
+      [](Handler h) { return h; });
+});
+
+KEEPSAKE_ROUTES(database_backups_maintenance, kMaintenanceRoutes, [](RouteTable& routes, const RouteDeps& deps) {
+  add_backup_routes(
+      routes, deps, [](const char*) { return RouteOptions{Access::kPublic}; },
+      [&deps](Handler h) { return with_maintenance_token(deps, std::move(h)); });
 });
 
 }  // namespace keepsake::http

@@ -80,6 +80,8 @@ void send_error(httplib::Response& res, const Error& error) {
   send_error(res, http_status_for(error.kind()), error.what());
 }
 
+bool request_is_secure(const RequestContext& ctx) { return ctx.header("X-Forwarded-Proto") == "https"; }
+
 void set_cookie(httplib::Response& res, const std::string& name, const std::string& value,
                 const CookieOptions& options) {
   std::string cookie = name + "=" + value + "; Path=" + options.path;

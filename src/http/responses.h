@@ -31,6 +31,9 @@ struct CookieOptions {
   long max_age_seconds = -1;  // -1: session cookie
   std::string path = "/";
 };
+// True when the client reached us over HTTPS (directly, or through a proxy that says so):
+// cookies then get the Secure attribute.
+bool request_is_secure(const RequestContext& ctx);
 // Adds a Set-Cookie header (value must already be cookie-safe).
 void set_cookie(httplib::Response& res, const std::string& name, const std::string& value,
                 const CookieOptions& options);

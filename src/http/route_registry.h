@@ -27,6 +27,9 @@ class Pool;
 namespace keepsake::auth {
 class AuthService;
 }
+namespace keepsake::maintenance {
+class MaintenanceService;
+}
 
 namespace keepsake::http {
 
@@ -49,6 +52,7 @@ struct RouteDeps {
   db::Pool* pool = nullptr;                // shared connection pool to the database
   RouteSetSwitcher* switcher = nullptr;    // maintenance mode switches route sets with it
   auth::AuthService* auth = nullptr;       // users, sessions, API keys
+  maintenance::MaintenanceService* maintenance = nullptr;  // mode, status, token, actions
 };
 
 using RouteInstaller = std::function<void(RouteTable&, const RouteDeps&)>;

@@ -23,8 +23,16 @@ bool match_pattern(std::string_view pattern, std::string_view path,
                    std::map<std::string, std::string>& params) {
   auto want = split_path(pattern);
   auto have = split_path(path);
-  if (want.size() != have.size()) return false;
   std::map<std::string, std::string> found;
+  if (!want.empty() && want.back() == "*") {
+    want.pop_back();
+    if (have.size() < want.size()) return false;
+    std::string rest;
+    for (size_t i = want.size(); i < have.size(); ++i) rest += (i > want.size() ? "/" : "") + std::string(have[i]);
+    have.resize(want.size());
+    found["*"] = rest;
+  }
+  if (want.size() != have.size()) return false;
   for (size_t i = 0; i < want.size(); ++i) {
     if (!want[i].empty() && want[i].front() == ':') {
       if (have[i].empty()) return false;
@@ -68,11 +76,13 @@ RouteTable& RouteTable::del(std::string p, RouteOptions o, Handler h) {
 std::optional<RouteMatch> RouteTable::match(std::string_view method,
                                             std::string_view path) const {
   std::string_view wanted = method == "HEAD" ? "GET" : method;
-  // Literal segments win over parameters: first pass exact patterns, then the rest.
-  for (int pass = 0; pass < 2; ++pass) {
+  // Literal segments win over parameters, and both over a trailing "*".
+  for (int pass = 0; pass < 3; ++pass) {
     for (const auto& r : routes_) {
+      bool is_wildcard = r.pattern.size() >= 2 && r.pattern.compare(r.pattern.size() - 2, 2, "/*") == 0;
       bool has_params = r.pattern.find(':') != std::string::npos;
-      if (r.method != wanted || has_params != (pass == 1)) continue;
+      int kind = is_wildcard ? 2 : has_params ? 1 : 0;
+      if (r.method != wanted || kind != pass) continue;
       RouteMatch m;
       if (match_pattern(r.pattern, path, m.params)) {
         m.route = &r;

@@ -1,4 +1,5 @@
-// A set of routes: method + path pattern ("/api/admin/database-backups/:filename") + who may call
+// A set of routes: method + path pattern ("/api/admin/database-backups/:filename", or a trailing
+// "/*" that matches any rest, given as param "*", with the lowest priority) + who may call
 // it + how its body is read + the handler. A RouteTable is built once and then only read, so the
 // server can swap whole tables at run time. Never decides authentication itself.
 #pragma once

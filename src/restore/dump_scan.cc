@@ -1,5 +1,6 @@
 #include "restore/dump_scan.h"
 
+#include <filesystem>
 #include <map>
 #include <regex>
 #include <vector>
@@ -19,8 +20,10 @@ constexpr size_t kTail = 4096;
 constexpr size_t kHead = 4096;
 constexpr uint64_t kMaxStatementBytes = 512ULL << 20;
 
+thread_local std::string scanned_file;  // named in refusals
+
 Error refuse(uint64_t line, const std::string& why) {
-  return Error(ErrorKind::kInvalidArgument, "line " + std::to_string(line) + " of the dump: " + why,
+  return Error(ErrorKind::kInvalidArgument, "line " + std::to_string(line) + " of " + scanned_file + ": " + why,
                "Keepsake refuses to restore this file; nothing was changed");
 }
 
@@ -209,8 +212,14 @@ uint64_t DumpPlan::table_bytes(const std::string& table) const {
 DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
   DumpPlan plan;
   plan.path = path;
+  scanned_file = std::filesystem::path(path).filename().string();
   backup::DumpFileReader reader(path);
   plan.compressed = reader.compressed();
+  bool gz_name = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
+  if (gz_name && !plan.compressed) {
+    throw Error(ErrorKind::kCorrupt, scanned_file + " is not a valid gzip file: not a gzip stream (bad magic number)",
+                "the file is damaged or is not a backup; Keepsake refuses to restore it (nothing was changed)");
+  }
   std::vector<char> buf(kChunk);
   std::string head, tail;
   size_t n = reader.read(buf.data(), buf.size());
@@ -228,7 +237,7 @@ DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
   }
   splitter.finish();
   if (splitter.offset() == 0) {
-    throw Error(ErrorKind::kInvalidArgument, path + " is empty", "choose another backup");
+    throw Error(ErrorKind::kInvalidArgument, scanned_file + " is empty", "choose another backup");
   }
   if (!backup::dump_is_complete(tail)) {
     throw Error(ErrorKind::kCorrupt,

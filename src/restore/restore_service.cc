@@ -371,7 +371,8 @@ RestoreResult restore_database(const RestoreOptions& o) {
     return result;
   } catch (const Error& e) {
     spdlog::error("Database Restore Failure: {}", e.full_message());
-    throw;
+    if (std::string(e.what()).find(o.filename) != std::string::npos) throw;
+    throw Error(e.kind(), "restore of " + o.filename + ": " + e.what(), e.hint(), e.sqlstate());
   }
 }
 

@@ -18,96 +18,17 @@
 #include <sstream>
 #include <thread>
 
+#include "harness/keepsake_process.h"
 #include "harness/test_cluster.h"
 
 namespace keepsake {
 namespace {
 
 using keepsake::testing::TempDir;
+using keepsake::testing::free_port;
+using keepsake::testing::KeepsakeProcess;
+using keepsake::testing::read_file;
 using Env = std::map<std::string, std::string>;
-
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-// The binary with exactly `env` (plus PATH), stdout/stderr to files in `dir`.
-class Process {
- public:
-  Process(const Env& env, const std::string& dir, std::vector<std::string> args = {"serve"})
-      : out_(dir + "/stdout." + std::to_string(++count_) + ".log"),
-        err_(dir + "/stderr." + std::to_string(count_) + ".log") {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int out = open(out_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int err = open(err_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      int in = open("/dev/null", O_RDONLY);
-      dup2(in, 0);
-      dup2(out, 1);
-      dup2(err, 2);
-      std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin"};
-      for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-      std::vector<char*> envp, argv = {const_cast<char*>(KEEPSAKE_BINARY)};
-      for (auto& s : env_strings) envp.push_back(s.data());
-      for (auto& a : args) argv.push_back(a.data());
-      envp.push_back(nullptr);
-      argv.push_back(nullptr);
-      execve(KEEPSAKE_BINARY, argv.data(), envp.data());
-      _exit(127);
-    }
-  }
-  ~Process() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // Waits (bounded) until stderr contains `text`; false if the process exits first.
-  bool wait_for_log(const std::string& text, int seconds = 180) {
-    for (int i = 0; i < seconds * 10; ++i) {
-      if (stderr_text().find(text) != std::string::npos) return true;
-      if (poll_exit()) return stderr_text().find(text) != std::string::npos;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-  }
-  // Waits (bounded) for the exit; returns the exit code, or -1 on a signal / timeout.
-  int wait_exit(int seconds = 120) {
-    for (int i = 0; i < seconds * 10 && !poll_exit(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return exited_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
-  }
-  void signal(int sig) { kill(pid_, sig); }
-  pid_t pid() const { return pid_; }
-  std::string stderr_text() const { return read_file(err_); }
-
- private:
-  bool poll_exit() {
-    if (!exited_ && waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-    return exited_;
-  }
-  static inline int count_ = 0;
-  std::string out_, err_;
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool exited_ = false;
-};
 
 pid_t postmaster_pid(const std::string& data_dir) {
   std::ifstream in(data_dir + "/postgres/data/postmaster.pid");
@@ -151,7 +72,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
              {"IMMICH_PORT", std::to_string(port)}};
   PostmasterReaper reaper{data};
   {
-    Process serve(env, dir.path());
+    KeepsakeProcess serve(env, dir.path());
     ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening on http://127.0.0.1:" +
                                    std::to_string(port)))
         << serve.stderr_text();
@@ -165,7 +86,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
   }
   {
     // Reuses the cluster; then both keepsake and the postmaster die hard.
-    Process serve(env, dir.path());
+    KeepsakeProcess serve(env, dir.path());
     ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
     EXPECT_EQ(serve.stderr_text().find("initdb"), std::string::npos);
     EXPECT_EQ(ping(port), R"({"res":"pong"})");
@@ -177,7 +98,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
     ASSERT_TRUE(wait_until_dead(postmaster));
   }
   {
-    Process serve(env, dir.path());
+    KeepsakeProcess serve(env, dir.path());
     ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
     EXPECT_EQ(ping(port), R"({"res":"pong"})");
     pid_t postmaster = postmaster_pid(data);
@@ -194,7 +115,7 @@ std::string failing_serve(const Env& env) {
   full["KEEPSAKE_DATA_DIR"] = dir.path() + "/data";
   full["IMMICH_HOST"] = "127.0.0.1";
   if (!full.count("IMMICH_PORT")) full["IMMICH_PORT"] = std::to_string(free_port());
-  Process serve(full, dir.path());
+  KeepsakeProcess serve(full, dir.path());
   int code = serve.wait_exit();
   std::string err = serve.stderr_text();
   EXPECT_NE(code, 0) << err;

@@ -75,7 +75,7 @@ TEST(DumpScanTest, HostileMetaCommandsAreRefusedWithTheirLine) {
   struct Case {
     std::string body, expected;
   } cases[] = {
-      {"SELECT 1;\n\\! touch /tmp/keepsake-pwned\n", "line 11 of the dump: the psql meta-command \\!"},
+      {"SELECT 1;\n\\! touch /tmp/keepsake-pwned\n", "line 11 of h.sql: the psql meta-command \\!"},
       {"\\copy public.t from '/etc/passwd'\n", "meta-command \\copy"},
       {"\\i /etc/passwd\n", "meta-command \\i"},
       {"SELECT 1 \\gexec\n;\n", "meta-command \\gexec"},

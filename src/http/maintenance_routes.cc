@@ -1,0 +1,179 @@
+// Immich's maintenance routes (spec §5.4 start-restore, §6.3, §6.5) in both route sets, and the
+// maintenance web page at /maintenance. In normal mode the status is always inactive, login is
+// refused and an admin enters maintenance; in maintenance mode the status is public (or private
+// with a valid token), login checks the token, and every other GET outside /api is redirected to
+// the page.
+#include <cstring>
+
+#include "auth/user_repository.h"
+#include "backup/backup_files.h"
+#include "app/app_context.h"
+#include "db/pool.h"
+#include "http/maintenance_guard.h"
+#include "http/routes.h"
+#include "http/web_page.h"
+#include "maintenance/maintenance_service.h"
+#include "maintenance/maintenance_token.h"
+#include "storage/layout.h"
+#include "storage/mount_checks.h"
+
+namespace keepsake::http {
+namespace {
+
+using maintenance::MaintenanceAction;
+
+maintenance::MaintenanceService& service(const RouteDeps& deps) {
+  if (!deps.maintenance) throw Error(ErrorKind::kUnavailable, "Maintenance mode is not available");
+  return *deps.maintenance;
+}
+
+struct ActionRequest {
+  MaintenanceAction action;
+  std::string filename;
+};
+
+// SetMaintenanceModeDto as class-validator checks it: 400 with the list of messages.
+std::optional<ActionRequest> parse_action_request(RequestContext& ctx, const RouteDeps& deps) {
+  auto body = ctx.json_body();
+  std::vector<std::string> problems;
+  std::optional<MaintenanceAction> action;
+  if (body.is_object() && body.contains("action") && body["action"].is_string()) {
+    action = maintenance::parse_action(body["action"].get<std::string>());
+  }
+  if (!action) {
+    problems.push_back("action must be one of the following values: start, end, select_database_restore, restore_database");
+  }
+  std::string filename;
+  if (action == MaintenanceAction::kRestoreDatabase) {
+    auto f = body.is_object() && body.contains("restoreBackupFilename") ? body["restoreBackupFilename"] : nlohmann::json();
+    if (!f.is_string()) problems.push_back("restoreBackupFilename must be a string");
+    if (!f.is_string() || f.get<std::string>().empty()) problems.push_back("restoreBackupFilename should not be empty");
+    if (f.is_string()) filename = f.get<std::string>();
+  }
+  if (!problems.empty()) {
+    send_error(ctx.response(), 400, problems);
+    return std::nullopt;
+  }
+  if (!filename.empty()) {
+    // Before anything changes: the name must be valid and the file must be there.
+    backup::resolve_backup_path(backup::backups_folder(deps.app->config().media_location), filename);
+  }
+  return ActionRequest{*action, filename};
+}
+
+nlohmann::json detect_install(const RouteDeps& deps) {
+  nlohmann::json storage = nlohmann::json::array();
+  for (auto& f : storage::detect_prior_install(storage::StorageLayout(deps.app->config().media_location))) {
+    storage.push_back({{"folder", storage::folder_name(f.folder)},
+                       {"readable", f.readable},
+                       {"writable", f.writable},
+                       {"files", f.files}});
+  }
+  return {{"storage", storage}};
+}
+
+void send_page(RequestContext& ctx) {
+  auto& res = ctx.response();
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Content-Security-Policy",
+                 "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
+                 "frame-ancestors 'none'");
+  res.set_content(maintenance_page_html(), "text/html; charset=utf-8");
+}
+
+// JavaScript's encodeURIComponent, as Immich builds the continue parameter.
+std::string encode_uri_component(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || std::strchr("-_.!~*'()", c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void send_created(RequestContext& ctx) {
+  ctx.response().status = 201;
+  ctx.response().body.clear();
+}
+
+}  // namespace
+
+KEEPSAKE_ROUTES(maintenance_normal, kNormalRoutes, [](RouteTable& routes, const RouteDeps& deps) {
+  routes.get("/api/admin/maintenance/status", {Access::kPublic}, [](RequestContext& ctx) {
+    send_json(ctx.response(), {{"active", false}, {"action", "end"}});
+  });
+  routes.get("/api/admin/maintenance/detect-install", {Access::kAdmin, "maintenance"},
+             [&deps](RequestContext& ctx) { send_json(ctx.response(), detect_install(deps)); });
+  routes.post("/api/admin/maintenance/login", {Access::kPublic}, [](RequestContext& ctx) {
+    send_error(ctx.response(), 400, "Not in maintenance mode");
+  });
+  routes.post("/api/admin/maintenance", {Access::kAdmin, "maintenance"}, [&deps](RequestContext& ctx) {
+    auto request = parse_action_request(ctx, deps);
+    if (!request) return;
+    if (request->action != MaintenanceAction::kEnd) {
+      set_maintenance_cookie(ctx, service(deps).enter(request->action, request->filename, ctx.user().name));
+    }
+    send_created(ctx);
+  });
+  routes.post("/api/admin/database-backups/start-restore", {Access::kPublic}, [&deps](RequestContext& ctx) {
+    {
+      auto conn = deps.pool->acquire();
+      if (auth::UserRepository(*conn).admin_exists()) {
+        throw Error(ErrorKind::kInvalidArgument, "The server already has an admin");
+      }
+    }
+    set_maintenance_cookie(ctx, service(deps).enter(MaintenanceAction::kSelectDatabaseRestore, "", "admin"));
+    send_created(ctx);
+  });
+  routes.get("/maintenance", {Access::kPublic}, [](RequestContext& ctx) { send_page(ctx); });
+});
+
+KEEPSAKE_ROUTES(maintenance_mode, kMaintenanceRoutes, [](RouteTable& routes, const RouteDeps& deps) {
+  routes.get("/api/admin/maintenance/status", {Access::kPublic}, [&deps](RequestContext& ctx) {
+    bool full = maintenance_user(ctx, deps).has_value();
+    send_json(ctx.response(), service(deps).status().to_json(full));
+  });
+  routes.get("/api/admin/maintenance/detect-install", {Access::kPublic},
+             [&deps](RequestContext& ctx) { send_json(ctx.response(), detect_install(deps)); });
+  routes.post("/api/admin/maintenance/login", {Access::kPublic}, [&deps](RequestContext& ctx) {
+    auto body = ctx.body().empty() ? nlohmann::json::object() : ctx.json_body();
+    std::string token = body.is_object() && body.contains("token") && body["token"].is_string()
+                            ? body["token"].get<std::string>()
+                            : cookie_value(ctx.request(), maintenance::kMaintenanceCookie);
+    if (token.empty()) throw Error(ErrorKind::kUnauthorized, "Missing JWT Token");
+    auto user = service(deps).verify(token);
+    if (!user) throw Error(ErrorKind::kUnauthorized, "Invalid JWT Token");
+    set_maintenance_cookie(ctx, token);
+    send_json(ctx.response(), {{"username", *user}}, 201);
+  });
+  routes.post("/api/admin/maintenance", {Access::kPublic},
+              with_maintenance_token(deps, [&deps](RequestContext& ctx) {
+                auto request = parse_action_request(ctx, deps);
+                if (!request) return;
+                service(deps).request(request->action, request->filename);
+                send_created(ctx);
+              }));
+  routes.get("/maintenance", {Access::kPublic}, [](RequestContext& ctx) { send_page(ctx); });
+  routes.get("/maintenance/*", {Access::kPublic}, [](RequestContext& ctx) { send_page(ctx); });
+  // Every other page of the web app leads to the maintenance page.
+  routes.get("/*", {Access::kPublic}, [](RequestContext& ctx) {
+    const std::string& path = ctx.request().path;
+    if (path == "/api" || path.rfind("/api/", 0) == 0 || path == "/.well-known/immich" || path == "/custom.css" ||
+        path == "/favicon.ico") {
+      send_error(ctx.response(), 404, "Cannot GET " + path);
+      return;
+    }
+    ctx.response().status = 302;
+    ctx.response().set_header("Location", "/maintenance?continue=" + encode_uri_component(path));
+  });
+});
+
+}  // namespace keepsake::http
