@@ -209,6 +209,32 @@ std::vector<std::vector<const DumpItem*>> split_copies(const std::vector<const D
   return out;
 }
 
+// Runs index-like statements on up to `workers` connections, heaviest first.
+void build_in_parallel(std::vector<const DumpItem*> items, const DumpPlan& plan, const DatabaseConfig& target,
+                       const std::vector<const DumpItem*>& settings, const LoadOptions& o, int workers,
+                       Shared& shared) {
+  if (items.empty()) return;
+  std::stable_sort(items.begin(), items.end(), [&](auto* a, auto* b) { return weight(plan, *a) > weight(plan, *b); });
+  std::atomic<size_t> next{0};
+  int builders = std::min<int>(workers, static_cast<int>(items.size()));
+  in_parallel(builders, static_cast<size_t>(builders), shared, [&](size_t) {
+    LoaderConnection conn(shared, target, settings, o.maintenance_work_mem);
+    for (size_t i = next++; i < items.size() && !shared.failed(); i = next++) {
+      if (auto why = skip_reason(*items[i], o.policy); !why.empty()) {
+        shared.note_skip(why);
+        continue;
+      }
+      try {
+        conn->exec_script(items[i]->text);
+      } catch (const Error& e) {
+        throw at_line(*items[i], e);
+      }
+      ++shared.statements;
+      shared.advance(weight(plan, *items[i]));
+    }
+  });
+}
+
 void checkpoint(const LoadOptions& o, std::string_view point) {
   if (o.checkpoint) o.checkpoint(point);
 }
@@ -286,26 +312,14 @@ void load_parallel(const DumpPlan& plan, const DatabaseConfig& target, const Loa
 
   shared.set_phase("indexes");
   for (auto* item : post_prefix) run_statement(*main, *item, o.policy, shared);
-  std::stable_sort(indexes.begin(), indexes.end(),
-                   [&](auto* a, auto* b) { return weight(plan, *a) > weight(plan, *b); });
-  std::atomic<size_t> next{0};
-  int builders = std::min<int>(workers, static_cast<int>(std::max<size_t>(indexes.size(), 1)));
-  in_parallel(builders, static_cast<size_t>(builders), shared, [&](size_t) {
-                LoaderConnection conn(shared, target, index_settings, o.maintenance_work_mem);
-                for (size_t i = next++; i < indexes.size() && !shared.failed(); i = next++) {
-                  if (auto why = skip_reason(*indexes[i], o.policy); !why.empty()) {
-                    shared.note_skip(why);
-                    continue;
-                  }
-                  try {
-                    conn->exec_script(indexes[i]->text);
-                  } catch (const Error& e) {
-                    throw at_line(*indexes[i], e);
-                  }
-                  ++shared.statements;
-                  shared.advance(weight(plan, *indexes[i]));
-                }
-              });
+  // Two waves, largest table first in each: primary/unique constraints (they lock their table
+  // exclusively, so they must not wait behind a long index build on it), then CREATE INDEX
+  // (which share their table's lock, so two builds on one table run side by side).
+  std::vector<const DumpItem*> constraints, plain_indexes;
+  for (auto* item : indexes) (starts_with_keyword(item->text, "ALTER") ? constraints : plain_indexes).push_back(item);
+  for (auto* wave : {&constraints, &plain_indexes}) {
+    build_in_parallel(*wave, plan, target, index_settings, o, workers, shared);
+  }
   checkpoint(o, "indexes");
   shared.set_phase("constraints");
   for (auto* item : post_rest) run_statement(*main, *item, o.policy, shared);
