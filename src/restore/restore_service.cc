@@ -239,8 +239,9 @@ const char* kTerminateOthers =
     "  AND coalesce(application_name, '') NOT IN ('keepsake-maintenance', 'keepsake-restore') "
     "  AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role(usesysid, 'MEMBER'))";
 
-void load_in_place(const DumpPlan& plan, const RestoreOptions& o, const std::function<void(db::Connection&)>& before_commit,
-                   const std::function<void(const LoadProgress&)>& progress) {
+LoadReport load_in_place(const DumpPlan& plan, const RestoreOptions& o,
+                         const std::function<void(db::Connection&)>& before_commit,
+                         const std::function<void(const LoadProgress&)>& progress) {
   LoadOptions lo;
   lo.single_transaction = true;
   lo.prelude = {kTerminateOthers, kInPlaceReset};
@@ -252,7 +253,7 @@ void load_in_place(const DumpPlan& plan, const RestoreOptions& o, const std::fun
   lo.checkpoint = fault_checkpoint();
   lo.progress = progress;
   lo.before_commit = before_commit;
-  load_dump(plan, o.config.db, lo);
+  return load_dump(plan, o.config.db, lo);
 }
 
 RestoreResult restore_in_place(const RestoreOptions& o, const DumpPlan& plan, const Reporter& report) {
@@ -285,9 +286,11 @@ RestoreResult restore_in_place(const RestoreOptions& o, const DumpPlan& plan, co
     check_restored(conn);
     if (o.prepare_restored) o.prepare_restored(conn);
   };
-  load_in_place(plan, o, checks, [&](const LoadProgress& p) {
+  auto loaded = load_in_place(plan, o, checks, [&](const LoadProgress& p) {
     report("restore", 0.15 + 0.75 * (p.total ? static_cast<double>(p.done) / p.total : 1.0), p.phase);
   });
+  result.rows = loaded.rows;
+  result.notes = loaded.notes;
   fault_point("committed");
   report("migrations", 0.92, "running migrations");
   try {

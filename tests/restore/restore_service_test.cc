@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "db/system_metadata.h"
 #include "harness/bootstrapped_database.h"
+#include "migrations/boot.h"
 #include "restore/database_swap.h"
 #include "restore/restore_fixture.h"
 
@@ -241,6 +242,54 @@ TEST(RestoreNamesTest, SuffixesSurviveLongNames) {
   EXPECT_EQ(default_maintenance_work_mem(24ULL << 30, 2), "2048MB");
   EXPECT_EQ(default_maintenance_work_mem(2ULL << 30, 2), "256MB");
   EXPECT_EQ(default_maintenance_work_mem(128ULL << 20, 4), "64MB");
+}
+
+}  // namespace
+}  // namespace keepsake::restore
+
+namespace keepsake::restore {
+namespace {
+
+// A role that owns its database but may not create databases (nor create earthdistance or
+// vector, which a superuser installed for it) restores in place, keeping the extensions.
+TEST(RestoreOwnerRoleTest, RoleWithoutCreatedbRestoresInPlace) {
+  std::string db = keepsake::testing::create_fresh_database("owned");
+  std::string role = "owner_" + db;
+  auto su = db::Connection::open(keepsake::testing::superuser_config());
+  su->exec("CREATE ROLE " + db::quote_ident(role) + " LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'owner-pw'");
+  su->exec("ALTER DATABASE " + db::quote_ident(db) + " OWNER TO " + db::quote_ident(role));
+  {
+    auto in_db = db::Connection::open(keepsake::testing::superuser_config(db));
+    for (const char* ext : {"uuid-ossp", "unaccent", "cube", "earthdistance", "pg_trgm", "vector"}) {
+      in_db->exec(std::string("CREATE EXTENSION \"") + ext + "\"");
+    }
+  }
+  Config config = keepsake::testing::config_for(db);
+  config.db = keepsake::testing::tcp_config(db, role, "owner-pw");
+  TempDir media;
+  config.media_location = media.path();
+  migrations::run_database_boot(config.db, migrations::boot_options_from_config(config));
+  auto conn = db::Connection::open(config.db);
+  conn->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
+  backup::BackupOptions b;
+  b.db = config.db;
+  b.media_location = media.path();
+  auto file = backup::create_backup(b).filename;
+  conn->exec(R"(INSERT INTO "user" (email, name) VALUES ('later@example.com', 'Later'))");
+  conn.reset();
+
+  RestoreOptions o;
+  o.config = config;
+  o.filename = file;
+  auto result = restore_database(o);
+  EXPECT_EQ(result.strategy, RestoreStrategy::kInPlace);
+  conn = db::Connection::open(config.db);
+  EXPECT_EQ(conn->exec(R"(SELECT string_agg(email, ',') FROM "user")").text(0, 0), "admin@example.com");
+  EXPECT_EQ(conn->exec("SELECT count(*) FROM pg_extension WHERE extname IN ('earthdistance', 'vector')").int64(0, 0), 2);
+  EXPECT_FALSE(result.notes.empty());  // the extension statements it may not run were skipped, and said so
+  conn.reset();
+  keepsake::testing::drop_database(db);
+  su->exec("DROP ROLE " + db::quote_ident(role));
 }
 
 }  // namespace
