@@ -5,7 +5,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then scripts/setup.sh; else sudo scripts/setup.sh; fi
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)"
-export KEEPSAKE_DATA_DIR=${KEEPSAKE_DATA_DIR:-$PWD/data}
+cmake --build build -j"$(nproc)" --target keepsake
+if [ -z "${KEEPSAKE_DATA_DIR:-}" ]; then
+  KEEPSAKE_DATA_DIR=$PWD/data
+  # As root, the embedded PostgreSQL runs as the postgres user, which must reach the data folder.
+  if [ "$(id -u)" -eq 0 ] && ! su -s /bin/sh postgres -c "test -x '$PWD'" 2>/dev/null; then
+    KEEPSAKE_DATA_DIR=/var/lib/keepsake
+    echo "run: $PWD is not reachable by the postgres user; keeping the data in $KEEPSAKE_DATA_DIR" >&2
+  fi
+fi
+export KEEPSAKE_DATA_DIR
 export IMMICH_MEDIA_LOCATION=${IMMICH_MEDIA_LOCATION:-$KEEPSAKE_DATA_DIR/media}
 exec build/keepsake serve "$@"

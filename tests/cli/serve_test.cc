@@ -76,6 +76,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
     ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening on http://127.0.0.1:" +
                                    std::to_string(port)))
         << serve.stderr_text();
+    EXPECT_NE(serve.stderr_text().find("Creating embedded PostgreSQL cluster"), std::string::npos);
     EXPECT_EQ(ping(port), R"({"res":"pong"})");
     pid_t postmaster = postmaster_pid(data);
     ASSERT_TRUE(process_alive(postmaster));
@@ -88,7 +89,7 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
     // Reuses the cluster; then both keepsake and the postmaster die hard.
     KeepsakeProcess serve(env, dir.path());
     ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
-    EXPECT_EQ(serve.stderr_text().find("initdb"), std::string::npos);
+    EXPECT_EQ(serve.stderr_text().find("Creating embedded PostgreSQL cluster"), std::string::npos);
     EXPECT_EQ(ping(port), R"({"res":"pong"})");
     pid_t postmaster = postmaster_pid(data);
     ASSERT_TRUE(process_alive(postmaster));
