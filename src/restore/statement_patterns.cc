@@ -149,25 +149,26 @@ bool is_database_level(std::string_view statement) {
   return search(statement, kObject) || search(statement, kOnDatabase) || search(statement, kRoleGrant);
 }
 
-std::optional<std::string> created_extension(std::string_view statement) {
-  static const std::regex kCreate = icase(R"(^\s*CREATE\s+EXTENSION\s+(IF\s+NOT\s+EXISTS\s+)?)" "(" KS_IDENT ")");
+// The extension a statement names, when it matches `pattern` (whose last group is the name).
+static std::optional<std::string> extension_named(std::string_view statement, const std::regex& pattern) {
   std::cmatch m;
-  if (!search(statement, kCreate, &m)) return std::nullopt;
-  return unquote_identifier(m[2].str());
+  if (!search(statement, pattern, &m)) return std::nullopt;
+  return unquote_identifier(m[m.size() - 1].str());
+}
+
+std::optional<std::string> created_extension(std::string_view statement) {
+  static const std::regex kCreate = icase(R"(^\s*CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?)" "(" KS_IDENT ")");
+  return extension_named(statement, kCreate);
 }
 
 std::optional<std::string> dropped_extension(std::string_view statement) {
-  static const std::regex kDrop = icase(R"(^\s*DROP\s+EXTENSION\s+(IF\s+EXISTS\s+)?)" "(" KS_IDENT ")");
-  std::cmatch m;
-  if (!search(statement, kDrop, &m)) return std::nullopt;
-  return unquote_identifier(m[2].str());
+  static const std::regex kDrop = icase(R"(^\s*DROP\s+EXTENSION\s+(?:IF\s+EXISTS\s+)?)" "(" KS_IDENT ")");
+  return extension_named(statement, kDrop);
 }
 
 std::optional<std::string> commented_extension(std::string_view statement) {
   static const std::regex kComment = icase(R"(^\s*COMMENT\s+ON\s+EXTENSION\s+)" "(" KS_IDENT ")");
-  std::cmatch m;
-  if (!search(statement, kComment, &m)) return std::nullopt;
-  return unquote_identifier(m[1].str());
+  return extension_named(statement, kComment);
 }
 
 std::optional<std::string> index_like_table(std::string_view statement) {
