@@ -1,5 +1,7 @@
 #include "harness/test_cluster.h"
 
+#include <spdlog/spdlog.h>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -57,6 +59,9 @@ std::string unique_suffix() {
 const ClusterAddress& cluster() {
   static std::once_flag once;
   static ClusterAddress address;
+  // spdlog's registry must outlive `own` (its destructor logs while stopping the cluster):
+  // statics are destroyed in reverse order of construction, so touch the registry first.
+  static const auto logger = spdlog::default_logger();
   static OwnCluster own;
   std::call_once(once, [] {
     if (const char* dir = std::getenv("KEEPSAKE_TEST_CLUSTER"); dir && *dir) {
