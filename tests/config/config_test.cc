@@ -100,3 +100,19 @@ TEST(ConfigTest, DisplayUrlNeverHoldsThePassword) {
 
 }  // namespace
 }  // namespace keepsake
+
+namespace keepsake {
+namespace {
+
+TEST(ConfigTest, RestoreKeepDaysIsAWholeNumber) {
+  EXPECT_EQ(load_config({}).restore_keep_days, 7);
+  EXPECT_EQ(load_config({{"KEEPSAKE_RESTORE_KEEP_DAYS", "0"}}).restore_keep_days, 0);
+  EXPECT_EQ(load_config({{"KEEPSAKE_RESTORE_KEEP_DAYS", "30"}}).restore_keep_days, 30);
+  for (const char* bad : {"-1", "7d", "1e3", "999999"}) {
+    EXPECT_NE(error_of({{"KEEPSAKE_RESTORE_KEEP_DAYS", bad}}).find("KEEPSAKE_RESTORE_KEEP_DAYS"), std::string::npos)
+        << bad;
+  }
+}
+
+}  // namespace
+}  // namespace keepsake

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <map>
+#include <memory>
 
 #include "common/error.h"
 #include "harness/bootstrapped_database.h"
+#include "harness/keepsake_process.h"
 #include "harness/spec_catalog.h"
 #include "harness/test_cluster.h"
 #include "migrations/boot.h"
@@ -237,6 +240,36 @@ TEST_F(BootEmptyDatabaseTest, ThreeProcessesBootingAtOnceCreateTheSchemaOnce) {
   }
   EXPECT_EQ(created, 1);
   EXPECT_EQ(found_done, 2);
+  EXPECT_EQ(conn_->exec("SELECT count(*) FROM kysely_migrations").int64(0, 0), 68);
+}
+
+}  // namespace
+}  // namespace keepsake
+
+namespace keepsake {
+namespace {
+
+// The same with three real `keepsake migrations run` processes started together.
+TEST_F(BootEmptyDatabaseTest, ThreeKeepsakeProcessesBootOneEmptyDatabase) {
+  auto c = keepsake::testing::cluster();
+  keepsake::testing::TempDir dir;
+  std::map<std::string, std::string> env = {
+      {"DB_URL", "postgresql://" + c.superuser + "@localhost/" + db_name_ + "?host=" + c.socket_dir +
+                     "&port=" + std::to_string(c.port)},
+      {"IMMICH_MEDIA_LOCATION", dir.path()}};
+  std::vector<std::unique_ptr<keepsake::testing::KeepsakeProcess>> boots;
+  for (int i = 0; i < 3; ++i) {
+    boots.push_back(std::make_unique<keepsake::testing::KeepsakeProcess>(
+        env, dir.path(), std::vector<std::string>{"migrations", "run"}));
+  }
+  int created = 0;
+  for (auto& p : boots) {
+    EXPECT_EQ(p->wait_exit(), 0) << p->stderr_text();
+    std::string out = p->stdout_text();
+    created += out.find("Created Immich v2.7.5's schema") != std::string::npos;
+    EXPECT_NE(out.find("Migrations are up to date"), std::string::npos) << out;
+  }
+  EXPECT_EQ(created, 1);
   EXPECT_EQ(conn_->exec("SELECT count(*) FROM kysely_migrations").int64(0, 0), 68);
 }
 
