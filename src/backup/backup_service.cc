@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <exception>
 #include <fstream>
+#include <thread>
 
 #include "backup/backup_files.h"
 #include "common/error.h"
@@ -107,6 +109,40 @@ class TmpFile {
   bool kept_ = false;
 };
 
+// Verifies the file while it is being written: a thread decompresses it (CRC, length, trailer,
+// SHA-256 of the bytes on disk) a little behind the writer, so the check costs almost no time
+// after the dump. Stops its thread whatever happens.
+class ConcurrentVerifier {
+ public:
+  explicit ConcurrentVerifier(const std::string& path) : source_(path) {
+    thread_ = std::thread([this, path] {
+      try {
+        DumpFileReader reader(path, [this](uint8_t* buf, size_t max) { return source_.read(buf, max); });
+        check_ = verify_gzip(reader);
+      } catch (...) {
+        error_ = std::current_exception();
+      }
+    });
+  }
+  ~ConcurrentVerifier() {
+    source_.abort();
+    if (thread_.joinable()) thread_.join();
+  }
+  GrowingFileSource& source() { return source_; }
+  // Waits for the verification of the finished file; rethrows what it found.
+  GzipCheck result() {
+    thread_.join();
+    if (error_) std::rethrow_exception(error_);
+    return check_;
+  }
+
+ private:
+  GrowingFileSource source_;
+  std::thread thread_;
+  GzipCheck check_;
+  std::exception_ptr error_;
+};
+
 void ensure_folder(const std::string& folder) {
   std::error_code ec;
   fs::create_directories(folder, ec);
@@ -178,13 +214,14 @@ BackupResult create_backup(const BackupOptions& o) {
     spdlog::info("Database Backup Starting. Database Version: {}", target.major);
     TmpFile tmp(r.path + ".tmp");
     GzipFileWriter writer(tmp.fd(), r.path + ".tmp", o.engine);
+    ConcurrentVerifier verifier(r.path + ".tmp");
+    writer.on_output([&](uint64_t bytes) { verifier.source().publish(bytes); });
     dump_into(o, tool, writer, start);
     writer.finish();
+    verifier.source().finish();
     tmp.sync_and_close();
-    auto progress = [&](uint64_t read) {
-      if (o.progress) o.progress({"verify", writer.bytes_in(), read, std::chrono::steady_clock::now() - start});
-    };
-    check_written(verify_gzip_file(r.path + ".tmp", progress), writer, r.path);
+    if (o.progress) o.progress({"verify", writer.bytes_in(), writer.bytes_out(), std::chrono::steady_clock::now() - start});
+    check_written(verifier.result(), writer, r.path);
     write_sha256_sidecar(r.path, writer.sha256_hex());
     fs::rename(r.path + ".tmp", r.path);
     tmp.keep();

@@ -7,6 +7,8 @@
 #include <zlib.h>
 
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
 #include <cstring>
 #include <vector>
 
@@ -89,6 +91,7 @@ void GzipFileWriter::flush_output(size_t n) {
   impl_->sha.update(impl_->out.data(), n);
   write_all(fd_, impl_->out.data(), n, label_);
   bytes_out_ += n;
+  if (observer_) observer_(bytes_out_);
 }
 
 void GzipFileWriter::write(std::string_view data) {
@@ -201,8 +204,8 @@ void keep_tail(std::string& tail, const char* data, size_t n) {
 }  // namespace
 
 struct DumpFileReader::Impl {
-  explicit Impl(const std::string& path) : file(path) {}
-  FileReader file;
+  explicit Impl(Source s) : source(std::move(s)) {}
+  Source source;
   Sha256 sha;
   std::string digest;
   std::vector<uint8_t> in = std::vector<uint8_t>(kOutSize);
@@ -213,7 +216,12 @@ struct DumpFileReader::Impl {
 };
 
 DumpFileReader::DumpFileReader(const std::string& path)
-    : impl_(std::make_unique<Impl>(path)), path_(path) {
+    : DumpFileReader(path, [file = std::make_shared<FileReader>(path)](uint8_t* buf, size_t max) {
+        return file->read(buf, max);
+      }) {}
+
+DumpFileReader::DumpFileReader(const std::string& label, Source source)
+    : impl_(std::make_unique<Impl>(std::move(source))), path_(label) {
   fill_input();
   compressed_ = looks_like_gzip(std::string_view(reinterpret_cast<const char*>(impl_->next),
                                                  std::min<size_t>(impl_->avail, 3)));
@@ -234,7 +242,7 @@ Error DumpFileReader::corrupt(const std::string& what) const {
 bool DumpFileReader::fill_input() {
   if (impl_->avail > 0) return true;
   if (impl_->file_done) return false;
-  size_t n = impl_->file.read(impl_->in.data(), impl_->in.size());
+  size_t n = impl_->source(impl_->in.data(), impl_->in.size());
   if (n == 0) {
     impl_->file_done = true;
     return false;
@@ -308,11 +316,10 @@ std::string DumpFileReader::sha256_hex() {
   return impl_->digest;
 }
 
-GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
-  DumpFileReader reader(path);
+GzipCheck verify_gzip(DumpFileReader& reader, const std::function<void(uint64_t)>& progress) {
   if (!reader.compressed()) {
     std::string what = reader.file_bytes() == 0 ? "the file is empty" : "not a gzip stream (bad magic number)";
-    throw Error(ErrorKind::kCorrupt, path + " is not a valid gzip file: " + what,
+    throw Error(ErrorKind::kCorrupt, reader.path() + " is not a valid gzip file: " + what,
                 "the file is damaged or incomplete; do not restore it");
   }
   GzipCheck check;
@@ -327,6 +334,70 @@ GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uin
   check.members = reader.members();
   check.sha256 = reader.sha256_hex();
   return check;
+}
+
+GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
+  DumpFileReader reader(path);
+  return verify_gzip(reader, progress);
+}
+
+struct GrowingFileSource::State {
+  std::mutex mu;
+  std::condition_variable cv;
+  uint64_t published = 0;
+  bool finished = false, aborted = false;
+};
+
+GrowingFileSource::GrowingFileSource(const std::string& path)
+    : state_(std::make_unique<State>()), path_(path), fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+  if (fd_ < 0) throw Error(ErrorKind::kIo, "cannot open " + path + " to verify it: " + std::strerror(errno));
+}
+
+GrowingFileSource::~GrowingFileSource() { close(fd_); }
+
+void GrowingFileSource::publish(uint64_t bytes_written) {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->published = bytes_written;
+  }
+  state_->cv.notify_one();
+}
+
+void GrowingFileSource::finish() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->finished = true;
+  }
+  state_->cv.notify_one();
+}
+
+void GrowingFileSource::abort() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->aborted = true;
+  }
+  state_->cv.notify_one();
+}
+
+size_t GrowingFileSource::read(uint8_t* buf, size_t max) {
+  uint64_t limit;
+  {
+    std::unique_lock lock(state_->mu);
+    state_->cv.wait(lock, [&] { return state_->aborted || state_->finished || state_->published > pos_; });
+    if (state_->aborted) return 0;
+    limit = state_->published;
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(max, limit - pos_));
+  if (want == 0) return 0;  // finished and everything read
+  for (;;) {
+    ssize_t r = ::pread(fd_, buf, want, static_cast<off_t>(pos_));
+    if (r > 0) {
+      pos_ += static_cast<uint64_t>(r);
+      return static_cast<size_t>(r);
+    }
+    if (r == 0) throw Error(ErrorKind::kCorrupt, path_ + " is shorter than what was written to it");
+    if (errno != EINTR) throw Error(ErrorKind::kIo, "cannot read " + path_ + ": " + std::strerror(errno));
+  }
 }
 
 }  // namespace keepsake::backup

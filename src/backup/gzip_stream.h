@@ -33,6 +33,9 @@ class GzipFileWriter {
   uint64_t bytes_out() const { return bytes_out_; }
   // SHA-256 (hex) of the compressed bytes written; valid after finish().
   std::string sha256_hex() const;
+  // Called with the total bytes written to the file after every write (e.g. to let a verifier
+  // follow the file).
+  void on_output(std::function<void(uint64_t bytes_out)> observer) { observer_ = std::move(observer); }
 
  private:
   struct Impl;
@@ -41,6 +44,7 @@ class GzipFileWriter {
   std::string label_;
   int fd_;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
+  std::function<void(uint64_t)> observer_;
 };
 
 struct GzipCheck {
@@ -58,12 +62,17 @@ struct GzipCheck {
 // read.
 class DumpFileReader {
  public:
+  // Reads bytes into buf; returns 0 only at the end of the input. Throws keepsake::Error.
+  using Source = std::function<size_t(uint8_t* buf, size_t max)>;
+
   explicit DumpFileReader(const std::string& path);
+  // Reads from `source` instead of a file; `label` names it in errors.
+  DumpFileReader(const std::string& label, Source source);
   ~DumpFileReader();
   DumpFileReader(const DumpFileReader&) = delete;
   DumpFileReader& operator=(const DumpFileReader&) = delete;
 
-  // Up to `max` bytes of SQL into buf; 0 at the end of the file (after every check passed).
+  // Up to `max` bytes of SQL into buf; 0 at the end of the input (after every check passed).
   size_t read(char* buf, size_t max);
   // Skips SQL bytes (decompressing them) until `offset` bytes have been produced in all.
   void skip_to(uint64_t offset);
@@ -87,6 +96,32 @@ class DumpFileReader {
   int members_ = 0;
   uint64_t sql_bytes_ = 0, file_bytes_ = 0;
 };
+
+// Reads a file while another thread is still writing it, up to the size the writer published,
+// waiting for more until the writer says it is done: verification can then run alongside the
+// dump instead of after it. Thread-safe between one writer (publish/finish) and one reader.
+class GrowingFileSource {
+ public:
+  explicit GrowingFileSource(const std::string& path);
+  ~GrowingFileSource();
+  GrowingFileSource(const GrowingFileSource&) = delete;
+  GrowingFileSource& operator=(const GrowingFileSource&) = delete;
+
+  void publish(uint64_t bytes_written);  // writer: this many bytes are in the file now
+  void finish();                         // writer: no more bytes will come
+  void abort();                          // writer: stop the reader (it sees a truncated file)
+  size_t read(uint8_t* buf, size_t max);  // reader: blocks for bytes; 0 at the end
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+  std::string path_;
+  int fd_;
+  uint64_t pos_ = 0;
+};
+
+// Decompresses a whole dump stream (which must be gzip), checking every member.
+GzipCheck verify_gzip(DumpFileReader& reader, const std::function<void(uint64_t)>& progress = {});
 
 // Decompresses the whole file. Throws Error(kCorrupt) naming what is wrong (not gzip, bad CRC or
 // length, truncated, trailing garbage), or Error(kIo/kNotFound) when the file cannot be read.

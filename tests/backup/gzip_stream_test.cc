@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <thread>
 
 #include "common/error.h"
 #include "common/process.h"
@@ -146,6 +147,60 @@ TEST(GzipStreamTest, DamageIsDetected) {
 
   EXPECT_EQ(verify_error(dir.path() + "/missing.gz").kind(), ErrorKind::kNotFound);
   EXPECT_NO_THROW(verify_gzip_file(good));
+}
+
+// The verifier follows a file while it is written, as create_backup does: it must see exactly
+// the bytes the writer produced, however the writes and reads interleave.
+TEST(GzipStreamTest, GrowingFileIsVerifiedWhileItIsWritten) {
+  TempDir dir;
+  std::string path = dir.path() + "/growing.gz";
+  std::string data = sample_sql(60000);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  GrowingFileSource source(path);
+  GzipCheck check;
+  std::thread verifier([&] {
+    DumpFileReader reader(path, [&](uint8_t* buf, size_t max) { return source.read(buf, max); });
+    check = verify_gzip(reader);
+  });
+  GzipFileWriter w(fd, path);
+  w.on_output([&](uint64_t bytes) { source.publish(bytes); });
+  for (size_t i = 0; i < data.size(); i += 4096) {
+    w.write(std::string_view(data).substr(i, 4096));
+    if (i % (64 * 4096) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  w.finish();
+  source.finish();
+  verifier.join();
+  close(fd);
+  EXPECT_EQ(check.uncompressed_bytes, data.size());
+  EXPECT_EQ(check.compressed_bytes, fs::file_size(path));
+  EXPECT_EQ(check.sha256, w.sha256_hex());
+  EXPECT_EQ(check.tail, data.substr(data.size() - 4096));
+}
+
+TEST(GzipStreamTest, AbortedWriteLeavesTheVerifierWithATruncatedFile) {
+  TempDir dir;
+  std::string path = dir.path() + "/aborted.gz";
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(fd, 0);
+  GrowingFileSource source(path);
+  std::string error;
+  std::thread verifier([&] {
+    try {
+      DumpFileReader reader(path, [&](uint8_t* buf, size_t max) { return source.read(buf, max); });
+      verify_gzip(reader);
+    } catch (const Error& e) {
+      error = e.what();
+    }
+  });
+  GzipFileWriter w(fd, path);
+  w.on_output([&](uint64_t bytes) { source.publish(bytes); });
+  w.write(sample_sql(60000));  // the dump fails here, before finish()
+  source.abort();
+  verifier.join();
+  close(fd);
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
 }
 
 TEST(GzipStreamTest, WriteErrorsNameTheFile) {
