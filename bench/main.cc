@@ -111,8 +111,7 @@ struct Columns {
   bool rate = false, cpu = false, bytes = false;
 };
 
-std::string row(const std::string& label, const Runs& r, const std::string& units_name,
-                const Columns& cols) {
+std::string row(const std::string& label, const Runs& r, const Columns& cols) {
   Summary s = summarize(r.seconds);
   std::string out = "| " + label + " | " + seconds_text(s.median) + " | " + seconds_text(s.min) +
                     " – " + seconds_text(s.max) + " |";
@@ -160,9 +159,9 @@ std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, co
   if (cols.cpu) md << " CPU user+sys (median) |", rule += "---|";
   if (cols.bytes) md << " output (median) |", rule += "---|";
   md << "\n" << rule << "\n";
-  md << row("Keepsake: " + b.keepsake_label(), k, b.units_name(), cols);
-  md << row(std::string(second ? "Anchor A: " : "Anchor: ") + b.anchor_label(), a, b.units_name(), cols);
-  if (second) md << row("Anchor B: " + b.second_anchor_label(), a2, b.units_name(), cols);
+  md << row("Keepsake: " + b.keepsake_label(), k, cols);
+  md << row(std::string(second ? "Anchor A: " : "Anchor: ") + b.anchor_label(), a, cols);
+  if (second) md << row("Anchor B: " + b.second_anchor_label(), a2, cols);
   double ratio = ks.median > 0 ? as.median / ks.median : 0.0;
   md << ratio_line(second ? "anchor A" : "anchor", ratio, b.target_ratio(), b.target_ratio_text());
   if (second) {
