@@ -178,6 +178,27 @@ TEST_F(RestoreServiceTest, InPlaceRestoreMakesARestorePointAndReplacesEverything
   EXPECT_NE(std::find(tasks_.begin(), tasks_.end(), "backup"), tasks_.end());
 }
 
+// A backup without the two vector indexes (they are rebuilt in the background after the next
+// start) still restores; any other missing index keeps the live database as it was.
+TEST_F(RestoreServiceTest, MissingVectorIndexesAreToleratedButOtherDriftIsRefused) {
+  conn_->exec("DROP INDEX clip_index");
+  conn_->exec("DROP INDEX face_index");
+  std::string without_vectors = keepsake_backup();
+  conn_->exec("DROP INDEX \"asset_localDateTime_idx\"");
+  std::string drifted = "immich-db-backup-20260101T030000-v2.7.5-pg15.20.sql.gz";
+  keepsake::testing::immich_style_backup(db_name_, folder() + "/" + drifted);
+  conn_->exec("CREATE INDEX \"asset_localDateTime_idx\" ON public.asset "
+              "((((\"localDateTime\" AT TIME ZONE 'UTC'::text))::date))");
+  expect_refused(drifted, "index \"asset_localDateTime_idx\" is missing");
+
+  conn_.reset();
+  State before = state();
+  restore_database(options(without_vectors));
+  expect_state(before);
+  auto conn = db::Connection::open(db_config_);
+  EXPECT_TRUE(conn->exec("SELECT to_regclass('public.clip_index') IS NULL").boolean(0, 0));
+}
+
 TEST_F(RestoreServiceTest, HostileAndDamagedFilesAreRefusedAndTheLiveDatabaseIsUnchanged) {
   std::string good = keepsake_backup();
   std::string bytes;
