@@ -66,7 +66,9 @@ class RestoreBench : public Benchmark {
     if (path_.empty() || !fs::exists(path_)) throw Error(ErrorKind::kInternal, "no backup file: " + r.out);
     file_ = fs::path(path_).filename().string();
     auto conn = db::Connection::open(env.database(lib.dbname));
-    rows_ = static_cast<double>(conn->exec("SELECT sum(n_live_tup) FROM pg_stat_user_tables").int64(0, 0));
+    rows_ = static_cast<double>(conn->exec("SELECT sum(reltuples)::bigint FROM pg_class c JOIN pg_namespace n ON n.oid = "
+                                                        "c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r' "
+                                                        "AND c.reltuples > 0").int64(0, 0));
     vectors_ = conn->exec("SELECT (SELECT count(*) FROM smart_search) + (SELECT count(*) FROM face_search)").int64(0, 0);
     server_memory_ = conn->exec("SHOW maintenance_work_mem").text(0, 0);
     memory_ = restore::default_maintenance_work_mem(

@@ -94,8 +94,10 @@ void with_lock(const DatabaseConfig& config, DatabaseLock lock,
 
 HeldLock::~HeldLock() {
   try {
-    if (conn_ && conn_->healthy()) unlock_advisory(*conn_, static_cast<int64_t>(lock_));
+    if (conn_ && conn_->still_connected()) unlock_advisory(*conn_, static_cast<int64_t>(lock_));
   } catch (const std::exception& e) {
+    // A session that ended (e.g. terminated by a restore's database swap) released its locks.
+    if (!conn_->still_connected()) return;
     spdlog::warn("could not release database lock {}: {}", lock_name(lock_), e.what());
   }
 }
