@@ -45,11 +45,11 @@ class RestoreBench : public Benchmark {
   std::string size_unit() const override { return "assets"; }
   std::string units_name() const override { return "rows"; }
   std::string keepsake_label() const override { return "`keepsake restore <file> --yes`"; }
-  std::string anchor_label() const override { return "A: `gunzip < f | psql --single-transaction`"; }
+  std::string anchor_label() const override { return "`gunzip < f | psql --single-transaction`"; }
   std::optional<double> target_ratio() const override { return 1.5; }
   std::string target_ratio_text() const override { return "≥ 1.5× faster than `gunzip < f | psql`"; }
   std::string second_anchor_label() const override {
-    return "B: the same with PGOPTIONS=-c maintenance_work_mem=" + memory_;
+    return "the same with PGOPTIONS=-c maintenance_work_mem=" + memory_;
   }
 
   void prepare(BenchEnv& env, int64_t size) override {

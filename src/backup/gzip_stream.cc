@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <cstring>
 #include <vector>
 
@@ -204,9 +205,11 @@ void keep_tail(std::string& tail, const char* data, size_t n) {
 }  // namespace
 
 struct DumpFileReader::Impl {
-  explicit Impl(Source s) : source(std::move(s)) {}
+  Impl(Source s, Digest d) : source(std::move(s)) {
+    if (d == Digest::kCompute) sha.emplace();
+  }
   Source source;
-  Sha256 sha;
+  std::optional<Sha256> sha;
   std::string digest;
   std::vector<uint8_t> in = std::vector<uint8_t>(kOutSize);
   uint8_t* next = nullptr;  // unconsumed file bytes in `in`
@@ -215,13 +218,14 @@ struct DumpFileReader::Impl {
   inflate_state state{};
 };
 
-DumpFileReader::DumpFileReader(const std::string& path)
-    : DumpFileReader(path, [file = std::make_shared<FileReader>(path)](uint8_t* buf, size_t max) {
-        return file->read(buf, max);
-      }) {}
+DumpFileReader::DumpFileReader(const std::string& path, Digest digest)
+    : DumpFileReader(
+          path,
+          [file = std::make_shared<FileReader>(path)](uint8_t* buf, size_t max) { return file->read(buf, max); },
+          digest) {}
 
-DumpFileReader::DumpFileReader(const std::string& label, Source source)
-    : impl_(std::make_unique<Impl>(std::move(source))), path_(label) {
+DumpFileReader::DumpFileReader(const std::string& label, Source source, Digest digest)
+    : impl_(std::make_unique<Impl>(std::move(source), digest)), path_(label) {
   fill_input();
   compressed_ = looks_like_gzip(std::string_view(reinterpret_cast<const char*>(impl_->next),
                                                  std::min<size_t>(impl_->avail, 3)));
@@ -247,7 +251,7 @@ bool DumpFileReader::fill_input() {
     impl_->file_done = true;
     return false;
   }
-  impl_->sha.update(impl_->in.data(), n);
+  if (impl_->sha) impl_->sha->update(impl_->in.data(), n);
   file_bytes_ += n;
   impl_->next = impl_->in.data();
   impl_->avail = n;
@@ -312,7 +316,8 @@ void DumpFileReader::skip_to(uint64_t offset) {
 }
 
 std::string DumpFileReader::sha256_hex() {
-  if (impl_->digest.empty()) impl_->digest = impl_->sha.hex();
+  if (!impl_->sha) throw Error(ErrorKind::kInternal, "no SHA-256 was computed while reading " + path_);
+  if (impl_->digest.empty()) impl_->digest = impl_->sha->hex();
   return impl_->digest;
 }
 

@@ -65,9 +65,13 @@ class DumpFileReader {
   // Reads bytes into buf; returns 0 only at the end of the input. Throws keepsake::Error.
   using Source = std::function<size_t(uint8_t* buf, size_t max)>;
 
-  explicit DumpFileReader(const std::string& path);
+  // kSkip: no SHA-256 of the file bytes (sha256_hex() then throws), for readers that only need
+  // the SQL, such as a restore's loaders after the scan checked the file.
+  enum class Digest { kCompute, kSkip };
+
+  explicit DumpFileReader(const std::string& path, Digest digest = Digest::kCompute);
   // Reads from `source` instead of a file; `label` names it in errors.
-  DumpFileReader(const std::string& label, Source source);
+  DumpFileReader(const std::string& label, Source source, Digest digest = Digest::kCompute);
   ~DumpFileReader();
   DumpFileReader(const DumpFileReader&) = delete;
   DumpFileReader& operator=(const DumpFileReader&) = delete;

@@ -242,7 +242,7 @@ void checkpoint(const LoadOptions& o, std::string_view point) {
 void load_single_transaction(const DumpPlan& plan, const DatabaseConfig& target, const LoadOptions& o,
                              Shared& shared) {
   LoaderConnection conn(shared, target, {}, o.maintenance_work_mem);
-  backup::DumpFileReader reader(plan.path);
+  backup::DumpFileReader reader(plan.path, backup::DumpFileReader::Digest::kSkip);
   db::Transaction tx(*conn);
   for (auto& sql : o.prelude) conn->exec_script(sql, "prepare the database for the restore");
   for (auto& item : plan.items) {
@@ -301,7 +301,7 @@ void load_parallel(const DumpPlan& plan, const DatabaseConfig& target, const Loa
   in_parallel(workers, parts.size(), shared, [&](size_t w) {
     if (parts[w].empty()) return;
     LoaderConnection conn(shared, target, settings, {});
-    backup::DumpFileReader reader(plan.path);
+    backup::DumpFileReader reader(plan.path, backup::DumpFileReader::Digest::kSkip);
     for (auto* item : parts[w]) {
       if (shared.failed()) return;
       copy_block(*conn, reader, *item, shared);

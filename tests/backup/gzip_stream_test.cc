@@ -203,6 +203,24 @@ TEST(GzipStreamTest, AbortedWriteLeavesTheVerifierWithATruncatedFile) {
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;
 }
 
+TEST(GzipStreamTest, ReaderWithoutDigestReadsTheSameSqlAndHasNoChecksum) {
+  TempDir dir;
+  std::string path = dir.path() + "/d.gz";
+  std::string data = sample_sql(3000);
+  write_gzip(path, data, GzipEngine::kIsal);
+  DumpFileReader reader(path, DumpFileReader::Digest::kSkip);
+  std::string sql(data.size() + 10, '\0');
+  size_t got = 0;
+  while (size_t n = reader.read(sql.data() + got, sql.size() - got)) got += n;
+  EXPECT_EQ(sql.substr(0, got), data);
+  try {
+    reader.sha256_hex();
+    ADD_FAILURE() << "a digest without computing one";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kInternal);
+  }
+}
+
 TEST(GzipStreamTest, WriteErrorsNameTheFile) {
   int fd = open("/dev/full", O_WRONLY);
   ASSERT_GE(fd, 0);
