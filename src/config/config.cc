@@ -33,6 +33,16 @@ bool has(const Environment& env, const std::string& name) {
   return it != env.end() && !it->second.empty();
 }
 
+// A non-negative whole number of at most `max_digits` digits, or one line naming the variable.
+uint64_t whole_number(const Environment& env, const std::string& name, size_t max_digits,
+                      const std::string& accepted) {
+  const std::string v = get(env, name);
+  if (v.empty() || v.size() > max_digits || v.find_first_not_of("0123456789") != std::string::npos) {
+    invalid(name, v, accepted);
+  }
+  return std::stoull(v);
+}
+
 int parse_port(const std::string& name, const std::string& value) {
   if (value.empty() || value.size() > 5 ||
       !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -240,10 +250,16 @@ Config load_config(const Environment& env) {
   if (!c.data_dir.empty() && c.data_dir.size() > 1 && c.data_dir.back() == '/') c.data_dir.pop_back();
 
   if (has(env, "KEEPSAKE_RESTORE_KEEP_DAYS")) {
-    const std::string v = get(env, "KEEPSAKE_RESTORE_KEEP_DAYS");
-    bool digits = !v.empty() && v.size() <= 5 && v.find_first_not_of("0123456789") == std::string::npos;
-    if (!digits) invalid("KEEPSAKE_RESTORE_KEEP_DAYS", v, "KEEPSAKE_RESTORE_KEEP_DAYS must be a whole number of days (0 keeps them until `keepsake restore cleanup`)");
-    c.restore_keep_days = std::stoi(v);
+    c.restore_keep_days = static_cast<int>(whole_number(
+        env, "KEEPSAKE_RESTORE_KEEP_DAYS", 5,
+        "KEEPSAKE_RESTORE_KEEP_DAYS must be a whole number of days (0 keeps them until `keepsake restore cleanup`)"));
+  }
+  if (has(env, "KEEPSAKE_UPLOAD_LIMIT_MB")) {
+    c.upload_limit_mb = whole_number(env, "KEEPSAKE_UPLOAD_LIMIT_MB", 9,
+                                     "KEEPSAKE_UPLOAD_LIMIT_MB must be a whole number of MiB, at least 1");
+    if (c.upload_limit_mb == 0) {
+      invalid("KEEPSAKE_UPLOAD_LIMIT_MB", "0", "KEEPSAKE_UPLOAD_LIMIT_MB must be a whole number of MiB, at least 1");
+    }
   }
 
   if (has(env, "IMMICH_MEDIA_LOCATION")) {

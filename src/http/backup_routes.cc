@@ -24,7 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr uint64_t kMaxUploadBytes = 64ULL << 30;  // 64 GiB
+// KEEPSAKE_UPLOAD_LIMIT_MB (64 GiB unless configured; also when no app context is given).
+uint64_t upload_limit(const RouteDeps& deps) {
+  return (deps.app ? deps.app->config().upload_limit_mb : Config{}.upload_limit_mb) << 20;
+}
 
 std::string folder(const RouteDeps& deps) {
   if (!deps.app) throw Error(ErrorKind::kInternal, "backup routes need the app context");
@@ -139,6 +142,7 @@ void check_upload(const std::string& path) {
 void upload(RequestContext& ctx, const RouteDeps& deps) {
   std::string dir = folder(deps);
   fs::create_directories(dir);
+  const uint64_t limit = upload_limit(deps);
   std::optional<PartFile> part;
   std::string target_name, problem;
   uint64_t bytes = 0;
@@ -160,12 +164,14 @@ void upload(RequestContext& ctx, const RouteDeps& deps) {
       [&](const char* data, size_t n) {
         if (!in_file) return true;
         bytes += n;
-        if (bytes > kMaxUploadBytes) return problem = "too large", false;
+        if (bytes > limit) return problem = "too large", false;
         if (!part->write(data, n)) return problem = std::string("disk: ") + std::strerror(errno), false;
         return true;
       });
   if (problem == "too large") {
-    send_error(ctx.response(), 413, "The backup is larger than the upload limit of 64 GiB");
+    send_error(ctx.response(), 413,
+               "The backup is larger than the upload limit of " + std::to_string(limit >> 20) +
+                   " MiB (KEEPSAKE_UPLOAD_LIMIT_MB)");
     return;
   }
   if (!problem.empty()) throw Error(ErrorKind::kInvalidArgument, problem);
@@ -190,7 +196,7 @@ void add_backup_routes(RouteTable& routes, const RouteDeps& deps,
              guard([&deps](RequestContext& ctx) { remove(ctx, deps); }));
   RouteOptions upload_options = access("backup.upload");
   upload_options.body = BodyMode::kStreamed;
-  upload_options.max_body_bytes = kMaxUploadBytes;
+  upload_options.max_body_bytes = upload_limit(deps);
   routes.post("/api/admin/database-backups/upload", upload_options,
               guard([&deps](RequestContext& ctx) { upload(ctx, deps); }));
 }

@@ -3,9 +3,15 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "app/app_context.h"
 #include "backup/backup_files.h"
@@ -148,6 +154,60 @@ TEST_F(BackupRoutesTest, UploadIsCheckedBeforeItIsKept) {
   std::sort(names.begin(), names.end());
   // "../evil.sql.gz" is reduced to its base name, as Immich does; nothing else was kept.
   EXPECT_EQ(names, (std::vector<std::string>{"uploaded-evil.sql.gz", "uploaded-mine.sql.gz", "uploaded-plain.sql"}));
+}
+
+std::vector<std::string> names_in(const std::string& folder) {
+  std::vector<std::string> names;
+  for (auto& e : fs::directory_iterator(folder)) names.push_back(e.path().filename().string());
+  return names;
+}
+
+// Waits (bounded) until `done` holds for the folder's names.
+bool wait_for_folder(const std::string& folder, const std::function<bool(const std::vector<std::string>&)>& done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done(names_in(folder))) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(BackupRoutesTest, UploadOverTheLimitIs413AndKeepsNothing) {
+  Config config = load_config({{"DB_HOSTNAME", "localhost"}, {"KEEPSAKE_UPLOAD_LIMIT_MB", "1"}});
+  config.media_location = media_.path();
+  app::AppContext app(config);
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = &app}, as(true));
+  std::string big = gzip_of(std::string(64, 'x')) + std::string(2 << 20, 'y');
+  httplib::MultipartFormDataItems items = {{"file", big, "big.sql.gz", "application/gzip"}};
+  auto res = server.client().Post("/api/admin/database-backups/upload", key_, items);
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 413) << res->body;
+  EXPECT_TRUE(wait_for_folder(folder_, [](auto& names) { return names.empty(); })) << names_in(folder_).size();
+}
+
+// The client goes away in the middle of the body: the part written so far is removed, nothing is
+// kept under the backup's name.
+TEST_F(BackupRoutesTest, UploadCutShortLeavesNothingBehind) {
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(true));
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(server.port()));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string part_head = "--b0undary\r\nContent-Disposition: form-data; name=\"file\"; filename=\"cut.sql.gz\"\r\n"
+                          "Content-Type: application/gzip\r\n\r\n";
+  std::string first_bytes = gzip_of(std::string(100000, 'z')).substr(0, 200) + std::string(256 << 10, 'q');
+  std::string request = "POST /api/admin/database-backups/upload HTTP/1.1\r\nHost: localhost\r\nx-api-key: k\r\n"
+                        "Content-Type: multipart/form-data; boundary=b0undary\r\nContent-Length: 10000000\r\n\r\n" +
+                        part_head + first_bytes;
+  ASSERT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL), static_cast<ssize_t>(request.size()));
+  // The handler is streaming into its part file; then the client disappears.
+  ASSERT_TRUE(wait_for_folder(folder_, [](auto& names) {
+    return names.size() == 1 && names[0].rfind(".upload-", 0) == 0;
+  }));
+  close(fd);
+  EXPECT_TRUE(wait_for_folder(folder_, [](auto& names) { return names.empty(); })) << names_in(folder_)[0];
 }
 
 }  // namespace

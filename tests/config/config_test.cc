@@ -98,6 +98,14 @@ TEST(ConfigTest, DisplayUrlNeverHoldsThePassword) {
   EXPECT_EQ(c.db.display_url(), "postgresql://u@h:5432/d");
 }
 
+TEST(ConfigTest, UploadLimitIsAWholeNumberOfMebibytes) {
+  EXPECT_EQ(load_config({}).upload_limit_mb, 65536u);
+  EXPECT_EQ(load_config({{"KEEPSAKE_UPLOAD_LIMIT_MB", "512"}}).upload_limit_mb, 512u);
+  for (const char* bad : {"0", "-1", "1.5", "1G", "9999999999"}) {
+    EXPECT_NE(error_of({{"KEEPSAKE_UPLOAD_LIMIT_MB", bad}}).find("KEEPSAKE_UPLOAD_LIMIT_MB"), std::string::npos) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace keepsake
 
