@@ -147,7 +147,11 @@ class SeedBench : public Benchmark {
     auto conn = db::Connection::open(env.database(source));
     std::ofstream out(script_, std::ios::trunc);
     std::vector<std::string> index_defs;
-    if (rebuilt_indexes_) {
+    if (!rebuilt_indexes_) {
+      // Keepsake left the vector indexes out (--no-vector-indexes): so does the anchor, instead of
+      // inserting every embedding into an empty HNSW index row by row.
+      out << "DROP INDEX IF EXISTS public.clip_index;\nDROP INDEX IF EXISTS public.face_index;\n";
+    } else {
       auto r = conn->exec(
           "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' AND indexname "
           "IN ('clip_index', 'face_index') ORDER BY indexname");
