@@ -130,9 +130,7 @@ class BackupBench : public Benchmark {
   }
 
   void prepare(BenchEnv& env, int64_t size) override {
-    SeededLibrary lib = env.seeded_library({"--assets", std::to_string(size), "--seed", "1",
-                                            "--now", "2026-01-01", "--no-vector-indexes",
-                                            "--no-progress"});
+    SeededLibrary lib = env.seeded_library(library_seed_args(size, "--no-vector-indexes"));
     db_ = lib.dbname;
     auto conn = db::Connection::open(env.database(db_));
     int major = std::atoi(conn->exec("SHOW server_version_num").text(0, 0).c_str()) / 10000;
@@ -194,8 +192,7 @@ class BackupBench : public Benchmark {
   }
 
   std::vector<std::string> commands(int64_t size) const override {
-    return {"# once: keepsake dev seed --assets " + std::to_string(size) +
-                " --seed 1 --now 2026-01-01 --no-vector-indexes --no-progress",
+    return {"# once: " + seed_command(library_seed_args(size, "--no-vector-indexes")),
             "# once (size reference): pg_dump --clean --if-exists | gzip -6 > gzip6.sql.gz",
             "# PGHOST/PGPORT/PGUSER/PGDATABASE in a minimal environment for every pg_dump",
             "DB_URL=postgresql://postgres@localhost/DB?host=SOCKET&port=PORT "

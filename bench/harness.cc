@@ -36,6 +36,16 @@ double children_cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
+std::vector<std::string> library_seed_args(int64_t size, const std::string& variant) {
+  return {"--assets", std::to_string(size), "--seed", "1", "--now", "2026-01-01", variant, "--no-progress"};
+}
+
+std::string seed_command(const std::vector<std::string>& args) {
+  std::string out = "keepsake dev seed";
+  for (const auto& a : args) out += " " + a;
+  return out;
+}
+
 SeededLibrary BenchEnv::seeded_library(const std::vector<std::string>& seed_args) {
   std::string key;
   for (const auto& a : seed_args) key += (key.empty() ? "" : " ") + a;

@@ -23,6 +23,13 @@
 
 namespace keepsake::bench {
 
+// `keepsake dev seed` arguments of the libraries benchmarks share: deterministic (seed 1, --now
+// 2026-01-01), no progress bar, plus `variant` (e.g. --no-vector-indexes). Benchmarks asking for
+// the same size and variant reuse one seeded database.
+std::vector<std::string> library_seed_args(int64_t size, const std::string& variant);
+// "keepsake dev seed <args>", as the reproduce sections print it.
+std::string seed_command(const std::vector<std::string>& args);
+
 // What the harness gives a benchmark.
 // A library seeded once by `keepsake dev seed` (see BenchEnv::seeded_library).
 struct SeededLibrary {

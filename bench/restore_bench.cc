@@ -53,8 +53,7 @@ class RestoreBench : public Benchmark {
   }
 
   void prepare(BenchEnv& env, int64_t size) override {
-    SeededLibrary lib = env.seeded_library({"--assets", std::to_string(size), "--seed", "1", "--now",
-                                            "2026-01-01", "--no-vector-indexes", "--no-progress"});
+    SeededLibrary lib = env.seeded_library(library_seed_args(size, "--no-vector-indexes"));
     seed_output_ = lib.reused ? "(library reused from an earlier run on this cluster)" : lib.seed_output;
     media_ = env.work_dir() + "/media";
     fs::create_directories(media_);
@@ -95,7 +94,7 @@ class RestoreBench : public Benchmark {
   }
 
   std::vector<std::string> commands(int64_t size) const override {
-    return {"# once: keepsake dev seed --assets " + std::to_string(size) + " --seed 1 --now 2026-01-01 --no-vector-indexes --no-progress",
+    return {"# once: " + seed_command(library_seed_args(size, "--no-vector-indexes")),
             "# once: keepsake backup create   (IMMICH_MEDIA_LOCATION=WORK/media) -> " + file_,
             "# Keepsake, into a fresh bootstrapped database LIVE:",
             "DB_URL=postgresql://postgres@localhost/LIVE?host=SOCKET&port=PORT IMMICH_MEDIA_LOCATION=WORK/media "

@@ -120,9 +120,7 @@ class SeedBench : public Benchmark {
   std::vector<std::string> commands(int64_t size) const override {
     return {"# Keepsake (fresh bootstrapped database DB):",
             "DB_URL=postgresql://postgres@localhost/DB?host=SOCKET&port=PORT "
-            "IMMICH_MEDIA_LOCATION=WORK/media keepsake dev seed --assets " +
-                std::to_string(size) + " --seed 1 --now " + kNow +
-                (size > kLargestIndexedSeed ? " --no-vector-indexes" : "") + " --no-progress",
+            "IMMICH_MEDIA_LOCATION=WORK/media " + seed_command(seed_flags(size)),
             "# Anchor (another fresh bootstrapped database; seed.sql = COPY blocks of the rows "
             "above):",
             "psql -X -q -v ON_ERROR_STOP=1 --single-transaction -d URL -f seed.sql",
@@ -135,10 +133,15 @@ class SeedBench : public Benchmark {
   }
 
  private:
+  static std::vector<std::string> seed_flags(int64_t size) {
+    std::vector<std::string> flags = {"--assets", std::to_string(size), "--seed", "1", "--now", kNow};
+    if (size > kLargestIndexedSeed) flags.push_back("--no-vector-indexes");
+    flags.push_back("--no-progress");
+    return flags;
+  }
   std::vector<std::string> seed_argv(BenchEnv& env, int64_t size) const {
-    std::vector<std::string> argv = {env.keepsake_binary(), "dev", "seed", "--assets",
-                                     std::to_string(size), "--seed", "1", "--now", kNow, "--no-progress"};
-    if (size > kLargestIndexedSeed) argv.push_back("--no-vector-indexes");
+    std::vector<std::string> argv = {env.keepsake_binary(), "dev", "seed"};
+    for (auto& f : seed_flags(size)) argv.push_back(f);
     return argv;
   }
 

@@ -75,8 +75,7 @@ class StoragePathsBench : public Benchmark {
   }
 
   void prepare(BenchEnv& env, int64_t size) override {
-    SeededLibrary lib = env.seeded_library({"--assets", std::to_string(size), "--seed", "1", "--now",
-                                            "2026-01-01", "--no-embeddings", "--no-progress"});
+    SeededLibrary lib = env.seeded_library(library_seed_args(size, "--no-embeddings"));
     source_db_ = lib.dbname;
     media_ = lib.media_location;
     from_ = noop_ ? kUnusedSource : media_;
@@ -120,9 +119,8 @@ class StoragePathsBench : public Benchmark {
   }
 
   std::vector<std::string> commands(int64_t size) const override {
-    return {"# once: keepsake dev seed --assets " + std::to_string(size) +
-                " --seed 1 --now 2026-01-01 --no-embeddings --no-progress   "
-                "(IMMICH_MEDIA_LOCATION=SHARED/seed-media)",
+    return {"# once: " + seed_command(library_seed_args(size, "--no-embeddings")) +
+                "   (IMMICH_MEDIA_LOCATION=SHARED/seed-media)",
             "# each run on a fresh copy (CREATE DATABASE copy TEMPLATE source):",
             "keepsake storage migrate-paths --from " + (noop_ ? std::string(kUnusedSource)
                                                               : std::string("SHARED/seed-media")) +

@@ -360,29 +360,19 @@ GrowingFileSource::GrowingFileSource(const std::string& path)
 
 GrowingFileSource::~GrowingFileSource() { close(fd_); }
 
+void GrowingFileSource::signal(const std::function<void(State&)>& change) {
+  {
+    std::lock_guard lock(state_->mu);
+    change(*state_);
+  }
+  state_->cv.notify_one();
+}
+
 void GrowingFileSource::publish(uint64_t bytes_written) {
-  {
-    std::lock_guard lock(state_->mu);
-    state_->published = bytes_written;
-  }
-  state_->cv.notify_one();
+  signal([&](State& s) { s.published = bytes_written; });
 }
-
-void GrowingFileSource::finish() {
-  {
-    std::lock_guard lock(state_->mu);
-    state_->finished = true;
-  }
-  state_->cv.notify_one();
-}
-
-void GrowingFileSource::abort() {
-  {
-    std::lock_guard lock(state_->mu);
-    state_->aborted = true;
-  }
-  state_->cv.notify_one();
-}
+void GrowingFileSource::finish() { signal([](State& s) { s.finished = true; }); }
+void GrowingFileSource::abort() { signal([](State& s) { s.aborted = true; }); }
 
 size_t GrowingFileSource::read(uint8_t* buf, size_t max) {
   uint64_t limit;

@@ -118,6 +118,7 @@ class GrowingFileSource {
 
  private:
   struct State;
+  void signal(const std::function<void(State&)>& change);  // change under the lock, wake the reader
   std::unique_ptr<State> state_;
   std::string path_;
   int fd_;

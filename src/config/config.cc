@@ -33,11 +33,12 @@ bool has(const Environment& env, const std::string& name) {
   return it != env.end() && !it->second.empty();
 }
 
-// A non-negative whole number of at most `max_digits` digits, or one line naming the variable.
+// A whole number of at most `max_digits` digits and at least `min`, or one line naming the variable.
 uint64_t whole_number(const Environment& env, const std::string& name, size_t max_digits,
-                      const std::string& accepted) {
+                      const std::string& accepted, uint64_t min = 0) {
   const std::string v = get(env, name);
-  if (v.empty() || v.size() > max_digits || v.find_first_not_of("0123456789") != std::string::npos) {
+  if (v.empty() || v.size() > max_digits || v.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoull(v) < min) {
     invalid(name, v, accepted);
   }
   return std::stoull(v);
@@ -256,10 +257,7 @@ Config load_config(const Environment& env) {
   }
   if (has(env, "KEEPSAKE_UPLOAD_LIMIT_MB")) {
     c.upload_limit_mb = whole_number(env, "KEEPSAKE_UPLOAD_LIMIT_MB", 9,
-                                     "KEEPSAKE_UPLOAD_LIMIT_MB must be a whole number of MiB, at least 1");
-    if (c.upload_limit_mb == 0) {
-      invalid("KEEPSAKE_UPLOAD_LIMIT_MB", "0", "KEEPSAKE_UPLOAD_LIMIT_MB must be a whole number of MiB, at least 1");
-    }
+                                     "KEEPSAKE_UPLOAD_LIMIT_MB must be a whole number of MiB, at least 1", 1);
   }
 
   if (has(env, "IMMICH_MEDIA_LOCATION")) {

@@ -93,12 +93,12 @@ void with_lock(const DatabaseConfig& config, DatabaseLock lock,
 }
 
 HeldLock::~HeldLock() {
+  // A session that has ended (e.g. terminated by a restore's database swap) released its locks.
+  if (!conn_ || !conn_->still_connected()) return;
   try {
-    if (conn_ && conn_->still_connected()) unlock_advisory(*conn_, static_cast<int64_t>(lock_));
+    unlock_advisory(*conn_, static_cast<int64_t>(lock_));
   } catch (const std::exception& e) {
-    // A session that ended (e.g. terminated by a restore's database swap) released its locks.
-    if (!conn_->still_connected()) return;
-    spdlog::warn("could not release database lock {}: {}", lock_name(lock_), e.what());
+    if (conn_->still_connected()) spdlog::warn("could not release database lock {}: {}", lock_name(lock_), e.what());
   }
 }
 

@@ -139,10 +139,9 @@ void check_upload(const std::string& path) {
   }
 }
 
-void upload(RequestContext& ctx, const RouteDeps& deps) {
+void upload(RequestContext& ctx, const RouteDeps& deps, uint64_t limit) {
   std::string dir = folder(deps);
   fs::create_directories(dir);
-  const uint64_t limit = upload_limit(deps);
   std::optional<PartFile> part;
   std::string target_name, problem;
   uint64_t bytes = 0;
@@ -198,7 +197,7 @@ void add_backup_routes(RouteTable& routes, const RouteDeps& deps,
   upload_options.body = BodyMode::kStreamed;
   upload_options.max_body_bytes = upload_limit(deps);
   routes.post("/api/admin/database-backups/upload", upload_options,
-              guard([&deps](RequestContext& ctx) { upload(ctx, deps); }));
+              guard([&deps, limit = upload_options.max_body_bytes](RequestContext& ctx) { upload(ctx, deps, limit); }));
 }
 
 }  // namespace

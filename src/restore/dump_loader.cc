@@ -60,9 +60,13 @@ class Shared {
     std::lock_guard lock(mu_);
     active_.erase(std::remove(active_.begin(), active_.end(), c), active_.end());
   }
+  // Loader threads advance concurrently; the callback is called by one at a time.
   void advance(uint64_t n) {
     uint64_t done = done_ += n;
-    if (options_.progress) options_.progress({phase(), done, total_});
+    if (!options_.progress) return;
+    LoadProgress p{phase(), done, total_};
+    std::lock_guard lock(progress_mu_);
+    options_.progress(p);
   }
   void set_phase(std::string phase) {
     {
@@ -90,7 +94,7 @@ class Shared {
   uint64_t total_;
   std::atomic<uint64_t> done_{0};
   std::atomic<bool> failed_{false};
-  std::mutex mu_;
+  std::mutex mu_, progress_mu_;
   std::optional<Error> error_;
   std::vector<db::Connection*> active_;
   std::string phase_ = "schema";

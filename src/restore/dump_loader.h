@@ -46,7 +46,7 @@ struct LoadOptions {
   std::vector<std::string> prelude;   // SQL run before the dump (in the transaction when single)
   std::string maintenance_work_mem;   // e.g. "1GB" for index builds; empty = the server's setting
   LoadPolicy policy;
-  std::function<void(const LoadProgress&)> progress;  // from any loading thread; keep it cheap
+  std::function<void(const LoadProgress&)> progress;  // from any loading thread, one call at a time; keep it cheap
   // Called between phases with "schema", "data", "indexes", "loaded" (fault-injection tests).
   std::function<void(std::string_view)> checkpoint;
   // Single transaction only: runs on the loading connection after the last statement, before

@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -104,17 +105,17 @@ schema::SchemaOptions schema_options_of(db::Connection& conn) {
 }
 
 // The vector indexes belong to the vector module: one that a backup lacks (dumped without it, or
-// left out by `keepsake dev seed --no-vector-indexes`) is rebuilt in the background after the next
-// start, as reindexVectorsIfNeeded does, so it does not make the backup unusable.
-bool is_missing_vector_index(const schema::DriftItem& item) {
-  for (const auto& name : vector::vector_index_names()) {
-    if (item.description == "index \"" + name + "\" is missing") return true;
-  }
-  return false;
+// left out by `keepsake dev seed --no-vector-indexes`) or defines otherwise is rebuilt in the
+// background after the next start, as reindexVectorsIfNeeded does, so it does not make the backup
+// unusable.
+bool is_vector_index_item(const schema::DriftItem& item) {
+  const auto& names = vector::vector_index_names();
+  return item.kind == schema::DriftKind::kIndex &&
+         std::find(names.begin(), names.end(), item.name) != names.end();
 }
 
 // What a restored database must be before it goes live: an Immich v2.7.5 database with an admin
-// and no schema drift (a missing vector index only warns).
+// and no schema drift (drift of a vector index only warns).
 void check_restored(db::Connection& conn) {
   if (!auth::UserRepository(conn).admin_exists()) {
     throw Error(ErrorKind::kInvalidArgument, "Server health check failed, no admin exists.",
@@ -122,7 +123,7 @@ void check_restored(db::Connection& conn) {
   }
   auto items = schema::detect_drift(conn, schema::immich_schema(schema_options_of(conn)));
   std::erase_if(items, [](const schema::DriftItem& item) {
-    if (!is_missing_vector_index(item)) return false;
+    if (!is_vector_index_item(item)) return false;
     spdlog::warn("Restore: {} in the backup; it is rebuilt in the background after the next start",
                  item.description);
     return true;

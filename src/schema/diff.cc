@@ -14,43 +14,22 @@ using db::quote_ident;
 using db::quote_literal;
 using namespace sql;
 
-// Report order of object kinds.
-enum Kind {
-  kExtensionItem,
-  kSettingItem,
-  kEnumItem,
-  kFunctionItem,
-  kSequenceItem,
-  kTableItem,
-  kColumnItem,
-  kConstraintItem,
-  kIndexItem,
-  kTriggerItem,
-  kOverrideItem
-};
-
-struct Keyed {
-  std::tuple<int, std::string, std::string> key;
-  DriftItem item;
-};
-
 class Collector {
  public:
-  void add(Kind kind, const std::string& table, const std::string& name, std::string description,
+  void add(DriftKind kind, const std::string& table, const std::string& name, std::string description,
            std::vector<SqlStep> steps) {
-    items_.push_back({{kind, table, name}, {std::move(description), std::move(steps)}});
+    items_.push_back({kind, table, name, std::move(description), std::move(steps)});
   }
 
   std::vector<DriftItem> sorted() {
-    std::stable_sort(items_.begin(), items_.end(),
-                     [](const Keyed& a, const Keyed& b) { return a.key < b.key; });
-    std::vector<DriftItem> out;
-    for (auto& k : items_) out.push_back(std::move(k.item));
-    return out;
+    std::stable_sort(items_.begin(), items_.end(), [](const DriftItem& a, const DriftItem& b) {
+      return std::tie(a.kind, a.table, a.name) < std::tie(b.kind, b.table, b.name);
+    });
+    return std::move(items_);
   }
 
  private:
-  std::vector<Keyed> items_;
+  std::vector<DriftItem> items_;
 };
 
 std::string q(const std::string& name) { return "\"" + name + "\""; }
@@ -72,7 +51,7 @@ void diff_extensions(const Schema& s, const Schema& t, Collector& out) {
     bool found = std::any_of(t.extensions.begin(), t.extensions.end(),
                              [&](const Extension& x) { return x.name == e.name; });
     if (!found) {
-      out.add(kExtensionItem, "", e.name, "extension " + q(e.name) + " is missing",
+      out.add(DriftKind::kExtension, "", e.name, "extension " + q(e.name) + " is missing",
               {safe(create_extension(e), kExtension)});
     }
   }
@@ -84,10 +63,10 @@ void diff_settings(const Schema& s, const Schema& t, const DiffOptions& o, Colle
                            [&](const DatabaseSetting& x) { return x.name == d.name; });
     std::string what = "database setting " + q(d.name);
     if (it == t.database_settings.end()) {
-      out.add(kSettingItem, "", d.name, what + " is missing",
+      out.add(DriftKind::kSetting, "", d.name, what + " is missing",
               {safe(set_database(o.database_name, d), kSetting)});
     } else if (it->value != d.value) {
-      out.add(kSettingItem, "", d.name,
+      out.add(DriftKind::kSetting, "", d.name,
               what + " differs: expected " + d.value + ", found " + it->value,
               {safe(set_database(o.database_name, d), kSetting)});
     }
@@ -151,11 +130,11 @@ void diff_enums(const Schema& s, const Schema& t, Collector& out) {
   for (const auto& e : s.enums) {
     const Enum* live = t.find_enum(e.name);
     if (!live) {
-      out.add(kEnumItem, "", e.name, "enum " + q(e.name) + " is missing",
+      out.add(DriftKind::kEnum, "", e.name, "enum " + q(e.name) + " is missing",
               {safe(create_enum(e), kEnum)});
     } else if (live->labels != e.labels) {
       auto steps = add_enum_values(e, *live);
-      out.add(kEnumItem, "", e.name,
+      out.add(DriftKind::kEnum, "", e.name,
               "enum " + q(e.name) + " labels differ: expected " + join_labels(e.labels) +
                   ", found " + join_labels(live->labels),
               steps ? *steps : rebuild_enum(e, s, t));
@@ -163,7 +142,7 @@ void diff_enums(const Schema& s, const Schema& t, Collector& out) {
   }
   for (const auto& e : t.enums) {
     if (!s.find_enum(e.name)) {
-      out.add(kEnumItem, "", e.name, "enum " + q(e.name) + " is extra",
+      out.add(DriftKind::kEnum, "", e.name, "enum " + q(e.name) + " is extra",
               {destructive("DROP TYPE " + quote_ident(e.name) + ";", kDropEnum)});
     }
   }
@@ -180,16 +159,16 @@ void diff_functions(const Schema& s, const Schema& t, Collector& out) {
   for (const auto& f : s.functions) {
     const Function* live = find_function(t, f);
     if (!live) {
-      out.add(kFunctionItem, "", f.name, "function " + q(f.name) + " is missing",
+      out.add(DriftKind::kFunction, "", f.name, "function " + q(f.name) + " is missing",
               {safe(statement(f.definition), kFunction)});
     } else if (live->definition != f.definition) {
-      out.add(kFunctionItem, "", f.name, "function " + q(f.name) + " differs",
+      out.add(DriftKind::kFunction, "", f.name, "function " + q(f.name) + " differs",
               {safe(statement(f.definition), kFunction)});
     }
   }
   for (const auto& f : t.functions) {
     if (!find_function(s, f)) {
-      out.add(kFunctionItem, "", f.name, "function " + q(f.name) + " is extra",
+      out.add(DriftKind::kFunction, "", f.name, "function " + q(f.name) + " is extra",
               {destructive(drop_function(f), kDropFunction)});
     }
   }
@@ -210,11 +189,11 @@ void diff_sequences(const Schema& s, const Schema& t, Collector& out) {
       if (seq.identity) continue;  // created with its identity column
       std::vector<SqlStep> steps{safe(create_sequence(seq), kSequence)};
       if (!seq.owned_by.empty()) steps.push_back(safe(sequence_owner(seq), kSequenceOwner));
-      out.add(kSequenceItem, "", seq.name, what + " is missing", std::move(steps));
+      out.add(DriftKind::kSequence, "", seq.name, what + " is missing", std::move(steps));
     } else if (sequence_summary(*it) != sequence_summary(seq)) {
       std::vector<SqlStep> steps{safe(alter_sequence(seq), kSequence)};
       if (it->owned_by != seq.owned_by) steps.push_back(safe(sequence_owner(seq), kSequenceOwner));
-      out.add(kSequenceItem, "", seq.name,
+      out.add(DriftKind::kSequence, "", seq.name,
               what + " differs: expected " + sequence_summary(seq) + ", found " +
                   sequence_summary(*it),
               std::move(steps));
@@ -226,7 +205,7 @@ void diff_column(const std::string& table, const Column& s, const Column& t, Col
   std::string what = "column " + col_ref(table, s.name);
   std::string alter = alter_column(table, s.name);
   auto add = [&](std::string description, std::vector<SqlStep> steps) {
-    out.add(kColumnItem, table, s.name, what + " " + description, std::move(steps));
+    out.add(DriftKind::kColumn, table, s.name, what + " " + description, std::move(steps));
   };
   if (s.type != t.type) {
     add("type differs: expected " + s.type + ", found " + t.type,
@@ -276,7 +255,7 @@ void diff_columns(const Table& s, const Table& t, Collector& out) {
                                           column_definition(c) + ";",
                                       kColumn)};
       if (c.comment) steps.push_back(safe(comment_on_column(s.name, c), kComment));
-      out.add(kColumnItem, s.name, c.name, "column " + col_ref(s.name, c.name) + " is missing",
+      out.add(DriftKind::kColumn, s.name, c.name, "column " + col_ref(s.name, c.name) + " is missing",
               std::move(steps));
     } else {
       diff_column(s.name, c, *live, out);
@@ -297,17 +276,17 @@ void diff_constraints(const Table& s, const Table& t, Collector& out) {
     const Constraint* live = t.find_constraint(c.name);
     std::string what = "constraint " + q(c.name) + " on table " + q(s.name);
     if (!live) {
-      out.add(kConstraintItem, s.name, c.name, what + " is missing",
+      out.add(DriftKind::kConstraint, s.name, c.name, what + " is missing",
               {safe(add_constraint(s, c), add_phase(c))});
     } else if (live->definition != c.definition || live->type != c.type) {
-      out.add(kConstraintItem, s.name, c.name, what + " differs",
+      out.add(DriftKind::kConstraint, s.name, c.name, what + " differs",
               {destructive(drop_constraint(s.name, c.name), drop_phase(*live)),
                destructive(add_constraint(s, c), add_phase(c))});
     }
   }
   for (const auto& c : t.constraints) {
     if (!s.find_constraint(c.name)) {
-      out.add(kConstraintItem, s.name, c.name,
+      out.add(DriftKind::kConstraint, s.name, c.name,
               "constraint " + q(c.name) + " on table " + q(s.name) + " is extra",
               {destructive(drop_constraint(s.name, c.name), drop_phase(c))});
     }
@@ -320,7 +299,7 @@ void diff_indexes(const Table& s, const Table& t, Collector& out) {
     std::string what = "index " + q(i.name);
     if (!live) {
       if (!i.constraint) {  // otherwise created with its constraint
-        out.add(kIndexItem, s.name, i.name, what + " is missing",
+        out.add(DriftKind::kIndex, s.name, i.name, what + " is missing",
                 {safe(statement(i.definition), kIndex)});
       }
     } else if (live->definition != i.definition) {
@@ -333,7 +312,7 @@ void diff_indexes(const Table& s, const Table& t, Collector& out) {
         steps = {destructive("DROP INDEX " + quote_ident(i.name) + ";", kDropIndex),
                  destructive(statement(i.definition), kIndex)};
       }
-      out.add(kIndexItem, s.name, i.name, what + " differs", std::move(steps));
+      out.add(DriftKind::kIndex, s.name, i.name, what + " differs", std::move(steps));
     }
   }
 }
@@ -343,10 +322,10 @@ void diff_triggers(const Table& s, const Table& t, Collector& out) {
     const Trigger* live = t.find_trigger(g.name);
     std::string what = "trigger " + q(g.name);
     if (!live) {
-      out.add(kTriggerItem, s.name, g.name, what + " is missing",
+      out.add(DriftKind::kTrigger, s.name, g.name, what + " is missing",
               {safe(statement(g.definition), kTrigger)});
     } else if (live->definition != g.definition) {
-      out.add(kTriggerItem, s.name, g.name, what + " differs",
+      out.add(DriftKind::kTrigger, s.name, g.name, what + " differs",
               {safe(replace_trigger(g), kTrigger)});
     }
   }
@@ -358,7 +337,7 @@ void diff_tables(const Schema& s, const Schema& t, Collector& out) {
     if (!live) {
       std::vector<SqlStep> steps{safe(create_table(table), kTable)};
       for (auto& step : table_objects(table)) steps.push_back(std::move(step));
-      out.add(kTableItem, table.name, "", "table " + q(table.name) + " is missing",
+      out.add(DriftKind::kTable, table.name, "", "table " + q(table.name) + " is missing",
               std::move(steps));
       continue;
     }
@@ -376,7 +355,7 @@ void diff_overrides(const Schema& s, const Schema& t, Collector& out) {
     auto it = live.find(r.name);
     std::string what = "migration override " + q(r.name);
     if (it == live.end()) {
-      out.add(kOverrideItem, "", r.name, what + " is missing",
+      out.add(DriftKind::kOverride, "", r.name, what + " is missing",
               {safe("INSERT INTO migration_overrides (name, value) VALUES (" +
                         quote_literal(r.name) + ", " + override_value(r) + ");",
                     kOverride)});
@@ -384,7 +363,7 @@ void diff_overrides(const Schema& s, const Schema& t, Collector& out) {
     }
     const OverrideRow& l = *it->second;
     if (l.type != r.type || l.object_name != r.object_name || l.sql != r.sql) {
-      out.add(kOverrideItem, "", r.name, what + " differs",
+      out.add(DriftKind::kOverride, "", r.name, what + " differs",
               {safe("UPDATE migration_overrides SET value = " + override_value(r) +
                         " WHERE name = " + quote_literal(r.name) + ";",
                     kOverride)});
@@ -392,7 +371,7 @@ void diff_overrides(const Schema& s, const Schema& t, Collector& out) {
     live.erase(it);
   }
   for (const auto& [name, row] : live) {
-    out.add(kOverrideItem, "", name, "migration override " + q(name) + " is extra",
+    out.add(DriftKind::kOverride, "", name, "migration override " + q(name) + " is extra",
             {destructive("DELETE FROM migration_overrides WHERE name = " + quote_literal(name) + ";",
                          kDeleteOverride)});
   }

@@ -26,7 +26,15 @@ struct SqlStep {
   int phase = 0;    // apply order across items: drops first, then creates in dependency order
 };
 
+// The kind of object an item is about, in report order.
+enum class DriftKind {
+  kExtension, kSetting, kEnum, kFunction, kSequence, kTable, kColumn, kConstraint, kIndex, kTrigger, kOverride
+};
+
 struct DriftItem {
+  DriftKind kind = DriftKind::kTable;
+  std::string table;  // the table the object belongs to ("" for database-level objects)
+  std::string name;   // the object's name (the table's own items: "")
   std::string description;  // e.g. `index "asset_checksum_idx" is missing`
   std::vector<SqlStep> steps;
 

@@ -63,8 +63,7 @@ CommandRun run_keepsake(const std::vector<std::string>& args, const std::map<std
 class AdminCommandTest : public keepsake::testing::DatabaseTest {
  protected:
   std::map<std::string, std::string> env() {
-    return {{"DB_URL", "postgresql://" + db_config_.user + "@localhost/" + db_name_ +
-                           "?host=" + db_config_.host + "&port=" + db_config_.port},
+    return {{"DB_URL", keepsake::testing::database_url(db_name_)},
             {"KEEPSAKE_DATA_DIR", data_.path()},
             {"IMMICH_MEDIA_LOCATION", data_.path()}};
   }

@@ -15,10 +15,8 @@ namespace {
 class MaintenanceCommandTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   std::string run(const std::string& command) {
-    auto c = keepsake::testing::cluster();
     std::map<std::string, std::string> env = {
-        {"DB_URL", "postgresql://" + c.superuser + "@localhost/" + db_name_ + "?host=" + c.socket_dir +
-                       "&port=" + std::to_string(c.port)},
+        {"DB_URL", keepsake::testing::database_url(db_name_)},
         {"IMMICH_MEDIA_LOCATION", dir_.path()}};
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), {"maintenance", command});
     EXPECT_EQ(p.wait_exit(), 0) << p.stderr_text();

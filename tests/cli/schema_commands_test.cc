@@ -17,9 +17,7 @@ class SchemaCommandsTest : public testing::BootstrappedDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
     args.insert(args.begin(), KEEPSAKE_BINARY);
-    const auto& c = testing::cluster();
-    std::string url = "postgresql://" + c.superuser + "@localhost/" + db_name_ +
-                      "?host=" + c.socket_dir + "&port=" + std::to_string(c.port);
+    std::string url = testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;
     options.env = minimal_environment(

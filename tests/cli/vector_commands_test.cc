@@ -16,10 +16,8 @@ struct CommandResult {
 class VectorCommandsTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   CommandResult run(std::vector<std::string> args, std::map<std::string, std::string> extra = {}) {
-    auto c = keepsake::testing::cluster();
     std::map<std::string, std::string> env = {
-        {"DB_URL", "postgresql://" + c.superuser + "@localhost/" + db_name_ + "?host=" + c.socket_dir +
-                       "&port=" + std::to_string(c.port)},
+        {"DB_URL", keepsake::testing::database_url(db_name_)},
         {"IMMICH_MEDIA_LOCATION", dir_.path()}};
     env.merge(extra);
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), std::move(args));

@@ -13,9 +13,7 @@ class DevSeedCliTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
     args.insert(args.begin(), KEEPSAKE_BINARY);
-    const auto& c = keepsake::testing::cluster();
-    std::string url = "postgresql://" + c.superuser + "@localhost/" + db_name_ +
-                      "?host=" + c.socket_dir + "&port=" + std::to_string(c.port);
+    std::string url = keepsake::testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;
     options.env = minimal_environment({{"DB_URL", url},

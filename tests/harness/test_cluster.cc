@@ -102,6 +102,12 @@ DatabaseConfig tcp_config(const std::string& dbname, const std::string& user,
   return c;
 }
 
+std::string database_url(const std::string& dbname) {
+  const auto& c = cluster();
+  return "postgresql://" + c.superuser + "@localhost/" + dbname + "?host=" + c.socket_dir +
+         "&port=" + std::to_string(c.port);
+}
+
 Config config_for(const std::string& dbname) {
   Config c = load_config({{"DB_HOSTNAME", "localhost"}});
   c.db = superuser_config(dbname);

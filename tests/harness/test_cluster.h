@@ -31,6 +31,9 @@ DatabaseConfig superuser_config(const std::string& dbname = "postgres");
 DatabaseConfig tcp_config(const std::string& dbname, const std::string& user,
                           const std::string& password);
 
+// The DB_URL of `dbname` on the test cluster (superuser, Unix socket), for keepsake processes.
+std::string database_url(const std::string& dbname);
+
 // A Config whose database is `dbname` on the test cluster (not embedded).
 Config config_for(const std::string& dbname);
 

@@ -251,11 +251,9 @@ namespace {
 
 // The same with three real `keepsake migrations run` processes started together.
 TEST_F(BootEmptyDatabaseTest, ThreeKeepsakeProcessesBootOneEmptyDatabase) {
-  auto c = keepsake::testing::cluster();
   keepsake::testing::TempDir dir;
   std::map<std::string, std::string> env = {
-      {"DB_URL", "postgresql://" + c.superuser + "@localhost/" + db_name_ + "?host=" + c.socket_dir +
-                     "&port=" + std::to_string(c.port)},
+      {"DB_URL", keepsake::testing::database_url(db_name_)},
       {"IMMICH_MEDIA_LOCATION", dir.path()}};
   std::vector<std::unique_ptr<keepsake::testing::KeepsakeProcess>> boots;
   for (int i = 0; i < 3; ++i) {

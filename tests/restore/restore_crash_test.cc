@@ -73,11 +73,9 @@ TEST_P(RestoreCrashTest, LiveDatabaseIsOldOrNewAndTheNextStartCleansUp) {
   }
   std::string old_state = fingerprint(live);
   ASSERT_NE(old_state, restored_);
-  auto cluster = keepsake::testing::cluster();
   TempDir work;
   std::map<std::string, std::string> env = {
-      {"DB_URL", "postgresql://" + cluster.superuser + "@localhost/" + live + "?host=" + cluster.socket_dir +
-                     "&port=" + std::to_string(cluster.port)},
+      {"DB_URL", keepsake::testing::database_url(live)},
       {"IMMICH_MEDIA_LOCATION", media_->path()},
       {"KEEPSAKE_DATA_DIR", work.path() + "/data"},
       {"KEEPSAKE_RESTORE_FAULT", c.point}};

@@ -199,6 +199,16 @@ TEST_F(RestoreServiceTest, MissingVectorIndexesAreToleratedButOtherDriftIsRefuse
   EXPECT_TRUE(conn->exec("SELECT to_regclass('public.clip_index') IS NULL").boolean(0, 0));
 }
 
+TEST_F(RestoreServiceTest, VectorIndexDefinedOtherwiseIsTolerated) {
+  conn_->exec("DROP INDEX clip_index");
+  conn_->exec("CREATE INDEX clip_index ON public.smart_search USING hnsw (embedding vector_cosine_ops) WITH (m = 8)");
+  std::string file = keepsake_backup();
+  conn_.reset();
+  State before = state();
+  restore_database(options(file));
+  expect_state(before);
+}
+
 TEST_F(RestoreServiceTest, HostileAndDamagedFilesAreRefusedAndTheLiveDatabaseIsUnchanged) {
   std::string good = keepsake_backup();
   std::string bytes;

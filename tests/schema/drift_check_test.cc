@@ -120,7 +120,7 @@ TEST_F(DriftCheckTest, FailedRepairChangesNothing) {
   conn_->exec("ALTER TABLE asset ALTER COLUMN \"isFavorite\" SET DEFAULT true");
   auto items = detect_drift(*conn_, declared());
   ASSERT_EQ(items.size(), 2u);
-  items.push_back({"broken", {{"SELECT no_such_function();", Safety::kSafe, 99}}});
+  items.push_back({.description = "broken", .steps = {{"SELECT no_such_function();", Safety::kSafe, 99}}});
   try {
     apply_drift(*conn_, items, false);
     FAIL() << "expected an error";

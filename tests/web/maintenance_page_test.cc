@@ -40,11 +40,9 @@ TEST(MaintenancePageTest, UploadRestoreAndEndInHeadlessChromium) {
   auto entered = maintenance::enable_maintenance_mode(*conn);
   conn.reset();
 
-  auto cluster = keepsake::testing::cluster();
   int port = keepsake::testing::free_port();
   std::map<std::string, std::string> env = {
-      {"DB_URL", "postgresql://" + cluster.superuser + "@localhost/" + live + "?host=" + cluster.socket_dir +
-                     "&port=" + std::to_string(cluster.port)},
+      {"DB_URL", keepsake::testing::database_url(live)},
       {"IMMICH_MEDIA_LOCATION", work.path() + "/media"},
       {"KEEPSAKE_DATA_DIR", work.path() + "/data"},
       {"IMMICH_HOST", "127.0.0.1"},
