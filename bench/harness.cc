@@ -96,6 +96,16 @@ std::string BenchEnv::create_bootstrapped_database(const std::string& prefix) {
   return name;
 }
 
+std::string BenchEnv::create_empty_database(const std::string& prefix) {
+  auto admin = db::Connection::open(database("postgres"));
+  std::string name = prefix + "_" + std::to_string(++counter_);
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {},
+              "drop an old benchmark database");
+  admin->exec("CREATE DATABASE " + db::quote_ident(name) + " TEMPLATE template0", {},
+              "create an empty benchmark database");
+  return name;
+}
+
 void BenchEnv::create_from_template(db::Connection& admin, const std::string& name) {
   if (template_db_.empty()) {
     template_db_ = "bench_template";
@@ -145,6 +155,14 @@ std::map<std::string, std::string> BenchEnv::keepsake_env(const std::string& dbn
 }
 
 std::string BenchEnv::psql() const { return db::EmbeddedPostgres::bindir() + "/psql"; }
+
+Measurement Benchmark::run_keepsake(BenchEnv&, int64_t) {
+  throw Error(ErrorKind::kInternal, name() + " has no run_keepsake (nor own_results)");
+}
+
+Measurement Benchmark::run_anchor(BenchEnv&, int64_t) {
+  throw Error(ErrorKind::kInternal, name() + " has no run_anchor (nor own_results)");
+}
 
 Summary summarize(std::vector<double> values) {
   Summary s;

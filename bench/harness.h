@@ -53,6 +53,8 @@ class BenchEnv {
   std::string database_url(const std::string& dbname) const;
   // A fresh database with Immich v2.7.5's schema (copied from a template bootstrapped once).
   std::string create_bootstrapped_database(const std::string& prefix);
+  // A fresh database with nothing in it (CREATE DATABASE ... TEMPLATE template0).
+  std::string create_empty_database(const std::string& prefix);
   void drop_database(const std::string& dbname);
   // Runs a program with a minimal environment plus `env`; throws with its stderr on failure.
   ProcessResult run(const std::vector<std::string>& argv,
@@ -100,8 +102,9 @@ class Benchmark {
   virtual std::string size_unit() const = 0;     // "assets"
   virtual std::string units_name() const { return ""; }  // "rows" -> a rows/s column
   virtual int default_runs() const { return 3; }
-  virtual std::string keepsake_label() const = 0;
-  virtual std::string anchor_label() const = 0;
+  // Labels of the two ways (empty for a benchmark with its own results, see own_results).
+  virtual std::string keepsake_label() const { return ""; }
+  virtual std::string anchor_label() const { return ""; }
   // Keepsake's result must be at most this many seconds (shown as met / missed).
   virtual std::optional<double> target_seconds() const { return std::nullopt; }
   // The ratio anchor / Keepsake (medians) must be at least this (shown as met / missed), with
@@ -118,8 +121,17 @@ class Benchmark {
   // Untimed set-up shared by all runs (data, files).
   virtual void prepare(BenchEnv&, int64_t /*size*/) {}
   // One run each; they time only the work itself (fresh targets are made before the clock).
-  virtual Measurement run_keepsake(BenchEnv& env, int64_t size) = 0;
-  virtual Measurement run_anchor(BenchEnv& env, int64_t size) = 0;
+  // Every benchmark without own_results must override both (the defaults throw).
+  virtual Measurement run_keepsake(BenchEnv& env, int64_t size);
+  virtual Measurement run_anchor(BenchEnv& env, int64_t size);
+  // A benchmark whose results are more than one time per way (e.g. queries/s per mode, filter
+  // and client count) overrides this instead of run_keepsake / run_anchor: called after
+  // prepare, it runs all its measurements (`runs` times where it repeats them) and returns the
+  // markdown of its results. The harness puts them between the section's header (title, date,
+  // commit, machine, size) and its reproduce block. nullopt: the usual alternating runs.
+  virtual std::optional<std::string> own_results(BenchEnv&, int64_t /*size*/, int /*runs*/) {
+    return std::nullopt;
+  }
   // The exact commands one run of each way executes, for the reproduce block.
   virtual std::vector<std::string> commands(int64_t size) const = 0;
   // Extra lines for the report after the runs (e.g. row counts), optional.

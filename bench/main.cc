@@ -136,6 +136,35 @@ std::string ratio_line(const char* what, double ratio, std::optional<double> tar
   return out;
 }
 
+// Title, description, date, commit and machine: how every section starts.
+std::string section_header(const Benchmark& b, BenchEnv& env, const std::string& build_type) {
+  std::ostringstream md;
+  md << "## " << b.title() << "\n\n" << b.description() << "\n\n";
+  md << "- Date: " << utc_now() << "; commit " << git_commit() << " (" << build_type << " build)\n";
+  md << "- Machine: " << machine_description(env) << "\n";
+  return md.str();
+}
+
+// The findings, then how to reproduce the section: how every section ends.
+std::string section_footer(const Benchmark& b, int64_t size, int runs) {
+  std::ostringstream md;
+  for (const auto& line : b.findings()) md << "\n" << line << "\n";
+  md << "\nReproduce (builds a Release binary, starts its own PostgreSQL):\n\n```sh\n"
+     << "bench/run.sh --only " << b.name() << " --size " << size << " --runs " << runs
+     << "\n```\n\nWhat one run of each way executes:\n\n```sh\n";
+  for (const auto& c : b.commands(size)) md << c << "\n";
+  md << "```\n\n";
+  return md.str();
+}
+
+// The section of a benchmark that reported its own results (Benchmark::own_results).
+std::string own_report(const Benchmark& b, BenchEnv& env, int64_t size, int runs,
+                       const std::string& results, const std::string& build_type) {
+  return section_header(b, env, build_type) + "- Size: " + std::to_string(size) + " " +
+         b.size_unit() + "; " + std::to_string(runs) + (runs == 1 ? " run" : " runs") + "\n\n" +
+         results + section_footer(b, size, runs);
+}
+
 std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, const Runs& k,
                    const Runs& a, const Runs& a2, const std::string& build_type) {
   std::ostringstream md;
@@ -145,10 +174,7 @@ std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, co
   cols.rate = !b.units_name().empty();
   cols.cpu = !k.cpu.empty() || !a.cpu.empty() || !a2.cpu.empty();
   cols.bytes = !k.bytes.empty() || !a.bytes.empty() || !a2.bytes.empty();
-  md << "## " << b.title() << "\n\n" << b.description() << "\n\n";
-  md << "- Date: " << utc_now() << "; commit " << git_commit() << " (" << build_type
-     << " build)\n";
-  md << "- Machine: " << machine_description(env) << "\n";
+  md << section_header(b, env, build_type);
   md << "- Size: " << size << " " << b.size_unit();
   if (k.units > 0) md << " (" << static_cast<int64_t>(k.units) << " " << b.units_name() << ")";
   md << "; " << runs << " runs of each way, alternating ("
@@ -174,22 +200,19 @@ std::string report(const Benchmark& b, BenchEnv& env, int64_t size, int runs, co
                                                                            : "**missed**")
        << ".\n";
   }
-  for (const auto& line : b.findings()) md << "\n" << line << "\n";
-  md << "\nReproduce (builds a Release binary, starts its own PostgreSQL):\n\n```sh\n"
-     << "bench/run.sh --only " << b.name() << " --size " << size << " --runs " << runs
-     << "\n```\n\nWhat one run of each way executes:\n\n```sh\n";
-  for (const auto& c : b.commands(size)) md << c << "\n";
-  md << "```\n\n";
+  md << section_footer(b, size, runs);
   return md.str();
 }
 
-void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::string& doc,
-             const std::string& build_type) {
-  std::cerr << "== " << b.name() << ": " << b.title() << " (size " << size << ", " << runs
-            << " runs each)\n";
-  b.prepare(env, size);
-  const bool second = !b.second_anchor_label().empty();
+// Keepsake's way and the anchor's way (and the second anchor's), alternating, `runs` times.
+struct AlternatingRuns {
   Runs k, a, a2;
+};
+
+AlternatingRuns run_alternating(Benchmark& b, BenchEnv& env, int64_t size, int runs) {
+  const bool second = !b.second_anchor_label().empty();
+  AlternatingRuns all;
+  auto& [k, a, a2] = all;
   for (int r = 0; r < runs; ++r) {
     // K A [B] on even runs, [B] A K on odd ones.
     std::vector<int> order = second ? std::vector<int>{0, 1, 2} : std::vector<int>{0, 1};
@@ -206,7 +229,21 @@ void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::str
       std::cerr << "\n";
     }
   }
-  std::string body = report(b, env, size, runs, k, a, a2, build_type);
+  return all;
+}
+
+void run_one(Benchmark& b, BenchEnv& env, int64_t size, int runs, const std::string& doc,
+             const std::string& build_type) {
+  std::cerr << "== " << b.name() << ": " << b.title() << " (size " << size << ", " << runs
+            << " runs each)\n";
+  b.prepare(env, size);
+  std::string body;
+  if (auto results = b.own_results(env, size, runs)) {
+    body = own_report(b, env, size, runs, *results, build_type);
+  } else {
+    AlternatingRuns r = run_alternating(b, env, size, runs);
+    body = report(b, env, size, runs, r.k, r.a, r.a2, build_type);
+  }
   write_section(doc, b.name(), body);
   std::cout << body;
 }
