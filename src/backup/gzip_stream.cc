@@ -66,18 +66,24 @@ struct GzipFileWriter::Impl {
   Sha256 sha;
   std::string digest;
   bool finished = false;
+
+  // A fresh ISA-L stream for the next member (isal_deflate_reset does not write the next
+  // member's gzip header in every ISA-L version).
+  void start_isal_member() {
+    isal_deflate_init(&isal);
+    level_buf.resize(ISAL_DEF_LVL1_DEFAULT);
+    isal.level = 1;
+    isal.level_buf = level_buf.data();
+    isal.level_buf_size = static_cast<uint32_t>(level_buf.size());
+    isal.gzip_flag = IGZIP_GZIP;
+  }
 };
 
-GzipFileWriter::GzipFileWriter(int fd, std::string label, GzipEngine engine)
-    : impl_(std::make_unique<Impl>()), label_(std::move(label)), fd_(fd) {
+GzipFileWriter::GzipFileWriter(int fd, std::string label, GzipEngine engine, uint64_t member_bytes)
+    : impl_(std::make_unique<Impl>()), label_(std::move(label)), fd_(fd), member_bytes_(member_bytes) {
   impl_->engine = engine;
   if (engine == GzipEngine::kIsal) {
-    isal_deflate_init(&impl_->isal);
-    impl_->level_buf.resize(ISAL_DEF_LVL1_DEFAULT);
-    impl_->isal.level = 1;
-    impl_->isal.level_buf = impl_->level_buf.data();
-    impl_->isal.level_buf_size = static_cast<uint32_t>(impl_->level_buf.size());
-    impl_->isal.gzip_flag = IGZIP_GZIP;
+    impl_->start_isal_member();
   } else if (deflateInit2(&impl_->z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
     throw Error(ErrorKind::kInternal, "cannot initialise zlib");
   }
@@ -98,6 +104,21 @@ void GzipFileWriter::flush_output(size_t n) {
 void GzipFileWriter::write(std::string_view data) {
   if (impl_->finished) throw Error(ErrorKind::kInternal, "gzip writer used after finish");
   bytes_in_ += data.size();
+  while (!data.empty()) {
+    size_t take = data.size();
+    bool ends_member = false;
+    if (member_bytes_ > 0 && member_in_ + take >= member_bytes_) {
+      size_t from = member_in_ >= member_bytes_ ? 0 : static_cast<size_t>(member_bytes_ - member_in_) - 1;
+      if (size_t nl = data.find('\n', from); nl != std::string_view::npos) take = nl + 1, ends_member = true;
+    }
+    compress(data.substr(0, take));
+    member_in_ += take;
+    if (ends_member) end_member();
+    data.remove_prefix(take);
+  }
+}
+
+void GzipFileWriter::compress(std::string_view data) {
   auto* in = reinterpret_cast<uint8_t*>(const_cast<char*>(data.data()));
   if (impl_->engine == GzipEngine::kIsal) {
     auto& s = impl_->isal;
@@ -123,8 +144,9 @@ void GzipFileWriter::write(std::string_view data) {
   }
 }
 
-void GzipFileWriter::finish() {
-  if (impl_->finished) return;
+// Writes the end of the current member (the rest of its data, CRC-32 and length) and readies
+// the next one.
+void GzipFileWriter::end_member() {
   if (impl_->engine == GzipEngine::kIsal) {
     auto& s = impl_->isal;
     s.next_in = nullptr;
@@ -136,6 +158,7 @@ void GzipFileWriter::finish() {
       if (isal_deflate(&s) != COMP_OK) throw Error(ErrorKind::kInternal, "ISA-L compression failed");
       flush_output(kOutSize - s.avail_out);
     } while (s.internal_state.state != ZSTATE_END);
+    impl_->start_isal_member();
   } else {
     auto& z = impl_->z;
     int rc;
@@ -146,7 +169,15 @@ void GzipFileWriter::finish() {
       flush_output(kOutSize - z.avail_out);
     } while (rc == Z_OK || rc == Z_BUF_ERROR);
     if (rc != Z_STREAM_END) throw Error(ErrorKind::kInternal, "zlib compression failed");
+    deflateReset(&z);
   }
+  ++members_;
+  member_in_ = 0;
+}
+
+void GzipFileWriter::finish() {
+  if (impl_->finished) return;
+  if (member_in_ > 0 || members_ == 0) end_member();
   impl_->finished = true;
   impl_->digest = impl_->sha.hex();
 }
@@ -171,11 +202,17 @@ const char* inflate_error_text(int rc) {
 
 class FileReader {
  public:
-  explicit FileReader(const std::string& path) : path_(path), fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
+  explicit FileReader(const std::string& path, uint64_t offset = 0)
+      : path_(path), fd_(open(path.c_str(), O_RDONLY | O_CLOEXEC)) {
     if (fd_ < 0) {
       int e = errno;
       throw Error(e == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo,
                   "cannot open " + path + ": " + std::strerror(e));
+    }
+    if (offset > 0 && lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      int e = errno;
+      close(fd_);
+      throw Error(ErrorKind::kIo, "cannot seek in " + path + ": " + std::strerror(e));
     }
     posix_fadvise(fd_, 0, 0, POSIX_FADV_SEQUENTIAL);
   }
@@ -192,6 +229,10 @@ class FileReader {
   std::string path_;
   int fd_;
 };
+
+DumpFileReader::Source file_source(const std::string& path, uint64_t offset) {
+  return [file = std::make_shared<FileReader>(path, offset)](uint8_t* buf, size_t max) { return file->read(buf, max); };
+}
 
 void keep_tail(std::string& tail, const char* data, size_t n) {
   if (n >= kTailSize) {
@@ -219,10 +260,7 @@ struct DumpFileReader::Impl {
 };
 
 DumpFileReader::DumpFileReader(const std::string& path, Digest digest)
-    : DumpFileReader(
-          path,
-          [file = std::make_shared<FileReader>(path)](uint8_t* buf, size_t max) { return file->read(buf, max); },
-          digest) {}
+    : DumpFileReader(path, file_source(path, 0), digest) {}
 
 DumpFileReader::DumpFileReader(const std::string& label, Source source, Digest digest)
     : impl_(std::make_unique<Impl>(std::move(source), digest)), path_(label) {
@@ -235,7 +273,28 @@ DumpFileReader::DumpFileReader(const std::string& label, Source source, Digest d
   }
 }
 
+DumpFileReader::DumpFileReader(const std::string& path, const SeekPoint& start, bool compressed)
+    : impl_(std::make_unique<Impl>(file_source(path, start.file_offset), Digest::kSkip)),
+      path_(path),
+      compressed_(compressed),
+      sql_bytes_(start.sql_offset),
+      file_bytes_(start.file_offset),
+      last_sql_byte_(start.line_start ? '\n' : '\0') {
+  if (compressed_) {
+    isal_inflate_init(&impl_->state);
+    impl_->state.crc_flag = ISAL_GZIP;
+  }
+}
+
 DumpFileReader::~DumpFileReader() = default;
+
+void DumpFileReader::start_member() {
+  in_member_ = true;
+  ++members_;
+  if (seek_points_.size() < kMaxSeekPoints) {
+    seek_points_.push_back({file_bytes_ - impl_->avail, sql_bytes_, last_sql_byte_ == '\n'});
+  }
+}
 
 Error DumpFileReader::corrupt(const std::string& what) const {
   return Error(ErrorKind::kCorrupt, path_ + " is not a valid gzip file: " + what,
@@ -282,8 +341,7 @@ size_t DumpFileReader::read(char* buf, size_t max) {
         throw corrupt(members_ == 0 ? "not a gzip stream (bad magic number)"
                                     : "trailing garbage after the last gzip member");
       }
-      in_member_ = true;
-      ++members_;
+      start_member();
     }
     st.next_in = impl_->next;
     st.avail_in = static_cast<uint32_t>(impl_->avail);
@@ -300,7 +358,10 @@ size_t DumpFileReader::read(char* buf, size_t max) {
       st.crc_flag = ISAL_GZIP;
     }
     sql_bytes_ += produced;
-    if (produced > 0) return produced;
+    if (produced > 0) {
+      last_sql_byte_ = buf[produced - 1];
+      return produced;
+    }
   }
 }
 
@@ -379,7 +440,7 @@ size_t GrowingFileSource::read(uint8_t* buf, size_t max) {
   {
     std::unique_lock lock(state_->mu);
     state_->cv.wait(lock, [&] { return state_->aborted || state_->finished || state_->published > pos_; });
-    if (state_->aborted) return 0;
+    if (state_->aborted) throw Error(ErrorKind::kCorrupt, path_ + " is truncated: its writer stopped before finishing it");
     limit = state_->published;
   }
   size_t want = static_cast<size_t>(std::min<uint64_t>(max, limit - pos_));

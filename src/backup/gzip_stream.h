@@ -1,7 +1,10 @@
 // Streaming gzip for database backups: a writer that compresses into a file descriptor as data
-// arrives (ISA-L igzip level 1, or zlib level 1 as the fallback; both write one standard gzip
-// member that gunzip, zcat and Immich's restore read), and a verifier that decompresses a whole
-// file, checking every member's CRC-32 and length. Neither ever holds a whole file in memory.
+// arrives (ISA-L igzip level 1, or zlib level 1 as the fallback), and a verifier that decompresses
+// a whole file, checking every member's CRC-32 and length. Neither ever holds a whole file in
+// memory. The writer ends a gzip member at the first line end after every 32 MiB of SQL: the file
+// is still one standard gzip stream (RFC 1952 allows any number of members; gunzip, zcat and
+// Immich's restore read them as one), and a restore can start decompressing at any member, so
+// several connections load one file without each decompressing all of it.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/error.h"
 
@@ -18,18 +22,23 @@ enum class GzipEngine { kIsal, kZlib };
 
 class GzipFileWriter {
  public:
-  // `fd` stays owned by the caller; `label` names the file in errors.
-  GzipFileWriter(int fd, std::string label, GzipEngine engine = GzipEngine::kIsal);
+  static constexpr uint64_t kMemberBytes = 32ULL << 20;
+
+  // `fd` stays owned by the caller; `label` names the file in errors. A member ends at the first
+  // '\n' after `member_bytes` of input (0: the whole file is one member).
+  GzipFileWriter(int fd, std::string label, GzipEngine engine = GzipEngine::kIsal,
+                 uint64_t member_bytes = kMemberBytes);
   ~GzipFileWriter();
   GzipFileWriter(const GzipFileWriter&) = delete;
   GzipFileWriter& operator=(const GzipFileWriter&) = delete;
 
   // Compresses and writes. Throws Error(kIo) naming the file and the cause (e.g. disk full).
   void write(std::string_view data);
-  // Ends the gzip member and writes everything still buffered.
+  // Ends the last gzip member and writes everything still buffered.
   void finish();
 
   uint64_t bytes_in() const { return bytes_in_; }
+  int members() const { return members_; }  // gzip members ended so far
   uint64_t bytes_out() const { return bytes_out_; }
   // SHA-256 (hex) of the compressed bytes written; valid after finish().
   std::string sha256_hex() const;
@@ -39,10 +48,15 @@ class GzipFileWriter {
 
  private:
   struct Impl;
+  void compress(std::string_view data);
+  void end_member();
   void flush_output(size_t n);
   std::unique_ptr<Impl> impl_;
   std::string label_;
   int fd_;
+  uint64_t member_bytes_;
+  uint64_t member_in_ = 0;  // input bytes in the current member
+  int members_ = 0;
   uint64_t bytes_in_ = 0, bytes_out_ = 0;
   std::function<void(uint64_t)> observer_;
 };
@@ -53,6 +67,14 @@ struct GzipCheck {
   int members = 0;
   std::string sha256;  // hex, of the file's bytes
   std::string tail;    // the last bytes (up to 4 KiB) of the decompressed content
+};
+
+// A place where reading can start without decompressing what comes before: the first byte of a
+// gzip member (in a plain file, any byte), and the SQL offset its first byte produces.
+struct SeekPoint {
+  uint64_t file_offset = 0;
+  uint64_t sql_offset = 0;
+  bool line_start = false;  // the SQL before it is empty or ends with '\n'
 };
 
 // Reads a dump file as SQL: a gzip file (any number of members, each CRC-32 and length checked)
@@ -72,6 +94,8 @@ class DumpFileReader {
   explicit DumpFileReader(const std::string& path, Digest digest = Digest::kCompute);
   // Reads from `source` instead of a file; `label` names it in errors.
   DumpFileReader(const std::string& label, Source source, Digest digest = Digest::kCompute);
+  // Reads `path` from a seek point an earlier reader of the same file recorded (no SHA-256).
+  DumpFileReader(const std::string& path, const SeekPoint& start, bool compressed);
   ~DumpFileReader();
   DumpFileReader(const DumpFileReader&) = delete;
   DumpFileReader& operator=(const DumpFileReader&) = delete;
@@ -85,12 +109,16 @@ class DumpFileReader {
   uint64_t sql_bytes() const { return sql_bytes_; }           // SQL produced so far
   uint64_t file_bytes() const { return file_bytes_; }         // file bytes consumed so far
   int members() const { return members_; }
+  // The gzip members started so far (the first kMaxSeekPoints): where later readers may start.
+  const std::vector<SeekPoint>& seek_points() const { return seek_points_; }
+  static constexpr size_t kMaxSeekPoints = 1 << 16;
   std::string sha256_hex();                                   // of the file bytes; after the end
   const std::string& path() const { return path_; }
 
  private:
   struct Impl;
   bool fill_input();
+  void start_member();
   Error corrupt(const std::string& what) const;
   std::unique_ptr<Impl> impl_;
   std::string path_;
@@ -99,6 +127,8 @@ class DumpFileReader {
   bool at_end_ = false;
   int members_ = 0;
   uint64_t sql_bytes_ = 0, file_bytes_ = 0;
+  char last_sql_byte_ = '\n';
+  std::vector<SeekPoint> seek_points_;
 };
 
 // Reads a file while another thread is still writing it, up to the size the writer published,
@@ -113,7 +143,7 @@ class GrowingFileSource {
 
   void publish(uint64_t bytes_written);  // writer: this many bytes are in the file now
   void finish();                         // writer: no more bytes will come
-  void abort();                          // writer: stop the reader (it sees a truncated file)
+  void abort();                          // writer: stop the reader (its next read throws: truncated)
   size_t read(uint8_t* buf, size_t max);  // reader: blocks for bytes; 0 at the end
 
  private:

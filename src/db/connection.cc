@@ -138,7 +138,10 @@ std::unique_ptr<Connection> Connection::open(const DatabaseConfig& config) {
       conn,
       [](void*, const char* message) {
         std::string m = trim(message);
-        if (m.rfind("NOTICE:", 0) == 0) spdlog::debug("postgres: {}", m);
+        // A session ended by pg_terminate_backend (a restore's swap ends Keepsake's own) says so
+        // here when the connection is next used; the failing call reports it if it matters.
+        bool terminated = m.find("terminating connection due to administrator command") != std::string::npos;
+        if (m.rfind("NOTICE:", 0) == 0 || terminated) spdlog::debug("postgres: {}", m);
         else spdlog::warn("postgres: {}", m);
       },
       nullptr);

@@ -247,6 +247,7 @@ DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
   plan.file_bytes = reader.file_bytes();
   plan.sql_bytes = reader.sql_bytes();
   plan.sha256 = reader.sha256_hex();
+  plan.seek_points = reader.seek_points();
   if (auto expected = backup::read_sha256_sidecar(path); expected && *expected != plan.sha256) {
     throw Error(ErrorKind::kCorrupt, path + " does not match its checksum in " + path + ".sha256",
                 "the file changed after it was written; Keepsake refuses to restore it");

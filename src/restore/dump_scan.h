@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "backup/gzip_stream.h"
+
 namespace keepsake::restore {
 
 enum class DumpKind {
@@ -63,6 +65,9 @@ struct DumpPlan {
   uint64_t copy_rows = 0;
   uint64_t skipped_statements = 0;     // cluster dumps: roles, other databases, database-level
   std::string dumped_by;               // "pg_dump version 15.20 ..." when the header says
+  // Compressed files: where loaders may start decompressing (the gzip members' starts); a
+  // member starting at a line start inside COPY data cuts that block into pieces.
+  std::vector<backup::SeekPoint> seek_points;
 
   // Data bytes per table (weights for ordering index builds).
   uint64_t table_bytes(const std::string& table) const;

@@ -176,6 +176,8 @@ RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::
       report("restore", 0.1 + 0.75 * (p.total ? static_cast<double>(p.done) / p.total : 1.0), p.phase);
     };
     auto loaded = load_dump(plan, scratch, lo);
+    spdlog::info("Restore: loaded {} rows ({} through COPY BINARY) in {:.1f} s ({})", loaded.rows,
+                 loaded.binary_rows, loaded.seconds, loaded.timings);
     result.rows = loaded.rows;
     result.notes = loaded.notes;
     report("migrations", 0.87, "running migrations on the restored database");
@@ -360,8 +362,9 @@ RestoreResult restore_database(const RestoreOptions& o) {
       report("restore", 0.1 * static_cast<double>(done) / std::max<uint64_t>(file_size, 1), "checking the backup file");
     };
     auto plan = scan_dump(path, scan_options);
-    spdlog::info("Restore: {} checked: {} of SQL, {} statements, {} rows{}", o.filename, gib(plan.sql_bytes),
-                 plan.items.size(), plan.copy_rows,
+    spdlog::info("Restore: {} checked in {:.1f} s: {} of SQL, {} statements, {} rows{}", o.filename,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                 gib(plan.sql_bytes), plan.items.size(), plan.copy_rows,
                  plan.kind == DumpKind::kCluster ? " (cluster dump; database " + plan.database + ")" : "");
     fault_point("scanned");
     {

@@ -26,13 +26,22 @@ std::string sample_sql(size_t rows) {
   return s + "\\.\n";
 }
 
-void write_gzip(const std::string& path, const std::string& data, GzipEngine engine) {
+// Returns the number of gzip members written.
+int write_gzip(const std::string& path, const std::string& data, GzipEngine engine,
+               uint64_t member_bytes = GzipFileWriter::kMemberBytes) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  ASSERT_GE(fd, 0);
-  GzipFileWriter w(fd, path, engine);
+  EXPECT_GE(fd, 0);
+  GzipFileWriter w(fd, path, engine, member_bytes);
   for (size_t i = 0; i < data.size(); i += 7777) w.write(std::string_view(data).substr(i, 7777));
   w.finish();
   close(fd);
+  return w.members();
+}
+
+std::string read_all(DumpFileReader& reader) {
+  std::string out, buf(65536, '\0');
+  while (size_t n = reader.read(buf.data(), buf.size())) out.append(buf.data(), n);
+  return out;
 }
 
 std::string read_file(const std::string& path) {
@@ -105,6 +114,68 @@ TEST(GzipStreamTest, ConcatenatedMembersAreOneStreamAsForGunzip) {
   auto check = verify_gzip_file(a);
   EXPECT_EQ(check.members, 2);
   EXPECT_EQ(check.tail, "first\nsecond\n");
+}
+
+TEST(GzipStreamTest, MembersEndAtLineEndsAndReadingCanStartAtAnyOfThem) {
+  TempDir dir;
+  std::string data = sample_sql(20000);
+  for (auto engine : {GzipEngine::kIsal, GzipEngine::kZlib}) {
+    std::string path = dir.path() + "/members.gz";
+    int members = write_gzip(path, data, engine, 4096);
+    EXPECT_GT(members, 50);
+    EXPECT_EQ(gunzip_with_system_tool(path), data);
+    DumpFileReader reader(path);
+    EXPECT_EQ(read_all(reader), data);
+    EXPECT_EQ(reader.members(), members);
+    auto check = verify_gzip_file(path);
+    EXPECT_EQ(check.members, members);
+    ASSERT_EQ(reader.seek_points().size(), static_cast<size_t>(members));
+    EXPECT_EQ(reader.seek_points()[0].file_offset, 0u);
+    uint64_t previous = 0;
+    for (auto& point : reader.seek_points()) {
+      EXPECT_TRUE(point.line_start) << point.sql_offset;
+      if (point.sql_offset > 0) {
+        EXPECT_EQ(data[point.sql_offset - 1], '\n');
+        EXPECT_GE(point.sql_offset - previous, 4096u);  // a member holds at least member_bytes
+      }
+      previous = point.sql_offset;
+    }
+    for (size_t i : {size_t{0}, size_t{1}, reader.seek_points().size() / 2, reader.seek_points().size() - 1}) {
+      auto point = reader.seek_points()[i];
+      DumpFileReader from(path, point, true);
+      EXPECT_EQ(read_all(from), data.substr(point.sql_offset)) << i;
+      EXPECT_EQ(from.sql_bytes(), data.size());
+    }
+  }
+}
+
+TEST(GzipStreamTest, AMemberLongerThanItsSizeWaitsForTheLineEnd) {
+  TempDir dir;
+  std::string path = dir.path() + "/long.gz";
+  std::string line(100000, 'x');
+  EXPECT_EQ(write_gzip(path, line, GzipEngine::kIsal, 4096), 1);
+  EXPECT_EQ(write_gzip(path, line + "\n" + line, GzipEngine::kIsal, 4096), 2);
+  DumpFileReader reader(path);
+  EXPECT_EQ(read_all(reader), line + "\n" + line);
+  ASSERT_EQ(reader.seek_points().size(), 2u);
+  EXPECT_EQ(reader.seek_points()[1].sql_offset, line.size() + 1);
+  EXPECT_EQ(write_gzip(path, line + "\n", GzipEngine::kIsal, 4096), 1);  // no empty last member
+  EXPECT_EQ(gunzip_with_system_tool(path), line + "\n");
+}
+
+TEST(GzipStreamTest, SeekPointsOfForeignMembersNeedNotStartALine) {
+  TempDir dir;
+  std::string a = dir.path() + "/a.gz", b = dir.path() + "/b.gz";
+  write_gzip(a, "first half of a line, ", GzipEngine::kIsal);
+  write_gzip(b, "second half\n", GzipEngine::kZlib);
+  uint64_t first_member_bytes = fs::file_size(a);
+  write_file(a, read_file(a) + read_file(b));
+  DumpFileReader reader(a);
+  EXPECT_EQ(read_all(reader), "first half of a line, second half\n");
+  ASSERT_EQ(reader.seek_points().size(), 2u);
+  EXPECT_TRUE(reader.seek_points()[0].line_start);
+  EXPECT_FALSE(reader.seek_points()[1].line_start);
+  EXPECT_EQ(reader.seek_points()[1].file_offset, first_member_bytes);
 }
 
 TEST(GzipStreamTest, DamageIsDetected) {
@@ -201,6 +272,7 @@ TEST(GzipStreamTest, AbortedWriteLeavesTheVerifierWithATruncatedFile) {
   verifier.join();
   close(fd);
   EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  EXPECT_NE(error.find("stopped before finishing"), std::string::npos) << error;
 }
 
 TEST(GzipStreamTest, ReaderWithoutDigestReadsTheSameSqlAndHasNoChecksum) {

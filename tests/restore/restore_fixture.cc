@@ -7,6 +7,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "backup/backup_files.h"
 #include "backup/gzip_stream.h"
 #include "common/process.h"
 
@@ -25,6 +26,20 @@ ProcessResult shell(const std::string& dbname, const std::string& script,
 }
 
 }  // namespace
+
+void rewrite_dump(const std::string& path, uint64_t member_bytes, const std::function<std::string(std::string)>& edit) {
+  backup::DumpFileReader reader(path);
+  std::string sql, buf(65536, '\0');
+  while (size_t n = reader.read(buf.data(), buf.size())) sql.append(buf.data(), n);
+  if (edit) sql = edit(std::move(sql));
+  int fd = open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  backup::GzipFileWriter writer(fd, path, backup::GzipEngine::kIsal, member_bytes);
+  writer.write(sql);
+  writer.finish();
+  close(fd);
+  backup::write_sha256_sidecar(path, writer.sha256_hex());
+}
 
 std::string minimal_dump(const std::string& body) {
   return "--\n-- PostgreSQL database dump\n--\n\n"

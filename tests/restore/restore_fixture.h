@@ -3,6 +3,7 @@
 // and the two views a test compares before and after: the spec's catalog and the row counts.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "db/connection.h"
@@ -14,6 +15,10 @@ namespace keepsake::testing {
 std::string minimal_dump(const std::string& body);
 // Writes text to a file, gzip-compressed (ISA-L) or not.
 void write_dump_file(const std::string& path, const std::string& sql, bool gzip);
+// Rewrites a gzip dump with `member_bytes` gzip members (so that even a small table's COPY data
+// is cut into pieces), passing its SQL through `edit`, and rewrites its checksum sidecar.
+void rewrite_dump(const std::string& path, uint64_t member_bytes,
+                  const std::function<std::string(std::string)>& edit = {});
 // Immich's pipeline: pg_dump --clean --if-exists <db> | gzip --rsyncable > path.
 void immich_style_backup(const std::string& dbname, const std::string& path);
 // A pg_dumpall-shaped cluster dump (gzip): the cluster's roles, then one section per database

@@ -16,6 +16,7 @@
 #include "harness/bootstrapped_database.h"
 #include "migrations/boot.h"
 #include "restore/database_swap.h"
+#include "restore/dump_scan.h"
 #include "restore/restore_fixture.h"
 
 namespace keepsake::restore {
@@ -135,6 +136,34 @@ TEST_F(RestoreServiceTest, KeepsakeBackupRestoresBesideAndKeepsThePreviousDataba
   // cleanup drops it.
   auto dropped = cleanup_restore_databases(db_config_);
   EXPECT_EQ(dropped, std::vector<std::string>{result.previous_database});
+}
+
+TEST_F(RestoreServiceTest, TablesCutIntoPiecesAtGzipMembersLoadCompletely) {
+  add_assets(80);
+  std::string file = keepsake_backup();
+  keepsake::testing::rewrite_dump(folder() + "/" + file, 2048);
+  auto plan = scan_dump(folder() + "/" + file);
+  auto asset = std::find_if(plan.items.begin(), plan.items.end(), [](auto& i) { return i.table == "public.asset"; });
+  ASSERT_NE(asset, plan.items.end());
+  int cuts = 0;
+  for (auto& point : plan.seek_points) {
+    cuts += point.line_start && point.sql_offset > asset->copy.data_begin && point.sql_offset < asset->copy.data_end;
+  }
+  EXPECT_GE(cuts, 5);
+  auto assets_digest = [this] {
+    return db::Connection::open(db_config_)
+        ->exec("SELECT md5(string_agg(a::text, ',' ORDER BY id)) FROM asset a").text(0, 0);
+  };
+  std::string digest = assets_digest();
+  conn_.reset();
+  State backed_up = state();
+  conn_ = db::Connection::open(db_config_);
+  add_assets(3);
+  conn_.reset();
+
+  restore_database(options(file));
+  expect_state(backed_up);
+  EXPECT_EQ(assets_digest(), digest);
 }
 
 TEST_F(RestoreServiceTest, ImmichStyleBackupRestores) {
