@@ -3,7 +3,7 @@
 #include <hnswlib/hnswlib.h>
 
 #include <cmath>
-#include <mutex>
+#include <queue>
 
 #include "common/error.h"
 
@@ -14,8 +14,41 @@ struct HnswGraph::Impl {
   hnswlib::InnerProductSpace space;
   std::unique_ptr<hnswlib::HierarchicalNSW<float>> hnsw;
   size_t live = 0;
-  mutable std::mutex ef_mu;  // hnswlib keeps ef in the graph
 };
+
+namespace {
+
+using Graph = hnswlib::HierarchicalNSW<float>;
+
+// hnswlib's searchKnn with `ef` passed in rather than read from the graph (setEf would make
+// concurrent searches race), and without its shared metric counters (every search would write
+// the same cache line). Read-only on the graph: callers hold the index's shared lock.
+std::priority_queue<std::pair<float, hnswlib::labeltype>> search_knn(const Graph& h, const float* query, size_t k,
+                                                                     size_t ef) {
+  std::priority_queue<std::pair<float, hnswlib::labeltype>> result;
+  if (h.cur_element_count == 0) return result;
+  hnswlib::tableint current = h.enterpoint_node_;
+  float current_distance = h.fstdistfunc_(query, h.getDataByInternalId(current), h.dist_func_param_);
+  for (int level = h.maxlevel_; level > 0; level--) {
+    for (bool changed = true; changed;) {
+      changed = false;
+      auto* links = reinterpret_cast<unsigned int*>(h.get_linklist(current, level));
+      int count = h.getListCount(links);
+      auto* neighbours = reinterpret_cast<hnswlib::tableint*>(links + 1);
+      for (int i = 0; i < count; i++) {
+        float d = h.fstdistfunc_(query, h.getDataByInternalId(neighbours[i]), h.dist_func_param_);
+        if (d < current_distance) current_distance = d, current = neighbours[i], changed = true;
+      }
+    }
+  }
+  auto top = h.num_deleted_ ? h.searchBaseLayerST<true, false>(current, query, std::max(ef, k))
+                            : h.searchBaseLayerST<false, false>(current, query, std::max(ef, k));
+  while (top.size() > k) top.pop();
+  for (; !top.empty(); top.pop()) result.emplace(top.top().first, h.getExternalLabel(top.top().second));
+  return result;
+}
+
+}  // namespace
 
 HnswGraph::HnswGraph(int dim) : dim_(dim), impl_(std::make_unique<Impl>(dim)) {}
 
@@ -82,12 +115,7 @@ size_t HnswGraph::size() const { return impl_->live; }
 std::vector<GraphHit> HnswGraph::search(const float* query, size_t k, size_t ef) const {
   std::vector<float> q(query, query + dim_);
   normalise(q);
-  std::priority_queue<std::pair<float, hnswlib::labeltype>> found;
-  {
-    std::lock_guard lock(impl_->ef_mu);
-    impl_->hnsw->setEf(std::max(ef, k));
-    found = impl_->hnsw->searchKnn(q.data(), k);
-  }
+  auto found = search_knn(*impl_->hnsw, q.data(), k, ef);
   std::vector<GraphHit> out(found.size());
   for (size_t i = found.size(); i-- > 0;) {
     out[i] = {found.top().first, found.top().second};
