@@ -257,6 +257,11 @@ struct DumpFileReader::Impl {
   size_t avail = 0;
   bool file_done = false;
   inflate_state state{};
+
+  void start_inflate() {  // at the start of the file and of every member
+    isal_inflate_init(&state);
+    state.crc_flag = ISAL_GZIP;
+  }
 };
 
 DumpFileReader::DumpFileReader(const std::string& path, Digest digest)
@@ -267,10 +272,7 @@ DumpFileReader::DumpFileReader(const std::string& label, Source source, Digest d
   fill_input();
   compressed_ = looks_like_gzip(std::string_view(reinterpret_cast<const char*>(impl_->next),
                                                  std::min<size_t>(impl_->avail, 3)));
-  if (compressed_) {
-    isal_inflate_init(&impl_->state);
-    impl_->state.crc_flag = ISAL_GZIP;
-  }
+  if (compressed_) impl_->start_inflate();
 }
 
 DumpFileReader::DumpFileReader(const std::string& path, const SeekPoint& start, bool compressed)
@@ -280,10 +282,7 @@ DumpFileReader::DumpFileReader(const std::string& path, const SeekPoint& start, 
       sql_bytes_(start.sql_offset),
       file_bytes_(start.file_offset),
       last_sql_byte_(start.line_start ? '\n' : '\0') {
-  if (compressed_) {
-    isal_inflate_init(&impl_->state);
-    impl_->state.crc_flag = ISAL_GZIP;
-  }
+  if (compressed_) impl_->start_inflate();
 }
 
 DumpFileReader::~DumpFileReader() = default;
@@ -354,8 +353,7 @@ size_t DumpFileReader::read(char* buf, size_t max) {
     size_t produced = std::min<size_t>(max, UINT32_MAX) - st.avail_out;
     if (st.block_state == ISAL_BLOCK_FINISH) {
       in_member_ = false;
-      isal_inflate_reset(&st);
-      st.crc_flag = ISAL_GZIP;
+      impl_->start_inflate();
     }
     sql_bytes_ += produced;
     if (produced > 0) {

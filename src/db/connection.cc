@@ -138,10 +138,7 @@ std::unique_ptr<Connection> Connection::open(const DatabaseConfig& config) {
       conn,
       [](void*, const char* message) {
         std::string m = trim(message);
-        // A session ended by pg_terminate_backend (a restore's swap ends Keepsake's own) says so
-        // here when the connection is next used; the failing call reports it if it matters.
-        bool terminated = m.find("terminating connection due to administrator command") != std::string::npos;
-        if (m.rfind("NOTICE:", 0) == 0 || terminated) spdlog::debug("postgres: {}", m);
+        if (m.rfind("NOTICE:", 0) == 0) spdlog::debug("postgres: {}", m);
         else spdlog::warn("postgres: {}", m);
       },
       nullptr);
@@ -244,13 +241,19 @@ void Connection::cancel() const noexcept {
 
 bool Connection::still_connected() {
   if (PQstatus(conn_) != CONNECTION_OK) return false;
+  // Readable while idle: NOTIFYs (kept queued for PQnotifies), or the server's goodbye (e.g.
+  // "FATAL: terminating connection" after a restore's swap) and then the end of the stream. The
+  // goodbye is the answer this probe asks for, so it is logged at debug, not as a warning.
+  PQnoticeProcessor previous = PQsetNoticeProcessor(
+      conn_, [](void*, const char* message) { spdlog::debug("postgres: {}", trim(message)); }, nullptr);
+  bool alive = true;
   pollfd p{PQsocket(conn_), POLLIN, 0};
-  if (p.fd < 0) return false;
-  if (poll(&p, 1, 0) > 0) {
-    // Readable while idle: a NOTIFY (kept queued for PQnotifies), or the server's goodbye.
-    if (PQconsumeInput(conn_) == 0) return false;
+  for (int reads = 0; alive && p.fd >= 0 && reads < 4 && poll(&p, 1, 0) > 0; ++reads) {
+    alive = PQconsumeInput(conn_) != 0;
+    if (alive) PQisBusy(conn_);  // parses what arrived, so the goodbye is seen here
   }
-  return PQstatus(conn_) == CONNECTION_OK;
+  PQsetNoticeProcessor(conn_, previous, nullptr);
+  return alive && p.fd >= 0 && PQstatus(conn_) == CONNECTION_OK;
 }
 
 int64_t Connection::copy_out(std::string_view copy_sql,

@@ -105,14 +105,20 @@ bool BinaryCopyEncoder::encode_row(std::string_view row, std::string& out) {
   return true;
 }
 
-bool BinaryCopyEncoder::encode(std::string_view text, std::string& out, size_t& consumed) {
-  consumed = 0;
-  while (consumed < text.size()) {
-    size_t nl = text.find('\n', consumed);
-    if (nl == std::string_view::npos) break;
-    if (!encode_row(text.substr(consumed, nl - consumed), out)) return false;
-    consumed = nl + 1;
+bool BinaryCopyEncoder::encode(std::string_view text, std::string& out) {
+  if (!partial_.empty()) {
+    size_t nl = text.find('\n');
+    partial_.append(text.substr(0, nl));
+    if (nl == std::string_view::npos) return true;
+    text.remove_prefix(nl + 1);
+    bool ok = encode_row(partial_, out);
+    partial_.clear();
+    if (!ok) return false;
   }
+  for (size_t nl; (nl = text.find('\n')) != std::string_view::npos; text.remove_prefix(nl + 1)) {
+    if (!encode_row(text.substr(0, nl), out)) return false;
+  }
+  partial_.assign(text);
   return true;
 }
 

@@ -23,16 +23,19 @@ class BinaryCopyEncoder {
   static std::string_view header();
   static std::string_view trailer();
 
-  // Appends the tuples of the complete rows at the start of `text` (each ends with '\n') to
-  // `out`; `consumed` is set to the bytes of text those rows took. False when a row cannot be
-  // converted exactly (out is then unusable).
-  bool encode(std::string_view text, std::string& out, size_t& consumed);
+  // Appends to `out` the tuples of the rows that `text` completes (each ends with '\n'); a row
+  // cut at the end of `text` is kept until a later call ends it. False when a row cannot be
+  // converted exactly (the encoder and `out` are then unusable).
+  bool encode(std::string_view text, std::string& out);
+  // Bytes of a row begun but not ended yet (0 once the data ends on a row boundary).
+  size_t pending() const { return partial_.size(); }
 
  private:
   bool encode_row(std::string_view row, std::string& out);
   bool encode_vector(std::string_view field, std::string& out);
   std::vector<BinaryColumn> columns_;
   std::vector<float> floats_;  // scratch
+  std::string partial_;        // the row cut by the end of the last text
 };
 
 // pg_dump's `COPY t (cols) FROM stdin;` with FORMAT binary; nullopt for any other ending.

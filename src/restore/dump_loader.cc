@@ -277,7 +277,7 @@ enum class PieceEnd { kLoaded, kStopped, kRefused };
 PieceEnd send_piece(db::Connection& conn, backup::DumpFileReader& reader, const CopyPiece& piece,
                     BinaryCopyEncoder* encoder, Shared& shared, uint64_t& reported) {
   std::vector<char> buf(kChunk);
-  std::string carry, out;
+  std::string out;
   if (encoder) conn.copy_in_put(BinaryCopyEncoder::header());
   uint64_t sent = 0, size = piece.end - piece.begin;
   while (sent < size) {
@@ -292,25 +292,16 @@ PieceEnd send_piece(db::Connection& conn, backup::DumpFileReader& reader, const 
       conn.copy_in_put(chunk);
     } else {
       out.clear();
-      size_t used = 0;
-      if (!carry.empty()) {  // the row cut by the previous chunk
-        size_t nl = chunk.find('\n');
-        carry.append(chunk.substr(0, nl == std::string_view::npos ? chunk.size() : nl + 1));
-        chunk.remove_prefix(nl == std::string_view::npos ? chunk.size() : nl + 1);
-        if (nl != std::string_view::npos) {
-          if (!encoder->encode(carry, out, used)) return PieceEnd::kRefused;
-          carry.clear();
-        }
-      }
-      if (!encoder->encode(chunk, out, used)) return PieceEnd::kRefused;
-      carry.append(chunk.substr(used));
+      if (!encoder->encode(chunk, out)) return PieceEnd::kRefused;
       conn.copy_in_put(out);
     }
     sent += n;
     if (sent > reported) shared.advance(sent - reported), reported = sent;
   }
-  if (!carry.empty()) return PieceEnd::kRefused;
-  if (encoder) conn.copy_in_put(BinaryCopyEncoder::trailer());
+  if (encoder) {
+    if (encoder->pending() > 0) return PieceEnd::kRefused;
+    conn.copy_in_put(BinaryCopyEncoder::trailer());
+  }
   return PieceEnd::kLoaded;
 }
 
@@ -350,13 +341,12 @@ PieceEnd copy_piece_once(db::Connection& conn, backup::DumpFileReader& reader, c
 }
 
 // Loads a piece, in binary when its table allows and every row converts, else as text.
-void load_piece(db::Connection& conn, PieceReader& reader, const CopyPiece& piece,
-                std::map<std::string, BinaryCopyEncoder>& encoders, Shared& shared) {
+void load_piece(db::Connection& conn, PieceReader& reader, const CopyPiece& piece, const BinaryTables& binary,
+                Shared& shared) {
   uint64_t reported = 0;
-  auto encoder = encoders.find(piece.item->table);
-  if (encoder != encoders.end()) {
-    if (copy_piece_once(conn, reader.at(piece.begin), piece, &encoder->second, shared, reported) !=
-        PieceEnd::kRefused) {
+  if (auto columns = binary.find(piece.item->table); columns != binary.end()) {
+    BinaryCopyEncoder encoder(columns->second);
+    if (copy_piece_once(conn, reader.at(piece.begin), piece, &encoder, shared, reported) != PieceEnd::kRefused) {
       return;
     }
     spdlog::info("Restore: part of {} is loaded as text (a row has a form the binary path does not take)",
@@ -478,11 +468,9 @@ void load_parallel(const DumpPlan& plan, const DatabaseConfig& target, const Loa
     if (parts[w].empty()) return;
     LoaderConnection conn(shared, target, settings, {});
     PieceReader reader(plan);
-    std::map<std::string, BinaryCopyEncoder> encoders;
-    for (auto& [table, columns] : binary) encoders.emplace(table, BinaryCopyEncoder(columns));
     for (auto& piece : parts[w]) {
       if (shared.failed()) return;
-      load_piece(*conn, reader, piece, encoders, shared);
+      load_piece(*conn, reader, piece, binary, shared);
     }
   });
   for (auto* item : data) run_statement(*main, *item, o.policy, shared);

@@ -94,6 +94,23 @@ TEST_F(LocksTest, SecondProcessWaitsAndLogsThenProceeds) {
   EXPECT_NE(try_lock(db_config_, DatabaseLock::MediaLocation), nullptr);
 }
 
+// A restore's swap terminates the session holding lock 621: releasing it afterwards is quiet
+// (the session's end released the lock; the server's goodbye is not a warning).
+TEST_F(LocksTest, ALockWhoseSessionWasTerminatedIsReleasedQuietly) {
+  auto held = try_lock(db_config_, DatabaseLock::MaintenanceOperation);
+  ASSERT_NE(held, nullptr);
+  conn_->exec("SELECT pg_terminate_backend($1::int)", {std::to_string(held->connection().backend_pid())});
+  std::this_thread::sleep_for(200ms);
+  std::ostringstream log_stream;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(
+      std::make_shared<spdlog::logger>("capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log_stream)));
+  held.reset();
+  spdlog::set_default_logger(previous);
+  EXPECT_EQ(log_stream.str(), "");
+  EXPECT_NE(try_lock(db_config_, DatabaseLock::MaintenanceOperation), nullptr);
+}
+
 TEST_F(LocksTest, WithLockReleasesWhenTheBodyThrows) {
   EXPECT_THROW(with_lock(db_config_, DatabaseLock::VersionCheck,
                          [](Connection&) { throw Error(ErrorKind::kInternal, "boom"); }),
