@@ -3,6 +3,7 @@
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -37,6 +38,9 @@ END $$;
 namespace keepsake::vector {
 namespace fs = std::filesystem;
 namespace {
+
+// 2: half-float graphs plus the graph of every vector (all.hnsw). Older saves are rebuilt.
+constexpr int kSavedFormat = 2;
 
 struct TableSql {
   const char* key;
@@ -158,35 +162,70 @@ BuiltinIndex::BuiltinIndex(std::string table, std::string folder)
 }
 
 void BuiltinIndex::clear_locked(int dim) {
-  partitions_.clear();
+  owner_graphs_.clear();
   entries_.clear();
+  key_of_label_.clear();
   next_label_ = 0;
   dim_ = dim;
+  const auto capacity = static_cast<size_t>(std::max<int64_t>(rows_total_.load(), 1024));
+  all_graph_ = dim > 0 ? std::make_unique<HnswGraph>(dim, capacity) : nullptr;
 }
 
-void BuiltinIndex::upsert_locked(const std::string& key, const std::string& owner,
-                                 const std::vector<float>& v) {
+HnswGraph& BuiltinIndex::owner_graph_locked(const std::string& owner) {
+  auto& graph = owner_graphs_[owner];
+  if (!graph) graph = std::make_unique<HnswGraph>(dim_, 1024);
+  return *graph;
+}
+
+void BuiltinIndex::check_dimension_locked(const std::string& key,
+                                          const std::vector<float>& v) const {
   if (static_cast<int>(v.size()) != dim_) {
     throw Error(ErrorKind::kCorrupt, "Embedding of " + key + " has " + std::to_string(v.size()) +
                                          " values, expected " + std::to_string(dim_));
   }
+}
+
+void BuiltinIndex::upsert_locked(const std::string& key, const std::string& owner,
+                                 const std::vector<float>& v) {
+  check_dimension_locked(key, v);
   auto it = entries_.find(key);
-  if (it != entries_.end() && it->second.owner != owner) remove_locked(key);
-  it = entries_.find(key);
-  auto& part = partitions_[owner];
-  if (!part.graph) part.graph = std::make_unique<HnswGraph>(dim_, 1024);
-  uint64_t label = it != entries_.end() ? it->second.label : next_label_++;
-  part.graph->upsert(label, v.data());
-  part.keys[label] = key;
+  if (it != entries_.end() && it->second.owner != owner) {
+    remove_locked(key);
+    it = entries_.end();
+  }
+  const uint64_t label = it != entries_.end() ? it->second.label : next_label_++;
+  owner_graph_locked(owner).upsert(label, v.data());
+  all_graph_->upsert(label, v.data());
+  key_of_label_[label] = key;
   entries_[key] = {owner, label};
+}
+
+// Rows whose keys the index does not hold yet (a build): the graph of every vector is filled on a
+// second thread while this one fills the owners' graphs.
+void BuiltinIndex::add_new_rows_locked(const std::vector<Row>& rows) {
+  std::vector<uint64_t> labels;
+  std::vector<HnswGraph*> graphs;
+  for (const auto& row : rows) {
+    check_dimension_locked(row.key, row.embedding);
+    if (entries_.count(row.key)) throw Error(ErrorKind::kCorrupt, "Key " + row.key + " read twice");
+    labels.push_back(next_label_++);
+    graphs.push_back(&owner_graph_locked(row.owner));
+    entries_[row.key] = {row.owner, labels.back()};
+    key_of_label_[labels.back()] = row.key;
+  }
+  auto whole = std::async(std::launch::async, [&] {
+    for (size_t i = 0; i < rows.size(); ++i) all_graph_->upsert(labels[i], rows[i].embedding.data());
+  });
+  for (size_t i = 0; i < rows.size(); ++i) graphs[i]->upsert(labels[i], rows[i].embedding.data());
+  whole.get();
 }
 
 void BuiltinIndex::remove_locked(const std::string& key) {
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
-  auto& part = partitions_[it->second.owner];
-  part.graph->remove(it->second.label);
-  part.keys.erase(it->second.label);
+  owner_graphs_.at(it->second.owner)->remove(it->second.label);
+  all_graph_->remove(it->second.label);
+  key_of_label_.erase(it->second.label);
   entries_.erase(it);
 }
 
@@ -213,11 +252,12 @@ void BuiltinIndex::build(db::Connection& conn) {
   while (true) {
     auto r = tx.exec("FETCH 5000 FROM vector_rows", {}, "read embeddings of " + table_);
     if (r.empty()) break;
+    std::vector<Row> rows(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-      auto v = parse_float_array(r.text(i, 2));
-      if (dim == 0) clear_locked(dim = static_cast<int>(v.size()));
-      upsert_locked(r.text(i, 0), r.text(i, 1), v);
+      rows[i] = {r.text(i, 0), r.text(i, 1), parse_float_array(r.text(i, 2))};
     }
+    if (dim == 0) clear_locked(dim = static_cast<int>(rows[0].embedding.size()));
+    add_new_rows_locked(rows);
     rows_loaded_ += r.rows();
   }
   tx.commit();
@@ -285,18 +325,22 @@ void BuiltinIndex::save() const {
   std::string tmp = folder_ + "/" + table_ + ".tmp";
   fs::remove_all(tmp);
   fs::create_directories(tmp);
+  std::map<std::string, std::vector<const std::pair<const std::string, Entry>*>> by_owner;
+  for (const auto& entry : entries_) by_owner[entry.second.owner].push_back(&entry);
   nlohmann::json parts = nlohmann::json::array();
   int i = 0;
-  for (const auto& [owner, part] : partitions_) {
-    std::string base = tmp + "/p" + std::to_string(i++);
-    part.graph->save(base + ".hnsw");
-    std::ofstream keys(base + ".keys");
-    for (const auto& [label, key] : part.keys) keys << label << ' ' << key << '\n';
-    parts.push_back({{"owner", owner}, {"file", "p" + std::to_string(i - 1)}});
+  for (const auto& [owner, graph] : owner_graphs_) {
+    std::string file = "p" + std::to_string(i++);
+    graph->save(tmp + "/" + file + ".hnsw");
+    std::ofstream keys(tmp + "/" + file + ".keys");
+    for (const auto* entry : by_owner[owner]) keys << entry->second.label << ' ' << entry->first << '\n';
+    parts.push_back({{"owner", owner}, {"file", file}});
   }
-  nlohmann::json stamp = {{"dim", dim_},         {"last_change", last_change_.load()},
-                          {"rows", entries_.size()}, {"key_xor", key_xor_locked()},
-                          {"next_label", next_label_}, {"partitions", parts}};
+  if (all_graph_) all_graph_->save(tmp + "/all.hnsw");
+  nlohmann::json stamp = {{"format", kSavedFormat},   {"dim", dim_},
+                          {"last_change", last_change_.load()}, {"rows", entries_.size()},
+                          {"key_xor", key_xor_locked()}, {"next_label", next_label_},
+                          {"partitions", parts}};
   std::ofstream(tmp + "/stamp.json") << stamp.dump();
   std::string final_dir = folder_ + "/" + table_;
   fs::remove_all(final_dir);
@@ -309,21 +353,26 @@ bool BuiltinIndex::try_load() {
   if (!in) return false;
   try {
     auto stamp = nlohmann::json::parse(in);
+    if (stamp.value("format", 1) != kSavedFormat) {
+      spdlog::info("The saved vector index of {} has an older format: rebuilding it", table_);
+      return false;
+    }
     std::unique_lock lock(mu_);
     clear_locked(stamp.at("dim").get<int>());
     next_label_ = stamp.at("next_label").get<uint64_t>();
     for (const auto& p : stamp.at("partitions")) {
-      std::string base = dir + "/" + p.at("file").get<std::string>();
-      auto& part = partitions_[p.at("owner").get<std::string>()];
-      part.graph = HnswGraph::load(base + ".hnsw", dim_);
+      const std::string base = dir + "/" + p.at("file").get<std::string>();
+      const std::string owner = p.at("owner").get<std::string>();
+      owner_graphs_[owner] = HnswGraph::load(base + ".hnsw", dim_);
       std::ifstream keys(base + ".keys");
       uint64_t label;
       std::string key;
       while (keys >> label >> key) {
-        part.keys[label] = key;
-        entries_[key] = {p.at("owner").get<std::string>(), label};
+        entries_[key] = {owner, label};
+        key_of_label_[label] = key;
       }
     }
+    if (dim_ > 0) all_graph_ = HnswGraph::load(dir + "/all.hnsw", dim_);
     last_change_ = stamp.at("last_change").get<int64_t>();
     return true;
   } catch (const std::exception& e) {
@@ -364,38 +413,56 @@ size_t BuiltinIndex::size() const {
 
 size_t BuiltinIndex::count(const std::vector<std::string>& owners) const {
   std::shared_lock lock(mu_);
+  return count_locked(owners);
+}
+
+size_t BuiltinIndex::count_locked(const std::vector<std::string>& owners) const {
   if (owners.empty()) return entries_.size();
   size_t n = 0;
-  for (const auto& o : owners) {
-    auto it = partitions_.find(o);
-    if (it != partitions_.end()) n += it->second.graph->size();
+  for (const auto& o : std::set<std::string>(owners.begin(), owners.end())) {
+    auto it = owner_graphs_.find(o);
+    if (it != owner_graphs_.end()) n += it->second->size();
   }
   return n;
 }
 
+// Owners holding at least half of the library are searched in the graph of every vector, asked
+// for enough candidates that about k are theirs, and more until k are; fewer owners are searched
+// in their own graphs.
 std::vector<VectorHit> BuiltinIndex::nearest(const std::vector<float>& query, size_t k,
                                              const std::vector<std::string>& owners,
                                              size_t ef) const {
   std::shared_lock lock(mu_);
-  if (static_cast<int>(query.size()) != dim_ && !entries_.empty()) {
+  if (entries_.empty() || k == 0) return {};
+  if (static_cast<int>(query.size()) != dim_) {
     throw Error(ErrorKind::kInvalidArgument,
                 "The query embedding has " + std::to_string(query.size()) +
                     " dimensions, but the index holds " + std::to_string(dim_));
   }
+  const std::set<std::string> wanted(owners.begin(), owners.end());
   std::vector<VectorHit> hits;
-  auto search_part = [&](const Partition& part) {
-    if (!part.graph || part.graph->size() == 0) return;
-    size_t kk = std::min(k, part.graph->size());
-    for (const auto& h : part.graph->search(query.data(), kk, std::max(ef, kk))) {
-      hits.push_back({part.keys.at(h.label), h.distance});
+  auto search = [&](const HnswGraph& graph, size_t candidates, bool check_owner) {
+    const size_t kk = std::min(candidates, graph.size());
+    if (kk == 0) return;
+    for (const auto& h : graph.search(query.data(), kk, std::max(ef, kk))) {
+      const std::string& key = key_of_label_.at(h.label);
+      if (check_owner && !wanted.count(entries_.at(key).owner)) continue;
+      hits.push_back({key, h.distance});
     }
   };
-  if (owners.empty()) {
-    for (const auto& [o, part] : partitions_) search_part(part);
+  const size_t owned = count_locked(owners);
+  if (wanted.empty()) {
+    search(*all_graph_, k, false);
+  } else if (wanted.size() > 1 && owned * 2 >= entries_.size()) {
+    for (size_t candidates = (k * entries_.size() + owned - 1) / owned;; candidates *= 2) {
+      hits.clear();
+      search(*all_graph_, candidates, true);
+      if (hits.size() >= std::min(k, owned) || candidates >= entries_.size()) break;
+    }
   } else {
-    for (const auto& o : owners) {
-      auto it = partitions_.find(o);
-      if (it != partitions_.end()) search_part(it->second);
+    for (const auto& o : wanted) {
+      auto it = owner_graphs_.find(o);
+      if (it != owner_graphs_.end()) search(*it->second, k, false);
     }
   }
   std::sort(hits.begin(), hits.end(),

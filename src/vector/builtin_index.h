@@ -1,7 +1,8 @@
-// Keepsake's built-in vector index (used when no vector extension is available): one HNSW graph per
-// owner for smart_search or face_search, built from the table, persisted under the data folder with
-// a stamp (dimension, last change applied, row count and an XOR of the keys) and kept in step with
-// writes from any client through keepsake.vector_change, which triggers fill.
+// Keepsake's built-in vector index (used when no vector extension is available) for smart_search or
+// face_search: one HNSW graph per owner, for searches within a few owners, plus one graph of every
+// vector, for searches across the library. Built from the table, persisted under the data folder
+// with a stamp (format, dimension, last change applied, row count and an XOR of the keys) and kept
+// in step with writes from any client through keepsake.vector_change, which triggers fill.
 // Must never answer from a graph that does not match the table: sync() runs before every search.
 #pragma once
 
@@ -79,13 +80,17 @@ class BuiltinIndex {
     std::string owner;
     uint64_t label;
   };
-  struct Partition {
-    std::unique_ptr<HnswGraph> graph;
-    std::unordered_map<uint64_t, std::string> keys;
+  struct Row {
+    std::string key, owner;
+    std::vector<float> embedding;
   };
   void clear_locked(int dim);
+  HnswGraph& owner_graph_locked(const std::string& owner);
   void upsert_locked(const std::string& key, const std::string& owner, const std::vector<float>& v);
+  void add_new_rows_locked(const std::vector<Row>& rows);
   void remove_locked(const std::string& key);
+  void check_dimension_locked(const std::string& key, const std::vector<float>& v) const;
+  size_t count_locked(const std::vector<std::string>& owners) const;
   size_t refresh_keys(db::Connection& conn, const std::vector<std::string>& keys);
   bool try_load();
   uint64_t key_xor_locked() const;
@@ -93,8 +98,10 @@ class BuiltinIndex {
   std::string table_;
   std::string folder_;
   mutable std::shared_mutex mu_;
-  std::map<std::string, Partition> partitions_;
+  std::map<std::string, std::unique_ptr<HnswGraph>> owner_graphs_;
+  std::unique_ptr<HnswGraph> all_graph_;
   std::unordered_map<std::string, Entry> entries_;
+  std::unordered_map<uint64_t, std::string> key_of_label_;
   uint64_t next_label_ = 0;
   int dim_ = 0;
   std::atomic<int64_t> last_change_{0};

@@ -1,5 +1,6 @@
-// One in-process HNSW graph (Debian's hnswlib) over unit-normalised float vectors, so the inner
-// product gives pgvector's cosine distance (1 - cos). Labels are the caller's dense numbers.
+// One in-process HNSW graph (Debian's hnswlib) over unit-normalised vectors stored as half floats,
+// so the inner product gives pgvector's cosine distance (1 - cos) to about 1e-4. Labels are the
+// caller's dense numbers.
 // This translation unit is compiled with AVX2/FMA. It must never touch the database or files other
 // than the one path given to save/load; locking is the caller's job.
 #pragma once

@@ -41,6 +41,8 @@ class VectorService {
 
   Extension extension() const { return ext_; }
   VectorSearch search() const;
+  // The built-in smart_search index (null for an extension), for measurements.
+  const BuiltinIndex* clip_index() const { return clip_.get(); }
   // {"extension", "state", "indexes": {name: {state, rowsLoaded, rowsTotal, outcome, ...}}}.
   nlohmann::json status() const;
 

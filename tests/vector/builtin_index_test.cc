@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "vector/search.h"
@@ -98,6 +104,69 @@ TEST_P(BuiltinIndexTest, TruncateAndDimensionChangeRebuild) {
   ASSERT_EQ(v->size(), 48u);
   EXPECT_EQ(nearest_of(index, *v), ids[1]);
   EXPECT_EQ(index.dim(), 48);
+}
+
+TEST_P(BuiltinIndexTest, SearchesAcrossOwnersMatchTheExactOrderWithinTheirOwners) {
+  std::map<std::string, std::string> owner_of;
+  std::map<std::string, std::vector<float>> embedding_of;
+  for (int o = 0; o < 3; ++o) {
+    for (const auto& id : seed_assets(owner(o), 60, 32)) {
+      owner_of[id] = owner(o);
+      embedding_of[id] = *VectorSearch::asset_embedding(*conn_, id);
+    }
+  }
+  BuiltinIndex index("smart_search", dir_.path());
+  index.load_or_build(*conn_);
+  auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < a.size(); ++i) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
+    return 1 - dot / std::sqrt(na * nb);
+  };
+  // No owners (the graph of every vector), two of three (the same graph, checked per owner), one
+  // (its own graph), and a repeated owner, which must not repeat hits.
+  const std::vector<std::vector<std::string>> owner_sets = {
+      {}, {owner(0), owner(2)}, {owner(1)}, {owner(1), owner(1)}};
+  for (const auto& owners : owner_sets) {
+    for (const auto& probe : {owner_of.begin()->first, std::prev(owner_of.end())->first}) {
+      const auto& q = embedding_of[probe];
+      std::vector<std::pair<double, std::string>> exact;
+      for (const auto& [id, e] : embedding_of) {
+        if (owners.empty() || std::count(owners.begin(), owners.end(), owner_of[id]))
+          exact.push_back({cosine(q, e), id});
+      }
+      std::sort(exact.begin(), exact.end());
+      auto hits = index.nearest(q, 10, owners, 64);
+      ASSERT_EQ(hits.size(), 10u);
+      if (owners.empty() || std::count(owners.begin(), owners.end(), owner_of[probe]))
+        EXPECT_EQ(hits[0].key, probe);
+      std::set<std::string> seen;
+      for (size_t i = 0; i < hits.size(); ++i) {
+        // Half floats in the graph move a distance by ~1e-4, so near ties may swap: each rank
+        // must hold a vector at the exact distance of that rank, of an allowed owner, once.
+        const double distance = cosine(q, embedding_of[hits[i].key]);
+        EXPECT_NEAR(distance, exact[i].first, 2e-3) << "rank " << i << ", " << owners.size() << " owners";
+        EXPECT_NEAR(hits[i].distance, distance, 2e-3);
+        EXPECT_TRUE(owners.empty() || std::count(owners.begin(), owners.end(), owner_of[hits[i].key]));
+        EXPECT_TRUE(seen.insert(hits[i].key).second) << hits[i].key << " returned twice";
+      }
+    }
+  }
+}
+
+TEST_P(BuiltinIndexTest, IndexSavedInAnOlderFormatIsRebuilt) {
+  seed_assets(owner(0), 20, 32);
+  {
+    BuiltinIndex index("smart_search", dir_.path());
+    index.load_or_build(*conn_);
+    index.save();
+  }
+  const std::string stamp_path = dir_.path() + "/smart_search/stamp.json";
+  auto stamp = nlohmann::json::parse(std::ifstream(stamp_path));
+  stamp.erase("format");  // what the first format (float graphs, per owner only) wrote
+  std::ofstream(stamp_path) << stamp.dump();
+  BuiltinIndex again("smart_search", dir_.path());
+  EXPECT_EQ(again.load_or_build(*conn_), LoadOutcome::kBuilt);
+  EXPECT_EQ(again.size(), 20u);
 }
 
 TEST(VectorFloatArrays, ParseBothTextForms) {

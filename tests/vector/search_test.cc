@@ -165,7 +165,15 @@ TEST_P(VectorSearchTest, FaceAndDuplicateSearchMatchTheOracle) {
   auto want = search().faces(*conn_, f, exact);
   EXPECT_EQ(got.size(), 15u);
   ASSERT_EQ(got.size(), want.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i].face_id, want[i].face_id);
+  // The 15 faces near `base` lie within 1e-3 of each other; the built-in graph keeps half floats
+  // (distances within ~1e-4), so their order may differ from the exact scan's, not the set.
+  std::set<std::string> got_ids, want_ids;
+  for (size_t i = 0; i < got.size(); ++i) {
+    got_ids.insert(got[i].face_id);
+    want_ids.insert(want[i].face_id);
+    EXPECT_NEAR(got[i].distance, want[i].distance, 1e-3);
+  }
+  EXPECT_EQ(got_ids, want_ids);
   f.user_ids = {owner(1)};
   EXPECT_TRUE(search().faces(*conn_, f).empty());
 
