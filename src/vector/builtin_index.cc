@@ -161,14 +161,14 @@ BuiltinIndex::BuiltinIndex(std::string table, std::string folder)
   table_sql(table_);
 }
 
-void BuiltinIndex::clear_locked(int dim) {
+void BuiltinIndex::clear_locked(int dim, size_t expected_rows) {
   owner_graphs_.clear();
   entries_.clear();
   key_of_label_.clear();
   next_label_ = 0;
   dim_ = dim;
-  const auto capacity = static_cast<size_t>(std::max<int64_t>(rows_total_.load(), 1024));
-  all_graph_ = dim > 0 ? std::make_unique<HnswGraph>(dim, capacity) : nullptr;
+  all_graph_ =
+      dim > 0 ? std::make_unique<HnswGraph>(dim, std::max<size_t>(expected_rows, 1024)) : nullptr;
 }
 
 HnswGraph& BuiltinIndex::owner_graph_locked(const std::string& owner) {
@@ -256,7 +256,10 @@ void BuiltinIndex::build(db::Connection& conn) {
     for (int i = 0; i < r.rows(); ++i) {
       rows[i] = {r.text(i, 0), r.text(i, 1), parse_float_array(r.text(i, 2))};
     }
-    if (dim == 0) clear_locked(dim = static_cast<int>(rows[0].embedding.size()));
+    if (dim == 0) {
+      clear_locked(dim = static_cast<int>(rows[0].embedding.size()),
+                   static_cast<size_t>(rows_total_.load()));
+    }
     add_new_rows_locked(rows);
     rows_loaded_ += r.rows();
   }
@@ -413,13 +416,13 @@ size_t BuiltinIndex::size() const {
 
 size_t BuiltinIndex::count(const std::vector<std::string>& owners) const {
   std::shared_lock lock(mu_);
-  return count_locked(owners);
+  return count_locked({owners.begin(), owners.end()});
 }
 
-size_t BuiltinIndex::count_locked(const std::vector<std::string>& owners) const {
+size_t BuiltinIndex::count_locked(const std::set<std::string>& owners) const {
   if (owners.empty()) return entries_.size();
   size_t n = 0;
-  for (const auto& o : std::set<std::string>(owners.begin(), owners.end())) {
+  for (const auto& o : owners) {
     auto it = owner_graphs_.find(o);
     if (it != owner_graphs_.end()) n += it->second->size();
   }
@@ -450,7 +453,7 @@ std::vector<VectorHit> BuiltinIndex::nearest(const std::vector<float>& query, si
       hits.push_back({key, h.distance});
     }
   };
-  const size_t owned = count_locked(owners);
+  const size_t owned = count_locked(wanted);
   if (wanted.empty()) {
     search(*all_graph_, k, false);
   } else if (wanted.size() > 1 && owned * 2 >= entries_.size()) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
@@ -84,13 +85,14 @@ class BuiltinIndex {
     std::string key, owner;
     std::vector<float> embedding;
   };
-  void clear_locked(int dim);
+  // Empties the index; the graph of every vector is sized for `expected_rows`.
+  void clear_locked(int dim, size_t expected_rows = 0);
   HnswGraph& owner_graph_locked(const std::string& owner);
   void upsert_locked(const std::string& key, const std::string& owner, const std::vector<float>& v);
   void add_new_rows_locked(const std::vector<Row>& rows);
   void remove_locked(const std::string& key);
   void check_dimension_locked(const std::string& key, const std::vector<float>& v) const;
-  size_t count_locked(const std::vector<std::string>& owners) const;
+  size_t count_locked(const std::set<std::string>& owners) const;
   size_t refresh_keys(db::Connection& conn, const std::vector<std::string>& keys);
   bool try_load();
   uint64_t key_xor_locked() const;

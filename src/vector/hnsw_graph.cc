@@ -178,11 +178,4 @@ std::vector<GraphHit> HnswGraph::search(const float* query, size_t k, size_t ef)
   return out;
 }
 
-float HnswGraph::distance_to(const float* query, uint64_t label) const {
-  auto& h = *impl_->hnsw;
-  const auto q = unit_half(query, dim_);
-  const void* data = h.getDataByInternalId(h.label_lookup_.at(label));
-  return h.fstdistfunc_(q.data(), data, h.dist_func_param_);
-}
-
 }  // namespace keepsake::vector

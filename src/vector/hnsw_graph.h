@@ -38,8 +38,6 @@ class HnswGraph {
   size_t size() const;  // live (not deleted) labels
   // The k nearest live labels, closest first; ef is raised to k when smaller.
   std::vector<GraphHit> search(const float* query, size_t k, size_t ef) const;
-  // The exact cosine distance between the query and a stored label (which must exist).
-  float distance_to(const float* query, uint64_t label) const;
 
   // Normalises v in place (no-op for a zero vector).
   static void normalise(std::vector<float>& v);
