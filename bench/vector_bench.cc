@@ -22,6 +22,7 @@
 
 #include <thread>
 
+#include "common/error.h"
 #include "db/pool.h"
 #include "harness.h"
 #include "http/routes.h"
@@ -71,23 +72,19 @@ std::string format(const char* pattern, double value) {
 
 std::string qps_text(double qps) { return format(qps >= 10 ? "%.0f" : "%.1f", qps); }
 
-std::string uuid_array(const std::vector<std::string>& ids) {
-  std::string s = "{";
-  for (const auto& id : ids) s += (s.size() > 1 ? "," : "") + id;
-  return s + "}";
-}
-
-// One query as a client runs it: the search, then the page's rows. Returns how many of the
-// exact top 10 the page holds.
-size_t search_and_fetch(db::Connection& conn, const vector::VectorSearch& search,
-                        const vw::Query& query, const vector::SearchTuning& tuning) {
+// One query as a client runs it: the search, which brings the page's rows. Returns how many of
+// the exact top 10 the page holds.
+size_t search_page(db::Connection& conn, const vector::VectorSearch& search,
+                   const vw::Query& query, const vector::SearchTuning& tuning) {
   vector::SmartSearchOptions options;
   options.embedding = query.embedding;
   options.size = vw::kTopK;
   if (!query.owner.empty()) options.user_ids = {query.owner};
+  options.row_columns = "asset.*";
   auto page = search.smart(conn, options, tuning);
-  conn.exec("SELECT * FROM asset WHERE id = ANY($1::uuid[])", {uuid_array(page.asset_ids)},
-            "fetch the rows of a search page");
+  if (page.rows.rows() < static_cast<int>(page.asset_ids.size())) {
+    throw Error(ErrorKind::kInternal, "a search page came without its rows");
+  }
   const std::set<std::string> wanted(query.exact_top_k.begin(), query.exact_top_k.end());
   size_t hits = 0;
   for (const auto& id : page.asset_ids) hits += wanted.count(id);
@@ -108,7 +105,7 @@ Throughput run_queries(const DatabaseConfig& db, const vector::VectorSearch& sea
   std::atomic<size_t> next{0}, hits{0};
   auto client = [&](db::Connection* conn) {
     for (size_t i; (i = next++) < queries.size();) {
-      hits += search_and_fetch(*conn, search, queries[i], tuning);
+      hits += search_page(*conn, search, queries[i], tuning);
     }
   };
   const auto start = Clock::now();
@@ -269,8 +266,9 @@ class VectorBench : public Benchmark {
 
 std::string VectorBench::description() const {
   return "Top-10 smart search through `vector::VectorSearch::smart`, end to end: the search "
-         "itself (graph or SQL), the filter, visibility and deleted checks in PostgreSQL, then "
-         "fetching the 10 asset rows (`SELECT * FROM asset WHERE id = ANY(...)`), from 1 and 2 "
+         "itself (graph or SQL), the filter, visibility and deleted checks in PostgreSQL, and "
+         "the 10 asset rows (`asset.*`), which both modes return from the search's own query "
+         "as Immich's search query does, from 1 and 2 "
          "client threads with a connection each. The library: N assets of 5 owners "
          "(round-robin) with 512-d embeddings clustered around N/100 centroids, loaded into two "
          "fresh databases holding the columns of Immich's `asset` and `smart_search` that a "
@@ -303,9 +301,9 @@ std::vector<std::string> VectorBench::commands(int64_t) const {
       "vector::VectorService(config, database, builtin).start()   # built-in build, timed until "
       "ready, in process, while GET /api/server/ping is sent every 20 ms",
       "# each query, in process, one connection per client thread:",
-      "vector::VectorSearch(ext, &index).smart(conn, {embedding, size: 10[, userIds: [owner]]}, "
+      "vector::VectorSearch(ext, &index).smart(conn, {embedding, size: 10[, userIds: [owner]], "
+      "row_columns: \"asset.*\"}, "
       "{ef_search | exact})",
-      "SELECT * FROM asset WHERE id = ANY($1::uuid[])   # the page's rows",
   };
 }
 
@@ -541,9 +539,9 @@ std::string VectorBench::time_split_line() const {
   }
   md << ". Unfiltered, the graph of every vector is asked for " << kGraphCandidates
      << " candidates; filtered to one owner, that owner's graph. The rest is PostgreSQL: one round "
-     << "trip filtering the candidates (it also reads the newest change id), then the row fetch. "
-     << "pgvector's path takes four round trips (BEGIN, the SET LOCALs, the query, COMMIT) plus "
-     << "the row fetch.\n";
+     << "trip, a prepared statement that filters the candidates, returns their rows and reads the "
+     << "newest change id. pgvector's path takes four round trips: BEGIN, the SET LOCALs, the "
+     << "query returning the rows, COMMIT.\n";
   return md.str();
 }
 

@@ -167,16 +167,74 @@ void Connection::fail(PGresult* res, std::string_view purpose) const {
               text, {}, sqlstate);
 }
 
-Result Connection::exec(std::string_view sql, const Params& params, std::string_view purpose) {
-  std::string query(sql);
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  PGresult* res = PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
-                               values.data(), nullptr, nullptr, 0);
+Result Connection::checked(PGresult* res, std::string_view purpose) const {
   auto status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(res, purpose);
   return Result(res);
+}
+
+namespace {
+
+std::vector<const char*> param_values(const Params& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return values;
+}
+
+// A prepared statement that a session-level change made unusable: DISCARD ALL or DEALLOCATE by
+// other code (26000), or a table whose row type changed under a SELECT * (0A000).
+bool prepared_statement_is_stale(const PGresult* res) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  return state && (std::strcmp(state, "26000") == 0 || std::strcmp(state, "0A000") == 0);
+}
+
+}  // namespace
+
+Result Connection::exec(std::string_view sql, const Params& params, std::string_view purpose) {
+  std::string query(sql);
+  auto values = param_values(params);
+  return checked(PQexecParams(conn_, query.c_str(), static_cast<int>(params.size()), nullptr,
+                              values.data(), nullptr, nullptr, 0),
+                 purpose);
+}
+
+const std::string& Connection::prepare(const std::string& sql, std::string_view purpose) {
+  if (auto it = prepared_.find(sql); it != prepared_.end()) return it->second;
+  if (prepared_.size() >= kMaxPrepared) {
+    checked(PQexec(conn_, "DEALLOCATE ALL"), "release prepared statements");
+    prepared_.clear();
+  }
+  std::string name = "keepsake_" + std::to_string(next_statement_++);
+  checked(PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr), purpose);
+  return prepared_.emplace(sql, std::move(name)).first->second;
+}
+
+void Connection::forget_prepared() noexcept {
+  prepared_.clear();
+  if (PQtransactionStatus(conn_) == PQTRANS_IDLE) PQclear(PQexec(conn_, "DEALLOCATE ALL"));
+}
+
+Result Connection::exec_prepared(const std::string& sql, const Params& params,
+                                 std::string_view purpose) {
+  auto values = param_values(params);
+  auto run = [&] {
+    const std::string& name = prepare(sql, purpose);
+    return PQexecPrepared(conn_, name.c_str(), static_cast<int>(params.size()), values.data(),
+                          nullptr, nullptr, 0);
+  };
+  PGresult* res = run();
+  // Outside a transaction a stale statement can be prepared again and the call retried; inside
+  // one the error has aborted the transaction, so it is reported (and the cache still dropped).
+  if (res && PQresultStatus(res) == PGRES_FATAL_ERROR && prepared_statement_is_stale(res)) {
+    bool retry = PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    forget_prepared();
+    if (retry) {
+      PQclear(res);
+      res = run();
+    }
+  }
+  return checked(res, purpose);
 }
 
 void Connection::exec_script(std::string_view sql, std::string_view purpose) {

@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.h"
@@ -86,6 +87,13 @@ class Connection {
 
   // Runs one statement. `purpose` names it in errors ("read migrations", "create index ...").
   Result exec(std::string_view sql, const Params& params = {}, std::string_view purpose = {});
+  // Same as exec, for statements run often (search filters, row fetches): the statement is
+  // prepared once per connection, so PostgreSQL plans it once. At most kMaxPrepared shapes are
+  // kept; the SQL text must not carry values, or every call would be a new shape.
+  Result exec_prepared(const std::string& sql, const Params& params = {},
+                       std::string_view purpose = {});
+  static constexpr size_t kMaxPrepared = 64;
+  size_t prepared_count() const { return prepared_.size(); }
   // Runs several statements without parameters (DDL scripts).
   void exec_script(std::string_view sql, std::string_view purpose = {});
 
@@ -122,9 +130,14 @@ class Connection {
  private:
   Connection(PGconn* conn, DatabaseConfig config) : conn_(conn), config_(std::move(config)) {}
   [[noreturn]] void fail(PGresult* res, std::string_view purpose) const;
+  Result checked(PGresult* res, std::string_view purpose) const;
+  const std::string& prepare(const std::string& sql, std::string_view purpose);
+  void forget_prepared() noexcept;
 
   PGconn* conn_;
   DatabaseConfig config_;
+  std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
+  uint64_t next_statement_ = 0;
 };
 
 // RAII transaction: BEGIN on construction, ROLLBACK on destruction unless commit() ran.

@@ -154,26 +154,23 @@ nlohmann::json asset_json(const db::Result& r, int i) {
           {"isEdited", r.boolean(i, "isEdited")}};
 }
 
-nlohmann::json fetch_assets(db::Connection& conn, const std::vector<std::string>& ids) {
-  std::string array = "{";
-  for (size_t i = 0; i < ids.size(); ++i) array += (i ? "," : "") + ids[i];
-  array += "}";
-  auto r = conn.exec(
-      "SELECT a.id::text, a.\"deviceAssetId\", a.\"deviceId\", a.\"ownerId\"::text, "
-      "a.\"libraryId\"::text, a.type, a.\"originalPath\", a.\"originalFileName\", "
-      "encode(a.thumbhash, 'base64') AS thumbhash, "
-      "to_json(a.\"fileCreatedAt\")#>>'{}' AS \"fileCreatedAt\", "
-      "to_json(a.\"fileModifiedAt\")#>>'{}' AS \"fileModifiedAt\", "
-      "to_json(a.\"localDateTime\")#>>'{}' AS \"localDateTime\", "
-      "to_json(a.\"updatedAt\")#>>'{}' AS \"updatedAt\", a.\"isFavorite\", a.\"deletedAt\", "
-      "a.\"isOffline\", a.visibility::text, a.duration, a.\"livePhotoVideoId\"::text, "
-      "encode(a.checksum, 'base64') AS checksum, a.\"duplicateId\"::text, "
-      "EXISTS (SELECT 1 FROM asset_exif e WHERE e.\"assetId\" = a.id) AS \"hasMetadata\", "
-      "a.width::text, a.height::text, a.\"isEdited\" "
-      "FROM asset a JOIN unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) ON o.id = a.id ORDER BY o.n",
-      {array}, "read search results");
+// The asset columns of Immich's search response, read in the search's own round trip.
+constexpr const char* kAssetResponseColumns =
+    "asset.\"deviceAssetId\", asset.\"deviceId\", asset.\"ownerId\"::text, "
+    "asset.\"libraryId\"::text, asset.type, asset.\"originalPath\", asset.\"originalFileName\", "
+    "encode(asset.thumbhash, 'base64') AS thumbhash, "
+    "to_json(asset.\"fileCreatedAt\")#>>'{}' AS \"fileCreatedAt\", "
+    "to_json(asset.\"fileModifiedAt\")#>>'{}' AS \"fileModifiedAt\", "
+    "to_json(asset.\"localDateTime\")#>>'{}' AS \"localDateTime\", "
+    "to_json(asset.\"updatedAt\")#>>'{}' AS \"updatedAt\", asset.\"isFavorite\", asset.\"deletedAt\", "
+    "asset.\"isOffline\", asset.visibility::text, asset.duration, asset.\"livePhotoVideoId\"::text, "
+    "encode(asset.checksum, 'base64') AS checksum, asset.\"duplicateId\"::text, "
+    "EXISTS (SELECT 1 FROM asset_exif e WHERE e.\"assetId\" = asset.id) AS \"hasMetadata\", "
+    "asset.width::text, asset.height::text, asset.\"isEdited\"";
+
+nlohmann::json page_assets(const vector::SearchPage& page) {
   nlohmann::json items = nlohmann::json::array();
-  for (int i = 0; i < r.rows(); ++i) items.push_back(asset_json(r, i));
+  for (int row : page.row_of) items.push_back(asset_json(page.rows, row));
   return items;
 }
 
@@ -218,8 +215,9 @@ void smart_search(RequestContext& ctx, const RouteDeps& deps) {
   auto* service = vector::active_vector_service();
   vector::VectorSearch search = service ? service->search()
                                         : vector::VectorSearch(vector::installed_vector_extension(*conn));
+  options.row_columns = kAssetResponseColumns;
   auto page = search.smart(*conn, options);
-  auto items = fetch_assets(*conn, page.asset_ids);
+  auto items = page_assets(page);
   nlohmann::json empty_albums = {{"total", 0}, {"count", 0}, {"items", nlohmann::json::array()},
                                  {"facets", nlohmann::json::array()}};
   nlohmann::json next = page.has_next_page ? nlohmann::json(std::to_string(options.page + 1))

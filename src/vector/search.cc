@@ -32,19 +32,6 @@ void exif_filter(std::string& sql, db::Params& params, const char* column,
          (f->value ? " = " + add(params, *f->value) : std::string(" IS NULL")) + ")";
 }
 
-std::vector<std::string> split_uuid_array(const std::string& text) {
-  std::vector<std::string> out;
-  size_t i = text.find('{');
-  if (i == std::string::npos) return out;
-  ++i;
-  while (i < text.size() && text[i] != '}') {
-    size_t j = text.find_first_of(",}", i);
-    out.push_back(text.substr(i, j - i));
-    i = text[j] == ',' ? j + 1 : j;
-  }
-  return out;
-}
-
 float cosine_distance(const std::vector<float>& a, const std::vector<float>& b) {
   double dot = 0, na = 0, nb = 0;
   for (size_t i = 0; i < a.size() && i < b.size(); ++i) {
@@ -113,6 +100,12 @@ std::vector<VectorHit> exact_rows(db::Connection& conn, const std::string& sql,
   return hits;
 }
 
+// The number of distinct ids, as a parameter (a filter that must match every one of them).
+std::string distinct_count(db::Params& params, const std::vector<std::string>& ids) {
+  return add(params, std::to_string(std::set<std::string>(ids.begin(), ids.end()).size())) +
+         "::bigint";
+}
+
 }  // namespace
 
 std::string smart_filter_sql(const SmartSearchOptions& o, db::Params& params) {
@@ -121,23 +114,21 @@ std::string smart_filter_sql(const SmartSearchOptions& o, db::Params& params) {
     sql += " AND asset.id IN (SELECT \"assetId\" FROM album_asset WHERE \"albumId\" = ANY(" +
            add(params, uuid_array(o.album_ids)) +
            "::uuid[]) GROUP BY \"assetId\" HAVING count(DISTINCT \"albumId\") = " +
-           std::to_string(std::set<std::string>(o.album_ids.begin(), o.album_ids.end()).size()) +
-           ")";
+           distinct_count(params, o.album_ids) + ")";
   }
   if (!o.tag_ids.empty()) {
     sql += " AND asset.id IN (SELECT ta.\"assetId\" FROM tag_asset ta JOIN tag_closure tc ON "
            "tc.id_descendant = ta.\"tagId\" WHERE tc.id_ancestor = ANY(" +
            add(params, uuid_array(o.tag_ids)) +
            "::uuid[]) GROUP BY ta.\"assetId\" HAVING count(DISTINCT tc.id_ancestor) = " +
-           std::to_string(std::set<std::string>(o.tag_ids.begin(), o.tag_ids.end()).size()) + ")";
+           distinct_count(params, o.tag_ids) + ")";
   }
   if (!o.person_ids.empty()) {
     sql += " AND asset.id IN (SELECT \"assetId\" FROM asset_face WHERE \"personId\" = ANY(" +
            add(params, uuid_array(o.person_ids)) +
            "::uuid[]) AND \"deletedAt\" IS NULL AND \"isVisible\" IS TRUE GROUP BY \"assetId\" "
            "HAVING count(DISTINCT \"personId\") = " +
-           std::to_string(std::set<std::string>(o.person_ids.begin(), o.person_ids.end()).size()) +
-           ")";
+           distinct_count(params, o.person_ids) + ")";
   }
   if (o.created_before) sql += " AND asset.\"createdAt\" <= " + add(params, *o.created_before) + "::timestamptz";
   if (o.created_after) sql += " AND asset.\"createdAt\" >= " + add(params, *o.created_after) + "::timestamptz";
@@ -164,6 +155,46 @@ std::string smart_filter_sql(const SmartSearchOptions& o, db::Params& params) {
   return sql;
 }
 
+namespace {
+
+std::string with_columns(const std::string& columns) {
+  return columns.empty() ? std::string() : ", " + columns;
+}
+
+// The rows of page ids that a search could not return itself (the exact scan reads embeddings).
+db::Result fetch_page_rows(db::Connection& conn, const std::string& columns,
+                           const std::vector<std::string>& ids) {
+  return conn.exec_prepared("SELECT asset.id::text" + with_columns(columns) +
+                                " FROM asset JOIN unnest($1::uuid[]) WITH ORDINALITY AS o(id, n) "
+                                "ON o.id = asset.id ORDER BY o.n",
+                            {uuid_array(ids)}, "read search results");
+}
+
+// Gives the page its rows: those the search returned, or else read now. An asset deleted since
+// the search leaves the page.
+void attach_rows(db::Connection& conn, const std::string& columns, db::Result rows,
+                 std::map<std::string, int> row_of_key, SearchPage& page) {
+  auto has_row = [&](const std::string& id) { return row_of_key.count(id) > 0; };
+  if (!std::all_of(page.asset_ids.begin(), page.asset_ids.end(), has_row)) {
+    rows = fetch_page_rows(conn, columns, page.asset_ids);
+    row_of_key.clear();
+    for (int i = 0; i < rows.rows(); ++i) row_of_key[rows.text(i, 0)] = i;
+  }
+  SearchPage kept;
+  kept.has_next_page = page.has_next_page;
+  for (size_t i = 0; i < page.asset_ids.size(); ++i) {
+    auto it = row_of_key.find(page.asset_ids[i]);
+    if (it == row_of_key.end()) continue;
+    kept.asset_ids.push_back(page.asset_ids[i]);
+    kept.distances.push_back(page.distances[i]);
+    kept.row_of.push_back(it->second);
+  }
+  kept.rows = std::move(rows);
+  page = std::move(kept);
+}
+
+}  // namespace
+
 SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o,
                                const SearchTuning& t) const {
   check_embedding(o.embedding);
@@ -173,9 +204,12 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
   const size_t offset = static_cast<size_t>(o.page - 1) * o.size;
   const size_t want = offset + o.size + 1;
   std::vector<VectorHit> hits;
+  db::Result rows;                      // rows of some hits, when row_columns asks for them
+  std::map<std::string, int> row_of_key;
   if (ext_ == Extension::kBuiltin) {
     // No SQL vector index in built-in mode: no transaction and no probes. The candidate filter
-    // also reads the newest change id, so a write by any client shows in this very search.
+    // also reads the newest change id, so a write by any client shows in this very search, and
+    // returns the candidates' rows, so the page needs no second round trip.
     std::optional<std::vector<VectorHit>> found;
     const bool use_graph = clip_ && clip_->ready() && !t.exact;
     for (int attempt = 0; use_graph && attempt < 3; ++attempt) {
@@ -183,14 +217,21 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
       KeyFilter filter = [&](const std::vector<std::string>& keys) {
         db::Params params;
         std::string where = smart_filter_sql(o, params);
-        auto r = conn.exec("SELECT (SELECT coalesce(max(id), 0) FROM keepsake.vector_change), "
-                           "array(SELECT asset.id::text FROM asset WHERE asset.id = ANY(" +
-                               add(params, uuid_array(keys)) + "::uuid[]) AND " + where + ")",
-                           params, "filter smart search candidates");
-        newest = std::max(newest, r.int64(0, 0));
-        std::set<std::string> s;
-        for (auto& id : split_uuid_array(r.text(0, 1))) s.insert(std::move(id));
-        return s;
+        rows = conn.exec_prepared(
+            "SELECT c.newest, asset.id::text" + with_columns(o.row_columns) +
+                " FROM (SELECT coalesce(max(id), 0) AS newest FROM keepsake.vector_change) c "
+                "LEFT JOIN asset ON asset.id = ANY(" + add(params, uuid_array(keys)) +
+                "::uuid[]) AND " + where,
+            params, "filter smart search candidates");
+        newest = std::max(newest, rows.int64(0, 0));
+        std::set<std::string> passing;
+        row_of_key.clear();
+        for (int i = 0; i < rows.rows(); ++i) {
+          if (rows.is_null(i, 1)) continue;
+          passing.insert(rows.text(i, 1));
+          row_of_key[rows.text(i, 1)] = i;
+        }
+        return passing;
       };
       found = graph_filtered(*clip_, o.embedding, o.user_ids, want,
                              std::numeric_limits<double>::infinity(), filter, t.ef_search);
@@ -201,6 +242,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
     if (found) {
       hits = std::move(*found);
     } else {
+      row_of_key.clear();
       db::Params params;
       std::string where = smart_filter_sql(o, params);
       hits = exact_rows(conn,
@@ -221,15 +263,18 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
                     "; SET LOCAL hnsw.iterative_scan = strict_order";
       }
       conn.exec_script(settings);
-      std::string sql = "SELECT asset.id::text, smart_search.embedding <=> $1 AS distance FROM "
-                        "asset INNER JOIN smart_search ON asset.id = smart_search.\"assetId\" "
+      std::string sql = "SELECT asset.id::text, smart_search.embedding <=> $1 AS distance" +
+                        with_columns(o.row_columns) +
+                        " FROM asset INNER JOIN smart_search ON asset.id = smart_search.\"assetId\" "
                         "WHERE " + where + " ORDER BY smart_search.embedding <=> $1 LIMIT " +
                         add(params, std::to_string(o.size + 1)) + "::int OFFSET " +
                         add(params, std::to_string(offset)) + "::int";
-      auto r = conn.exec(sql, params, "smart search");
+      rows = conn.exec(sql, params, "smart search");
       std::vector<VectorHit> page;
-      for (int i = 0; i < r.rows(); ++i) {
-        page.push_back({r.text(i, 0), static_cast<float>(r.real(i, 1))});
+      row_of_key.clear();
+      for (int i = 0; i < rows.rows(); ++i) {
+        page.push_back({rows.text(i, 0), static_cast<float>(rows.real(i, 1))});
+        row_of_key[page.back().key] = i;
       }
       return page;
     };
@@ -245,6 +290,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
     page.distances.push_back(hits[i].distance);
   }
   page.has_next_page = hits.size() > offset + o.size;
+  if (!o.row_columns.empty()) attach_rows(conn, o.row_columns, std::move(rows), std::move(row_of_key), page);
   return page;
 }
 
@@ -275,7 +321,7 @@ std::vector<FaceHit> VectorSearch::faces(db::Connection& conn, const FaceSearchO
     KeyFilter filter = [&](const std::vector<std::string>& keys) {
       db::Params params;
       std::string where = filter_sql(params);
-      auto r = conn.exec("SELECT asset_face.id::text" + from + "asset_face.id = ANY(" +
+      auto r = conn.exec_prepared("SELECT asset_face.id::text" + from + "asset_face.id = ANY(" +
                              add(params, uuid_array(keys)) + "::uuid[]) AND " + where,
                          params, "filter face search candidates");
       std::set<std::string> s;
@@ -340,7 +386,7 @@ std::vector<DuplicateHit> VectorSearch::duplicates(db::Connection& conn,
     KeyFilter filter = [&](const std::vector<std::string>& keys) {
       db::Params params;
       std::string where = filter_sql(params);
-      auto r = conn.exec("SELECT asset.id::text FROM asset WHERE asset.id = ANY(" +
+      auto r = conn.exec_prepared("SELECT asset.id::text FROM asset WHERE asset.id = ANY(" +
                              add(params, uuid_array(keys)) + "::uuid[]) AND " + where,
                          params, "filter duplicate candidates");
       std::set<std::string> s;

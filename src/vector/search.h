@@ -34,12 +34,19 @@ struct SmartSearchOptions {
   std::vector<std::string> album_ids, person_ids, tag_ids;
   int page = 1;
   int size = 100;
+  // Columns of `asset` to return with the page (a constant select list from the caller, never
+  // request data, e.g. "asset.*"). The search's own round trip then carries the rows, as Immich's
+  // search query does, instead of a second query fetching them.
+  std::string row_columns;
 };
 
 struct SearchPage {
   std::vector<std::string> asset_ids;   // this page, nearest first
   std::vector<float> distances;
   bool has_next_page = false;
+  // With SmartSearchOptions::row_columns: the page's rows; row_of[i] is the row of asset_ids[i].
+  db::Result rows;
+  std::vector<int> row_of;
 };
 
 struct FaceSearchOptions {

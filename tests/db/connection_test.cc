@@ -44,6 +44,53 @@ TEST_F(ConnectionTest, ErrorsCarrySqlstateAndPurpose) {
   }
 }
 
+TEST_F(ConnectionTest, PreparedStatementsArePreparedOnceAndSurviveSessionChanges) {
+  conn_->exec("CREATE TABLE t (v int)");
+  conn_->exec("INSERT INTO t SELECT generate_series(1, 10)");
+  const std::string sql = "SELECT * FROM t WHERE v <= $1::int ORDER BY v";
+  auto count_statements = [&] {
+    return conn_->exec("SELECT count(*) FROM pg_prepared_statements").int64(0, 0);
+  };
+  EXPECT_EQ(conn_->exec_prepared(sql, {"3"}).rows(), 3);
+  EXPECT_EQ(conn_->exec_prepared(sql, {"7"}).rows(), 7);
+  EXPECT_EQ(count_statements(), 1);
+  EXPECT_EQ(conn_->prepared_count(), 1u);
+
+  // A new column changes what SELECT * returns: the statement is prepared again, not an error.
+  conn_->exec("ALTER TABLE t ADD COLUMN w text DEFAULT 'x'");
+  auto r = conn_->exec_prepared(sql, {"2"});
+  EXPECT_EQ(r.rows(), 2);
+  EXPECT_EQ(r.columns(), 2);
+  EXPECT_EQ(r.text(1, "w"), "x");
+
+  // Statements dropped behind the cache's back are prepared again as well.
+  conn_->exec("DEALLOCATE ALL");
+  EXPECT_EQ(conn_->exec_prepared(sql, {"4"}).rows(), 4);
+  EXPECT_EQ(count_statements(), 1);
+
+  // Errors carry the purpose, whether at prepare time or at execution.
+  try {
+    conn_->exec_prepared("SELECT * FROM no_such_table", {}, "read the missing table");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.sqlstate(), "42P01");
+    EXPECT_NE(std::string(e.what()).find("cannot read the missing table"), std::string::npos);
+  }
+  EXPECT_THROW(conn_->exec_prepared(sql, {"not a number"}), Error);
+  EXPECT_EQ(conn_->exec_prepared(sql, {"1"}).rows(), 1);
+}
+
+TEST_F(ConnectionTest, PreparedStatementsAreCappedPerConnection) {
+  for (size_t i = 0; i < Connection::kMaxPrepared + 5; ++i) {
+    auto r = conn_->exec_prepared("SELECT $1::int + " + std::to_string(i), {"1"});
+    EXPECT_EQ(r.int64(0, 0), static_cast<int64_t>(i) + 1);
+  }
+  EXPECT_LE(conn_->prepared_count(), Connection::kMaxPrepared);
+  EXPECT_LE(conn_->exec("SELECT count(*) FROM pg_prepared_statements").int64(0, 0),
+            static_cast<int64_t>(Connection::kMaxPrepared));
+  EXPECT_EQ(conn_->exec_prepared("SELECT $1::int + 0", {"41"}).int64(0, 0), 41);
+}
+
 TEST_F(ConnectionTest, TransactionRollsBackUnlessCommitted) {
   conn_->exec("CREATE TABLE t (v int)");
   {

@@ -119,6 +119,36 @@ TEST_P(VectorSearchTest, PagesAreDisjointAndSayWhetherMoreFollow) {
   EXPECT_EQ(seen.size(), 25u);
 }
 
+TEST_P(VectorSearchTest, PagesCarryTheRowsTheCallerAsksFor) {
+  seed_assets(owner(0), 30, 32);
+  seed_assets(owner(1), 30, 32);
+  load();
+  for (bool exact : {false, true}) {
+    SearchTuning t;
+    t.exact = exact;
+    for (int page = 1; page <= 2; ++page) {
+      SmartSearchOptions o;
+      o.embedding = random_vector(32);
+      o.size = 8;
+      o.page = page;
+      o.user_ids = {owner(1)};
+      auto without_rows = search().smart(*conn_, o, t);
+      EXPECT_EQ(without_rows.rows.rows(), 0);
+      o.row_columns = "asset.\"ownerId\"::text AS owner, asset.type";
+      auto p = search().smart(*conn_, o, t);
+      EXPECT_EQ(p.asset_ids, without_rows.asset_ids) << "exact " << exact << ", page " << page;
+      ASSERT_EQ(p.asset_ids.size(), 8u);
+      ASSERT_EQ(p.row_of.size(), p.asset_ids.size());
+      for (size_t i = 0; i < p.asset_ids.size(); ++i) {
+        EXPECT_EQ(p.rows.text(p.row_of[i], "id"), p.asset_ids[i]);
+        EXPECT_EQ(p.rows.text(p.row_of[i], "owner"), owner(1));
+        EXPECT_EQ(p.rows.text(p.row_of[i], "type"),
+                  conn_->exec("SELECT type FROM asset WHERE id = $1::uuid", {p.asset_ids[i]}).text(0, 0));
+      }
+    }
+  }
+}
+
 TEST_P(VectorSearchTest, PlainSqlWritesFromAnotherConnectionShowInTheNextSearch) {
   seed_assets(owner(0), 50, 32);
   load();
