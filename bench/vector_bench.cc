@@ -571,8 +571,8 @@ class LargeVectorBench : public VectorBench {
   std::string description() const override {
     return VectorBench::description() +
            " This large-library variant leaves pgvector out: its HNSW build with Immich's options "
-           "took 712–754 s for 100 000 vectors on this machine (the vector section), and grows "
-           "faster than linearly, so at 1 000 000 it would run for hours. The exact scan here is "
+           "took 385–754 s for 100 000 vectors on the 2-core machines of these runs (the vector "
+           "section), and grows faster than linearly, so at 1 000 000 it would run for hours. The exact scan here is "
            "the built-in mode's own: the real[] rows read by SQL, distances computed in C++.";
   }
 };

@@ -86,18 +86,45 @@ std::optional<std::vector<VectorHit>> graph_filtered(const BuiltinIndex& index,
   }
 }
 
+// Exact-scan order: nearest first, a NaN distance (a zero vector) last as in PostgreSQL, ties by
+// key so that successive pages of the same search agree.
+bool nearer(const VectorHit& a, const VectorHit& b) {
+  const float da = std::isnan(a.distance) ? std::numeric_limits<float>::infinity() : a.distance;
+  const float db = std::isnan(b.distance) ? std::numeric_limits<float>::infinity() : b.distance;
+  return da != db ? da < db : a.key < b.key;
+}
+
+// The `limit` nearest rows of an (id, embedding text) query, nearest first. The rows are read
+// through a cursor in batches and only the nearest are kept, so a large library never sits in
+// memory at once (searches scan it all while the first build of the graphs runs).
 std::vector<VectorHit> exact_rows(db::Connection& conn, const std::string& sql,
-                                  const db::Params& params, const std::vector<float>& q) {
-  auto r = conn.exec(sql, params, "exact vector scan");
-  std::vector<VectorHit> hits;
-  hits.reserve(r.rows());
-  for (int i = 0; i < r.rows(); ++i) {
-    hits.push_back({r.text(i, 0), cosine_distance(q, parse_float_array(r.text(i, 1)))});
+                                  const db::Params& params, const std::vector<float>& q,
+                                  size_t limit) {
+  constexpr int kBatch = 2000;
+  std::optional<db::Transaction> own;
+  if (PQtransactionStatus(conn.raw()) == PQTRANS_IDLE) own.emplace(conn);
+  conn.exec("DECLARE keepsake_exact_scan NO SCROLL CURSOR FOR " + sql, params, "exact vector scan");
+  std::vector<VectorHit> nearest;  // a heap whose top is the farthest kept
+  while (true) {
+    auto r = conn.exec("FETCH " + std::to_string(kBatch) + " FROM keepsake_exact_scan", {},
+                       "exact vector scan");
+    for (int i = 0; i < r.rows(); ++i) {
+      VectorHit hit{r.text(i, 0), cosine_distance(q, parse_float_array(r.text(i, 1)))};
+      if (nearest.size() < limit) {
+        nearest.push_back(std::move(hit));
+        std::push_heap(nearest.begin(), nearest.end(), nearer);
+      } else if (limit > 0 && nearer(hit, nearest.front())) {
+        std::pop_heap(nearest.begin(), nearest.end(), nearer);
+        nearest.back() = std::move(hit);
+        std::push_heap(nearest.begin(), nearest.end(), nearer);
+      }
+    }
+    if (r.rows() < kBatch) break;
   }
-  std::stable_sort(hits.begin(), hits.end(), [](const VectorHit& a, const VectorHit& b) {
-    return a.distance < b.distance;
-  });
-  return hits;
+  conn.exec("CLOSE keepsake_exact_scan", {}, "exact vector scan");
+  if (own) own->commit();
+  std::sort_heap(nearest.begin(), nearest.end(), nearer);
+  return nearest;
 }
 
 // The number of distinct ids, as a parameter (a filter that must match every one of them).
@@ -248,7 +275,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
       hits = exact_rows(conn,
                         "SELECT asset.id::text, smart_search.embedding::text FROM asset JOIN "
                         "smart_search ON asset.id = smart_search.\"assetId\" WHERE " + where,
-                        params, o.embedding);
+                        params, o.embedding, want);
     }
   } else {
     db::Transaction tx(conn);
@@ -337,7 +364,7 @@ std::vector<FaceHit> VectorSearch::faces(db::Connection& conn, const FaceSearchO
     db::Params params;
     std::string where = filter_sql(params);
     hits = exact_rows(conn, "SELECT asset_face.id::text, face_search.embedding::text" + from + where,
-                      params, o.embedding);
+                      params, o.embedding, static_cast<size_t>(std::max(o.num_results, 0)));
   } else {
     db::Params params{vector_literal(o.embedding)};
     std::string where = filter_sql(params);
@@ -402,7 +429,7 @@ std::vector<DuplicateHit> VectorSearch::duplicates(db::Connection& conn,
     db::Params params;
     std::string where = filter_sql(params);
     hits = exact_rows(conn, "SELECT asset.id::text, smart_search.embedding::text" + from + where,
-                      params, o.embedding);
+                      params, o.embedding, kLimit);
   } else {
     db::Params params{vector_literal(o.embedding)};
     std::string where = filter_sql(params);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include "common/error.h"
@@ -145,6 +147,38 @@ TEST_P(VectorSearchTest, PagesCarryTheRowsTheCallerAsksFor) {
         EXPECT_EQ(p.rows.text(p.row_of[i], "type"),
                   conn_->exec("SELECT type FROM asset WHERE id = $1::uuid", {p.asset_ids[i]}).text(0, 0));
       }
+    }
+  }
+}
+
+// More rows than one batch of the built-in exact scan's cursor: the nearest are kept across
+// batches, in brute-force order, on every page.
+TEST_P(VectorSearchTest, ExactScanOfALargeTableMatchesBruteForce) {
+  seed_assets(owner(0), 1300, 32);
+  seed_assets(owner(1), 1300, 32);
+  auto rows = conn_->exec("SELECT \"assetId\"::text, embedding::text FROM smart_search");
+  const auto q = random_vector(32);
+  auto cosine = [](const std::vector<float>& a, const std::vector<float>& b) {
+    double dot = 0, na = 0, nb = 0;
+    for (size_t i = 0; i < a.size(); ++i) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
+    return 1 - dot / std::sqrt(na * nb);
+  };
+  std::vector<std::pair<double, std::string>> truth;
+  for (int i = 0; i < rows.rows(); ++i) {
+    truth.push_back({cosine(q, parse_float_array(rows.text(i, 1))), rows.text(i, 0)});
+  }
+  std::sort(truth.begin(), truth.end());
+  SearchTuning exact;
+  exact.exact = true;
+  SmartSearchOptions o;
+  o.embedding = q;
+  o.size = 25;
+  for (int page = 1; page <= 3; ++page) {
+    o.page = page;
+    auto got = search().smart(*conn_, o, exact);
+    ASSERT_EQ(got.asset_ids.size(), 25u);
+    for (size_t i = 0; i < got.asset_ids.size(); ++i) {
+      EXPECT_EQ(got.asset_ids[i], truth[(page - 1) * 25 + i].second) << "page " << page << ", rank " << i;
     }
   }
 }
