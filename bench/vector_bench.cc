@@ -70,7 +70,9 @@ std::string format(const char* pattern, double value) {
   return buf;
 }
 
-std::string qps_text(double qps) { return format(qps >= 10 ? "%.0f" : "%.1f", qps); }
+std::string qps_text(double qps) {
+  return format(qps >= 10 ? "%.0f" : qps >= 0.1 ? "%.1f" : "%.3f", qps);
+}
 
 // One query as a client runs it: the search, which brings the page's rows. Returns how many of
 // the exact top 10 the page holds.
