@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "db/cursor.h"
 
 namespace keepsake::storage {
 namespace {
@@ -282,14 +283,9 @@ void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport&
   ScanProgress progress;
   progress.rows_total = conn.exec(kTotalSql, {}, "count rows to scan").int64(0, 0);
   db::Transaction tx(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  tx.exec(std::string("DECLARE keepsake_scan NO SCROLL CURSOR FOR ") + kRowsSql, {},
-          "open the scan cursor");
   Merger merger(layout, report);
-  const auto fetch = "FETCH " + std::to_string(options.fetch_size) + " FROM keepsake_scan";
   int64_t next_report = options.progress_every;
-  for (;;) {
-    auto r = tx.exec(fetch, {}, "read paths to scan");
-    if (r.empty()) break;
+  auto merge_batch = [&](const db::Result& r) {
     for (int i = 0; i < r.rows(); ++i) {
       merger.row(r.text(i, 0), r.text(i, 1), r.text(i, 2), r.boolean(i, 3));
     }
@@ -299,9 +295,10 @@ void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport&
       options.on_progress(progress);
       next_report += options.progress_every;
     }
-  }
+  };
+  db::for_each_batch(conn, "keepsake_scan", kRowsSql, {}, options.fetch_size, "read paths to scan",
+                     merge_batch);
   merger.finish();
-  tx.exec("CLOSE keepsake_scan");
   tx.commit();
   if (options.on_progress) {
     progress.rows_done = report.summary.rows;

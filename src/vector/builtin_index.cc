@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "db/cursor.h"
 #include "migrations/keepsake_migrations.h"
 
 KEEPSAKE_MIGRATION(m0300, "0300-vector-change", R"sql(
@@ -248,10 +249,7 @@ void BuiltinIndex::build(db::Connection& conn) {
   std::unique_lock lock(mu_);
   clear_locked(0);
   db::Transaction tx(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  tx.exec("DECLARE vector_rows NO SCROLL CURSOR FOR " + std::string(table_sql(table_).rows));
-  while (true) {
-    auto r = tx.exec("FETCH 5000 FROM vector_rows", {}, "read embeddings of " + table_);
-    if (r.empty()) break;
+  auto add_batch = [&](const db::Result& r) {
     std::vector<Row> rows(static_cast<size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
       rows[i] = {r.text(i, 0), r.text(i, 1), parse_float_array(r.text(i, 2))};
@@ -262,7 +260,9 @@ void BuiltinIndex::build(db::Connection& conn) {
     }
     add_new_rows_locked(rows);
     rows_loaded_ += r.rows();
-  }
+  };
+  db::for_each_batch(conn, "vector_rows", table_sql(table_).rows, {}, 5000,
+                     "read embeddings of " + table_, add_batch);
   tx.commit();
   if (dim == 0) clear_locked(0);
   last_change_ = start_change;

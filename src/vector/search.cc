@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "db/cursor.h"
 #include "vector/index_manager.h"
 
 namespace keepsake::vector {
@@ -100,14 +101,10 @@ bool nearer(const VectorHit& a, const VectorHit& b) {
 std::vector<VectorHit> exact_rows(db::Connection& conn, const std::string& sql,
                                   const db::Params& params, const std::vector<float>& q,
                                   size_t limit) {
-  constexpr int kBatch = 2000;
-  std::optional<db::Transaction> own;
+  std::optional<db::Transaction> own;  // a cursor needs a transaction
   if (PQtransactionStatus(conn.raw()) == PQTRANS_IDLE) own.emplace(conn);
-  conn.exec("DECLARE keepsake_exact_scan NO SCROLL CURSOR FOR " + sql, params, "exact vector scan");
   std::vector<VectorHit> nearest;  // a heap whose top is the farthest kept
-  while (true) {
-    auto r = conn.exec("FETCH " + std::to_string(kBatch) + " FROM keepsake_exact_scan", {},
-                       "exact vector scan");
+  auto keep_nearest = [&](const db::Result& r) {
     for (int i = 0; i < r.rows(); ++i) {
       VectorHit hit{r.text(i, 0), cosine_distance(q, parse_float_array(r.text(i, 1)))};
       if (nearest.size() < limit) {
@@ -119,9 +116,9 @@ std::vector<VectorHit> exact_rows(db::Connection& conn, const std::string& sql,
         std::push_heap(nearest.begin(), nearest.end(), nearer);
       }
     }
-    if (r.rows() < kBatch) break;
-  }
-  conn.exec("CLOSE keepsake_exact_scan", {}, "exact vector scan");
+  };
+  db::for_each_batch(conn, "keepsake_exact_scan", sql, params, 2000, "exact vector scan",
+                     keep_nearest);
   if (own) own->commit();
   std::sort_heap(nearest.begin(), nearest.end(), nearer);
   return nearest;
@@ -197,21 +194,32 @@ db::Result fetch_page_rows(db::Connection& conn, const std::string& columns,
                             {uuid_array(ids)}, "read search results");
 }
 
-// Gives the page its rows: those the search returned, or else read now. An asset deleted since
-// the search leaves the page.
+// Row number of each non-null "id" in rows.
+std::map<std::string, int> rows_by_id(const db::Result& rows) {
+  std::map<std::string, int> out;
+  if (rows.empty()) return out;
+  const int id = rows.column("id");
+  for (int i = 0; i < rows.rows(); ++i) {
+    if (!rows.is_null(i, id)) out[rows.text(i, id)] = i;
+  }
+  return out;
+}
+
+// Gives the page its rows: those the search returned (an "id" column among others), or else read
+// now. An asset deleted since the search leaves the page.
 void attach_rows(db::Connection& conn, const std::string& columns, db::Result rows,
-                 std::map<std::string, int> row_of_key, SearchPage& page) {
-  auto has_row = [&](const std::string& id) { return row_of_key.count(id) > 0; };
+                 SearchPage& page) {
+  auto row_of_id = rows_by_id(rows);
+  auto has_row = [&](const std::string& id) { return row_of_id.count(id) > 0; };
   if (!std::all_of(page.asset_ids.begin(), page.asset_ids.end(), has_row)) {
     rows = fetch_page_rows(conn, columns, page.asset_ids);
-    row_of_key.clear();
-    for (int i = 0; i < rows.rows(); ++i) row_of_key[rows.text(i, 0)] = i;
+    row_of_id = rows_by_id(rows);
   }
   SearchPage kept;
   kept.has_next_page = page.has_next_page;
   for (size_t i = 0; i < page.asset_ids.size(); ++i) {
-    auto it = row_of_key.find(page.asset_ids[i]);
-    if (it == row_of_key.end()) continue;
+    auto it = row_of_id.find(page.asset_ids[i]);
+    if (it == row_of_id.end()) continue;
     kept.asset_ids.push_back(page.asset_ids[i]);
     kept.distances.push_back(page.distances[i]);
     kept.row_of.push_back(it->second);
@@ -231,8 +239,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
   const size_t offset = static_cast<size_t>(o.page - 1) * o.size;
   const size_t want = offset + o.size + 1;
   std::vector<VectorHit> hits;
-  db::Result rows;                      // rows of some hits, when row_columns asks for them
-  std::map<std::string, int> row_of_key;
+  db::Result rows;  // the last query's rows of some hits, with an "id" column
   if (ext_ == Extension::kBuiltin) {
     // No SQL vector index in built-in mode: no transaction and no probes. The candidate filter
     // also reads the newest change id, so a write by any client shows in this very search, and
@@ -252,12 +259,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
             params, "filter smart search candidates");
         newest = std::max(newest, rows.int64(0, 0));
         std::set<std::string> passing;
-        row_of_key.clear();
-        for (int i = 0; i < rows.rows(); ++i) {
-          if (rows.is_null(i, 1)) continue;
-          passing.insert(rows.text(i, 1));
-          row_of_key[rows.text(i, 1)] = i;
-        }
+        for (const auto& [id, row] : rows_by_id(rows)) passing.insert(id);
         return passing;
       };
       found = graph_filtered(*clip_, o.embedding, o.user_ids, want,
@@ -269,7 +271,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
     if (found) {
       hits = std::move(*found);
     } else {
-      row_of_key.clear();
+      rows = {};
       db::Params params;
       std::string where = smart_filter_sql(o, params);
       hits = exact_rows(conn,
@@ -298,10 +300,8 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
                         add(params, std::to_string(offset)) + "::int";
       rows = conn.exec(sql, params, "smart search");
       std::vector<VectorHit> page;
-      row_of_key.clear();
       for (int i = 0; i < rows.rows(); ++i) {
         page.push_back({rows.text(i, 0), static_cast<float>(rows.real(i, 1))});
-        row_of_key[page.back().key] = i;
       }
       return page;
     };
@@ -317,7 +317,7 @@ SearchPage VectorSearch::smart(db::Connection& conn, const SmartSearchOptions& o
     page.distances.push_back(hits[i].distance);
   }
   page.has_next_page = hits.size() > offset + o.size;
-  if (!o.row_columns.empty()) attach_rows(conn, o.row_columns, std::move(rows), std::move(row_of_key), page);
+  if (!o.row_columns.empty()) attach_rows(conn, o.row_columns, std::move(rows), page);
   return page;
 }
 
