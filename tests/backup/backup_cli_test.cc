@@ -8,6 +8,7 @@
 #include "backup/backup_files.h"
 #include "common/process.h"
 #include "harness/bootstrapped_database.h"
+#include "harness/paths.h"
 
 namespace keepsake::backup {
 namespace {
@@ -18,7 +19,7 @@ class BackupCliTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
     ProcessOptions o;
-    o.argv = {KEEPSAKE_BINARY};
+    o.argv = {keepsake::testing::keepsake_binary()};
     o.argv.insert(o.argv.end(), args.begin(), args.end());
     const auto& c = keepsake::testing::cluster();
     o.env = minimal_environment({{"DB_HOSTNAME", c.socket_dir},

@@ -10,6 +10,7 @@
 #include "common/process.h"
 #include "db/connection.h"
 #include "harness/bootstrapped_database.h"
+#include "harness/paths.h"
 
 namespace keepsake::backup {
 namespace {
@@ -25,7 +26,7 @@ class BackupRestoreTest : public keepsake::testing::BootstrappedDatabaseTest {
     return run_process(o);
   }
   std::string catalog(const std::string& dbname) {
-    auto r = psql(dbname, std::string("cat ") + KEEPSAKE_SPEC_DIR + "/immich-2.7.5-catalog.sql");
+    auto r = psql(dbname, "cat " + keepsake::testing::spec_dir() + "/immich-2.7.5-catalog.sql");
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return r.out;
   }

@@ -12,6 +12,7 @@
 
 #include "auth/crypto.h"
 #include "harness/test_cluster.h"
+#include "harness/paths.h"
 
 namespace keepsake {
 namespace {
@@ -45,14 +46,14 @@ CommandRun run_keepsake(const std::vector<std::string>& args, const std::map<std
     dup2(err, 2);
     std::vector<std::string> env_strings = {"PATH=/usr/local/bin:/usr/bin:/bin"};
     for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-    std::vector<std::string> argv_strings = {KEEPSAKE_BINARY};
+    std::vector<std::string> argv_strings = {keepsake::testing::keepsake_binary()};
     argv_strings.insert(argv_strings.end(), args.begin(), args.end());
     std::vector<char*> envp, argv;
     for (auto& s : env_strings) envp.push_back(s.data());
     for (auto& a : argv_strings) argv.push_back(a.data());
     envp.push_back(nullptr);
     argv.push_back(nullptr);
-    execve(KEEPSAKE_BINARY, argv.data(), envp.data());
+    execve(keepsake::testing::keepsake_binary().c_str(), argv.data(), envp.data());
     _exit(127);
   }
   int status = 0;

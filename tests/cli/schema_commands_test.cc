@@ -9,6 +9,7 @@
 #include "harness/bootstrapped_database.h"
 #include "schema/drift_check.h"
 #include "schema/immich_schema.h"
+#include "harness/paths.h"
 
 namespace keepsake {
 namespace {
@@ -16,7 +17,7 @@ namespace {
 class SchemaCommandsTest : public testing::BootstrappedDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
-    args.insert(args.begin(), KEEPSAKE_BINARY);
+    args.insert(args.begin(), keepsake::testing::keepsake_binary());
     std::string url = testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;

@@ -5,6 +5,7 @@
 #include "common/process.h"
 #include "harness/bootstrapped_database.h"
 #include "harness/test_cluster.h"
+#include "harness/paths.h"
 
 namespace keepsake::dev {
 namespace {
@@ -12,7 +13,7 @@ namespace {
 class DevSeedCliTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
-    args.insert(args.begin(), KEEPSAKE_BINARY);
+    args.insert(args.begin(), keepsake::testing::keepsake_binary());
     std::string url = keepsake::testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <vector>
+#include "harness/paths.h"
 
 namespace keepsake::testing {
 
@@ -18,7 +19,7 @@ std::string read_file(const std::string& path);
 class KeepsakeProcess {
  public:
   KeepsakeProcess(const std::map<std::string, std::string>& env, const std::string& dir,
-                  std::vector<std::string> args = {"serve"}, const std::string& binary = KEEPSAKE_BINARY);
+                  std::vector<std::string> args = {"serve"}, const std::string& binary = keepsake_binary());
   ~KeepsakeProcess();
   KeepsakeProcess(const KeepsakeProcess&) = delete;
   KeepsakeProcess& operator=(const KeepsakeProcess&) = delete;

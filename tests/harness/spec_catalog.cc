@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include "harness/paths.h"
 
 namespace keepsake::testing {
 namespace {
@@ -27,11 +28,11 @@ std::string at(const nlohmann::json& doc, const std::string& pointer) {
 
 nlohmann::json spec_catalog_json() {
   return nlohmann::json::parse(
-      read_file(std::string(KEEPSAKE_SPEC_DIR) + "/immich-2.7.5-catalog.json"));
+      read_file(keepsake::testing::spec_dir() + "/immich-2.7.5-catalog.json"));
 }
 
 nlohmann::json run_spec_catalog_query(db::Connection& conn) {
-  const std::string sql = read_file(std::string(KEEPSAKE_SPEC_DIR) + "/immich-2.7.5-catalog.sql");
+  const std::string sql = read_file(keepsake::testing::spec_dir() + "/immich-2.7.5-catalog.sql");
   if (!PQsendQuery(conn.raw(), sql.c_str())) {
     throw std::runtime_error(std::string("catalog query: ") + PQerrorMessage(conn.raw()));
   }

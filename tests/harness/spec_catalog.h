@@ -1,4 +1,4 @@
-// The spec's catalog query (KEEPSAKE_SPEC_DIR/immich-2.7.5-catalog.sql) run against a test
+// The spec's catalog query (tests/spec/immich-2.7.5-catalog.sql, vendored) run against a test
 // database through libpq, and the spec's JSON, as nlohmann::json values; plus a readable diff.
 #pragma once
 

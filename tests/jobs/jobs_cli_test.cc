@@ -3,6 +3,7 @@
 
 #include "common/process.h"
 #include "jobs_fixture.h"
+#include "harness/paths.h"
 
 namespace keepsake::jobs {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 class JobsCliTest : public testing::JobsDatabaseTest {
  protected:
   ProcessResult keepsake(std::vector<std::string> args) {
-    args.insert(args.begin(), KEEPSAKE_BINARY);
+    args.insert(args.begin(), keepsake::testing::keepsake_binary());
     std::string url = keepsake::testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;

@@ -10,6 +10,7 @@
 #include "backup/backup_files.h"
 #include "backup/gzip_stream.h"
 #include "common/process.h"
+#include "harness/paths.h"
 
 namespace keepsake::testing {
 namespace {
@@ -82,7 +83,7 @@ void cluster_dump(const std::string& dbname, const std::string& path) {
 
 std::string catalog_json(const std::string& dbname) {
   auto r = shell(dbname, "psql -X -q -At -v ON_ERROR_STOP=1 -f \"$1\"",
-                 {std::string(KEEPSAKE_SPEC_DIR) + "/immich-2.7.5-catalog.sql"});
+                 {keepsake::testing::spec_dir() + "/immich-2.7.5-catalog.sql"});
   auto json = nlohmann::json::parse(r.out);
   json.erase("database_settings");
   return json.dump(1);

@@ -6,6 +6,7 @@
 #include "harness/bootstrapped_database.h"
 #include "harness/test_cluster.h"
 #include "schema/diff.h"
+#include "harness/paths.h"
 
 namespace keepsake::schema {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using keepsake::testing::BootstrappedDatabaseTest;
 using keepsake::testing::DatabaseTest;
 
-std::string spec_json_path() { return std::string(KEEPSAKE_SPEC_DIR) + "/immich-2.7.5-catalog.json"; }
+std::string spec_json_path() { return keepsake::testing::spec_dir() + "/immich-2.7.5-catalog.json"; }
 
 class CatalogReaderTest : public DatabaseTest {};
 

@@ -10,6 +10,7 @@
 #include "storage/fs_helpers.h"
 #include "storage/layout.h"
 #include "storage/storage_fixture.h"
+#include "harness/paths.h"
 
 namespace keepsake::storage {
 namespace {
@@ -26,7 +27,7 @@ class StorageCliTest : public testing::StorageDbTest {
   }
 
   ProcessResult keepsake(std::vector<std::string> args) {
-    args.insert(args.begin(), KEEPSAKE_BINARY);
+    args.insert(args.begin(), keepsake::testing::keepsake_binary());
     std::string url = keepsake::testing::database_url(db_name_);
     ProcessOptions options;
     options.argv = args;

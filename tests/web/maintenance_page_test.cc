@@ -15,6 +15,7 @@
 #include "harness/keepsake_process.h"
 #include "maintenance/maintenance_service.h"
 #include "restore/database_swap.h"
+#include "harness/paths.h"
 
 namespace keepsake {
 namespace {
@@ -24,7 +25,7 @@ using keepsake::testing::TempDir;
 
 TEST(MaintenancePageTest, UploadRestoreAndEndInHeadlessChromium) {
   ASSERT_TRUE(fs::exists("/usr/bin/chromium")) << "scripts/setup.sh installs Debian's chromium";
-  std::string e2e = std::string(KEEPSAKE_SOURCE_DIR) + "/tests/e2e";
+  std::string e2e = keepsake::testing::source_dir() + "/tests/e2e";
   ASSERT_TRUE(fs::exists(e2e + "/node_modules/playwright-core")) << "scripts/setup.sh runs npm ci in " << e2e;
 
   std::string live = keepsake::testing::create_bootstrapped_database("page");
