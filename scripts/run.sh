@@ -3,8 +3,8 @@
 # and the media folder under ./data (unless DB_URL / DB_HOSTNAME / IMMICH_MEDIA_LOCATION say otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ "$(id -u)" -eq 0 ]; then scripts/setup.sh; else sudo scripts/setup.sh; fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+if [ "$(id -u)" -eq 0 ]; then scripts/setup.sh --for run; else sudo scripts/setup.sh --for run; fi
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEPSAKE_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target keepsake
 if [ -z "${KEEPSAKE_DATA_DIR:-}" ]; then
   KEEPSAKE_DATA_DIR=$PWD/data

@@ -1,19 +1,42 @@
 #!/usr/bin/env bash
-# Installs everything Keepsake needs from Debian's package registry, and builds pgvector 0.8.0
-# from Debian's source package (trixie) for the installed PostgreSQL. Idempotent: skips what is done.
+# Installs what Keepsake needs from Debian's package registry, and builds pgvector 0.8.0 from
+# Debian's source package (trixie) for the installed PostgreSQL. Idempotent: skips what is done.
+#   scripts/setup.sh --for run    what building and running `keepsake serve` needs (scripts/run.sh)
+#   scripts/setup.sh [--for test] that, plus what the test suite adds (scripts/test.sh; the default)
 # Runs as root. Never touches the system's apt sources: the trixie source entry lives in a private
 # apt configuration under /var/cache/keepsake/apt.
 set -euo pipefail
 
-PACKAGES=(
-  build-essential cmake ninja-build pkg-config ccache dpkg-dev git
+# Building and running: the toolchain, PostgreSQL with its server headers (pgvector's build), and
+# every library the keepsake binary links. A library the build links belongs here, not below.
+RUN_PACKAGES=(
+  build-essential cmake ninja-build pkg-config ccache dpkg-dev
   postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
+  util-linux
+)
+# The test suite adds: GoogleTest, the tools the tests call, and the maintenance page's browser
+# test (Debian's chromium driven by playwright-core from npm, below; Debian's nodejs and npm only
+# when no npm is installed, so that another Node installation is left alone).
+TEST_PACKAGES=(
   libgtest-dev libgmock-dev
-  gzip curl jq util-linux
+  gzip curl jq git
   chromium
 )
+
+PURPOSE=test
+case "${1:-}" in
+  "") ;;
+  --for)
+    case "${2:-}" in
+      run|test) PURPOSE=$2 ;;
+      *) echo "setup: --for takes run or test" >&2; exit 2 ;;
+    esac ;;
+  *) echo "usage: $0 [--for run|test]" >&2; exit 2 ;;
+esac
+PACKAGES=("${RUN_PACKAGES[@]}")
+[ "$PURPOSE" = test ] && PACKAGES+=("${TEST_PACKAGES[@]}")
 
 log() { echo "setup: $*" >&2; }
 
@@ -64,6 +87,8 @@ else
   rm -rf "$BUILD"
   log "pgvector $PGVECTOR_VERSION installed"
 fi
+
+[ "$PURPOSE" = test ] || exit 0
 
 # The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
 # from the npm registry drives Debian's chromium; it never downloads a browser.

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -63,13 +64,37 @@ void remove_logged(const fs::path& p) {
 
 }  // namespace
 
-std::string backup_version_string() { return std::string(kImmichVersion) + "-keepsake." KEEPSAKE_VERSION; }
+std::string backup_version_string(const std::optional<std::string>& immich_release) {
+  if (!immich_release) return kUnknownImmichVersion;
+  return immich_release->rfind('v', 0) == 0 ? immich_release->substr(1) : *immich_release;
+}
 
 std::string make_backup_name(std::chrono::system_clock::time_point when,
-                             const std::string& pg_server_version, const std::string& prefix) {
+                             const std::string& pg_server_version, const std::string& version,
+                             const std::string& prefix) {
   std::string pg = pg_server_version.substr(0, pg_server_version.find(' '));
-  return prefix + "immich-db-backup-" + timestamp_local(when) + "-v" + backup_version_string() +
-         "-pg" + pg + ".sql.gz";
+  return prefix + "immich-db-backup-" + timestamp_local(when) + "-v" + version + "-pg" + pg + ".sql.gz";
+}
+
+std::string server_timezone() {
+  if (const char* tz = std::getenv("TZ"); tz && *tz) return immich_timezone_name(tz[0] == ':' ? tz + 1 : tz);
+  std::error_code ec;
+  std::string target = fs::read_symlink("/etc/localtime", ec).string();
+  if (auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) {
+    return immich_timezone_name(target.substr(at + 9));
+  }
+  std::ifstream in("/etc/timezone");
+  std::string zone;
+  if (in >> zone) return immich_timezone_name(zone);
+  return "UTC";
+}
+
+std::string immich_timezone_name(const std::string& iana_zone) {
+  static const std::set<std::string> kUtcAliases = {
+      "UTC",      "UCT",     "Universal", "Zulu",      "GMT",       "GMT0",
+      "GMT+0",    "GMT-0",   "Greenwich", "Etc/UTC",   "Etc/UCT",   "Etc/Universal",
+      "Etc/Zulu", "Etc/GMT", "Etc/GMT0",  "Etc/GMT+0", "Etc/GMT-0", "Etc/Greenwich"};
+  return kUtcAliases.count(iana_zone) ? "UTC" : iana_zone;
 }
 
 bool is_valid_backup_name(const std::string& name) { return std::regex_match(name, kValidName); }
@@ -182,6 +207,12 @@ void fsync_path(const std::string& path, bool directory) {
   close(fd);
 }
 
+void make_readable_by_all(int fd, const std::string& path) {
+  if (fchmod(fd, kBackupFileMode) != 0) {
+    throw Error(ErrorKind::kIo, "cannot set the mode of " + path + ": " + std::strerror(errno));
+  }
+}
+
 void write_sha256_sidecar(const std::string& file_path, const std::string& sha256_hex) {
   std::string sidecar = file_path + ".sha256", tmp = sidecar + ".tmp";
   {
@@ -190,8 +221,10 @@ void write_sha256_sidecar(const std::string& file_path, const std::string& sha25
     out.flush();
     if (!out) throw Error(ErrorKind::kIo, "cannot write " + tmp);
   }
-  fsync_path(tmp, false);
   std::error_code ec;
+  fs::permissions(tmp, static_cast<fs::perms>(kBackupFileMode), ec);
+  if (ec) throw Error(ErrorKind::kIo, "cannot set the mode of " + tmp + ": " + ec.message());
+  fsync_path(tmp, false);
   fs::rename(tmp, sidecar, ec);
   if (ec) throw Error(ErrorKind::kIo, "cannot rename " + tmp + ": " + ec.message());
 }

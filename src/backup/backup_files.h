@@ -5,6 +5,8 @@
 // symlink out of the backups folder.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -13,15 +15,19 @@
 
 namespace keepsake::backup {
 
-// Immich's version of the schema Keepsake writes, and the version string Keepsake puts into
-// backup names: parseable by Immich (`-v(.*)-`, semver, > 2.4 so it restores as a single-database
-// dump) and only made of characters Immich's name rules accept.
-inline constexpr const char* kImmichVersion = "2.7.5";
-std::string backup_version_string();  // "2.7.5-keepsake.<KEEPSAKE_VERSION>"
+// The version part of a backup name. Immich writes its own server version; Keepsake writes the
+// Immich release the database's migrations correspond to (migrations::recorded_immich_release):
+// "v2.7.5" -> "2.7.5", none -> "unknown" (a newer or older Immich's database, or no Immich
+// schema at all). Both stay parseable by Immich: its routine pattern `-v.*-pg` accepts them, and
+// `-v(.*)-` reads "unknown", which is no semver and so never `<= 2.4`: Immich restores the file
+// as the single-database dump it is.
+inline constexpr const char* kUnknownImmichVersion = "unknown";
+std::string backup_version_string(const std::optional<std::string>& immich_release);
 
 // <prefix>immich-db-backup-<yyyyMMdd'T'HHmmss local>-v<version>-pg<pg version>.sql.gz
 std::string make_backup_name(std::chrono::system_clock::time_point when,
-                             const std::string& pg_server_version, const std::string& prefix = "");
+                             const std::string& pg_server_version, const std::string& version,
+                             const std::string& prefix = "");
 
 // ^[\d\w-.]+\.sql(?:\.gz)?$ (list/download/delete/upload/restore).
 bool is_valid_backup_name(const std::string& name);
@@ -37,6 +43,15 @@ std::optional<std::string> version_from_name(const std::string& name);
 std::string uploaded_backup_name(const std::string& original_name);
 
 std::string backups_folder(const std::string& media_location);
+
+// The `timezone` of Immich's backup list: the server's IANA zone (TZ, else /etc/localtime, else
+// /etc/timezone, else UTC) as Immich's JavaScript names it (immich_timezone_name).
+std::string server_timezone();
+// JavaScript's Intl names every IANA alias of UTC (Debian's default Etc/UTC among them) "UTC"
+// (ECMA-402 CanonicalizeTimeZoneName; checked with Node: TZ=Etc/UTC, Etc/GMT, GMT0, Zulu, ... all
+// give "UTC"); other zones keep their IANA name. (Node may spell some other links differently,
+// e.g. Asia/Kolkata as Asia/Calcutta; Keepsake keeps the system's spelling for those.) Pure.
+std::string immich_timezone_name(const std::string& iana_zone);
 
 struct BackupFile {
   std::string filename;
@@ -64,6 +79,12 @@ std::string resolve_backup_path(const std::string& folder, const std::string& na
 
 // Deletes validated names (and their sidecars). Any invalid name → nothing is deleted.
 void delete_backups(const std::string& folder, const std::vector<std::string>& names);
+
+// Backups, their sidecars and uploads are 0644 whatever the umask, as Immich's are under its
+// usual 022 umask, so that an Immich running as another user can list and restore them.
+inline constexpr mode_t kBackupFileMode = 0644;
+// fchmod(fd, kBackupFileMode); throws Error(kIo).
+void make_readable_by_all(int fd, const std::string& path);
 
 // <file>.sha256 in sha256sum's format ("<hex>  <name>\n"), written atomically.
 void write_sha256_sidecar(const std::string& file_path, const std::string& sha256_hex);

@@ -18,6 +18,7 @@
 #include "db/locks.h"
 #include "db/server_version.h"
 #include "migrations/keepsake_migrations.h"
+#include "migrations/schema_verdict.h"
 
 namespace keepsake::backup {
 namespace fs = std::filesystem;
@@ -39,6 +40,7 @@ constexpr const char* kCompletionMarkers[] = {"-- PostgreSQL database dump compl
 struct DumpTarget {
   std::string version_text;  // SHOW server_version, up to the first space
   int major = 0;
+  std::string immich_version;  // the version part of the backup's name
 };
 
 DumpTarget check_server(const DatabaseConfig& db) {
@@ -50,7 +52,8 @@ DumpTarget check_server(const DatabaseConfig& db) {
     throw Error(ErrorKind::kUnavailable, "Unsupported PostgreSQL version: " + text,
                 "backups support PostgreSQL 14 to 18");
   }
-  return {v.text.substr(0, v.text.find(' ')), v.major};
+  return {v.text.substr(0, v.text.find(' ')), v.major,
+          backup_version_string(migrations::recorded_immich_release(*conn))};
 }
 
 std::string first_lines(const std::string& text, size_t max_chars = 2000) {
@@ -73,12 +76,13 @@ void check_dump_exit(const ProcessResult& r, const std::string& tool) {
 class TmpFile {
  public:
   explicit TmpFile(std::string path) : path_(std::move(path)) {
-    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, kBackupFileMode);
     if (fd_ < 0) {
       int e = errno;
       throw Error(e == EEXIST ? ErrorKind::kConflict : ErrorKind::kIo,
                   "cannot create " + path_ + ": " + std::strerror(e));
     }
+    make_readable_by_all(fd_, path_);
   }
   ~TmpFile() {
     close_fd();
@@ -207,7 +211,8 @@ BackupResult create_backup(const BackupOptions& o) {
     std::string folder = backups_folder(o.media_location);
     ensure_folder(folder);
     BackupResult r;
-    r.filename = make_backup_name(std::chrono::system_clock::now(), target.version_text, o.prefix);
+    r.filename = make_backup_name(std::chrono::system_clock::now(), target.version_text,
+                                  target.immich_version, o.prefix);
     r.path = (fs::path(folder) / r.filename).string();
     r.pg_dump = tool.path;
     if (fs::exists(r.path)) throw Error(ErrorKind::kConflict, "a backup named " + r.filename + " already exists");

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "app/app_context.h"
+#include "db/connection.h"
 
 namespace keepsake::cli {
 
@@ -33,5 +34,9 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx);
 void register_jobs_commands(CLI::App& app, ContextProvider& ctx);
 void register_storage_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
+
+// doctor's schema lines: the same verdict as `keepsake schema check` (migrations and drift; notes
+// for database settings), in doctor's "ok/ERROR/note" words. Returns the number of problems.
+int print_schema_verdict_for_doctor(db::Connection& conn, const Config& config);
 
 }  // namespace keepsake::cli

@@ -10,6 +10,7 @@
 #include "migrations/boot.h"
 #include "migrations/immich_migrations.h"
 #include "migrations/keepsake_migrations.h"
+#include "migrations/schema_verdict.h"
 #include "schema/ddl.h"
 #include "schema/diff_sql.h"
 #include "schema/drift_apply.h"
@@ -33,13 +34,8 @@ struct CheckFlags {
   bool allow_destructive = false;
 };
 
-// The declared schema of the flavour DB_VECTOR_EXTENSION names, or else of the one installed.
 schema::Schema declared_schema(ContextProvider& ctx, db::Connection& conn) {
-  auto options = migrations::boot_options_from_config(ctx.get().config()).schema;
-  if (ctx.get().config().vector_extension.empty()) {
-    options.vector = schema::installed_vector_flavour(conn);
-  }
-  return schema::immich_schema(options);
+  return migrations::declared_schema(ctx.get().config(), conn);
 }
 
 std::unique_ptr<db::Connection> connect(ContextProvider& ctx) {
@@ -69,13 +65,16 @@ void print_items(const std::vector<schema::DriftItem>& items) {
   }
 }
 
+// The verdict is migrations::check_immich_schema's, the same as doctor's. --apply repairs drift
+// only; the notes' ALTER DATABASE is printed for the user to run (it needs the database's owner).
 bool run_check(ContextProvider& ctx, const CheckFlags& flags) {
   auto conn = connect(ctx);
-  auto states = schema::immich_migration_states(*conn, migrations::immich_migration_names());
-  print_lines(schema::migration_report_lines(states));
   auto declared = declared_schema(ctx, *conn);
-  auto items = schema::detect_drift(*conn, declared);
+  auto verdict = migrations::check_immich_schema(*conn, declared);
+  print_lines(schema::migration_report_lines(verdict.migrations));
+  auto& items = verdict.drift.drift;
   print_items(items);
+  print_lines(schema::note_lines(verdict.drift.notes));
   if (flags.apply && !items.empty()) {
     schema::ApplyResult result;
     db::with_lock(ctx.get().database(), db::DatabaseLock::Migrations, [&](db::Connection& c) {
@@ -91,7 +90,7 @@ bool run_check(ContextProvider& ctx, const CheckFlags& flags) {
     std::cout << "After the repair: ";
     print_lines(schema::drift_report_lines(items));
   }
-  return schema::all_applied(states) && items.empty();
+  return verdict.ok();
 }
 
 void register_schema_group(CLI::App& app, ContextProvider& ctx) {
@@ -197,7 +196,42 @@ void register_migrations_group(CLI::App& app, ContextProvider& ctx) {
   });
 }
 
+void print_doctor_line(const char* tag, const std::string& message) {
+  std::cout << tag << " " << message << "\n";
+}
+
 }  // namespace
+
+int print_schema_verdict_for_doctor(db::Connection& conn, const Config& config) {
+  auto verdict = migrations::check_immich_schema(conn, migrations::declared_schema(config, conn));
+  int problems = 0;
+  auto problem = [&](const std::string& message) {
+    ++problems;
+    print_doctor_line("ERROR", message);
+  };
+  const std::string release = migrations::kImmichRelease;
+  auto missing = verdict.missing_migrations();
+  if (!missing.empty()) {
+    problem(std::to_string(missing.size()) + " of Immich " + release + "'s migrations are not in " +
+            "kysely_migrations (first: " + missing.front() + "); start Immich " + release + " once");
+  }
+  for (const auto& name : verdict.unknown_migrations()) {
+    problem("migration " + name + " in kysely_migrations is not one of Immich " + release +
+            "'s; probably written by " + migrations::probable_release(name));
+  }
+  const auto& drift = verdict.drift.drift;
+  for (size_t i = 0; i < drift.size() && i < 10; ++i) {
+    problem("schema drift: " + drift[i].description + " (`keepsake schema check` shows the repair)");
+  }
+  if (drift.size() > 10) problem("schema drift: " + std::to_string(drift.size() - 10) + " more items");
+  if (verdict.ok()) {
+    print_doctor_line("ok   ", "schema: Immich " + release + "'s " +
+                                   std::to_string(verdict.migrations.size()) +
+                                   " migrations, no schema drift");
+  }
+  for (const auto& note : verdict.drift.notes) print_doctor_line("note ", schema::note_text(note));
+  return problems;
+}
 
 void register_schema_commands(CLI::App& app, ContextProvider& ctx) {
   register_schema_group(app, ctx);

@@ -170,6 +170,7 @@ int doctor(ContextProvider& ctx) {
                                          " is installed but unused; Keepsake drops it at start "
                                          "(DROP EXTENSION IF EXISTS " + v.name + ";)");
   }
+  errors += print_schema_verdict_for_doctor(*conn, ctx.get().config());
   std::cout << (errors ? "doctor found problems\n" : "doctor found no problems\n");
   return errors;
 }

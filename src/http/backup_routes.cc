@@ -34,18 +34,6 @@ std::string folder(const RouteDeps& deps) {
   return backup::backups_folder(deps.app->config().media_location);
 }
 
-std::string server_timezone() {
-  if (const char* tz = std::getenv("TZ"); tz && *tz) return tz[0] == ':' ? tz + 1 : tz;
-  std::error_code ec;
-  auto target = fs::read_symlink("/etc/localtime", ec);
-  std::string s = target.string();
-  if (auto at = s.find("zoneinfo/"); !ec && at != std::string::npos) return s.substr(at + 9);
-  std::ifstream in("/etc/timezone");
-  std::string zone;
-  if (in >> zone) return zone;
-  return "UTC";
-}
-
 void check_param(const std::string& name) {
   if (!backup::is_valid_filename_param(name)) {
     throw Error(ErrorKind::kInvalidArgument, "Filename contains invalid characters");
@@ -54,7 +42,7 @@ void check_param(const std::string& name) {
 
 void list(RequestContext& ctx, const RouteDeps& deps) {
   nlohmann::json backups = nlohmann::json::array();
-  std::string tz = server_timezone();
+  std::string tz = backup::server_timezone();
   for (auto& f : backup::list_backups(folder(deps))) {
     backups.push_back({{"filename", f.filename}, {"filesize", f.filesize}, {"timezone", tz}});
   }
@@ -91,8 +79,9 @@ class PartFile {
   explicit PartFile(const std::string& dir) {
     std::random_device rd;
     path_ = dir + "/.upload-" + std::to_string(rd()) + std::to_string(rd()) + ".part";
-    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    fd_ = open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, backup::kBackupFileMode);
     if (fd_ < 0) throw Error(ErrorKind::kIo, "cannot create " + path_ + ": " + std::strerror(errno));
+    backup::make_readable_by_all(fd_, path_);
   }
   ~PartFile() {
     if (fd_ >= 0) close(fd_);

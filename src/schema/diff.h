@@ -3,7 +3,8 @@
 // reconcile it. Follows Immich's getSchemaDrift options (spec §3.8): extra tables, indexes,
 // triggers, columns, database settings and extensions are tolerated; extra constraints,
 // functions, enums and migration_overrides rows are reported; anything missing or different is
-// reported. Definitions are compared as the text PostgreSQL prints for them.
+// reported (a missing or different database setting as a kSetting item, which drift_check.h
+// turns into a note, never drift). Definitions are compared as the text PostgreSQL prints.
 // Must never run SQL: callers decide what to apply (see drift_apply.h).
 #pragma once
 

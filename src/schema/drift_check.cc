@@ -16,11 +16,23 @@ VectorFlavour installed_vector_flavour(db::Connection& conn) {
   return parse_vector_flavour(r.text(0, 0)).value_or(VectorFlavour::kBuiltin);
 }
 
-std::vector<DriftItem> detect_drift(db::Connection& conn, const Schema& declared) {
+DriftReport split_notes(std::vector<DriftItem> items) {
+  DriftReport report;
+  for (auto& item : items) {
+    (item.kind == DriftKind::kSetting ? report.notes : report.drift).push_back(std::move(item));
+  }
+  return report;
+}
+
+DriftReport check_drift(db::Connection& conn, const Schema& declared) {
   Schema live = read_catalog(conn, "public");
   DiffOptions options;
   options.database_name = conn.exec("SELECT current_database()").text(0, 0);
-  return diff_schemas(declared, live, options);
+  return split_notes(diff_schemas(declared, live, options));
+}
+
+std::vector<DriftItem> detect_drift(db::Connection& conn, const Schema& declared) {
+  return check_drift(conn, declared).drift;
 }
 
 std::vector<std::string> drift_report_lines(const std::vector<DriftItem>& items) {
@@ -30,23 +42,36 @@ std::vector<std::string> drift_report_lines(const std::vector<DriftItem>& items)
   return lines;
 }
 
+std::string note_text(const DriftItem& note) {
+  std::string text = note.description + " (not schema drift: Immich ignores database settings)";
+  if (!note.steps.empty()) text += "; to set it: " + note.steps.front().sql;
+  return text;
+}
+
+std::vector<std::string> note_lines(const std::vector<DriftItem>& notes) {
+  std::vector<std::string> lines;
+  for (const auto& note : notes) lines.push_back("Note: " + note_text(note));
+  return lines;
+}
+
 std::vector<DriftItem> check_drift_at_boot(db::Connection& conn, const Schema& declared) {
   spdlog::info("Checking for schema drift");
-  std::vector<DriftItem> items;
+  DriftReport report;
   try {
-    items = detect_drift(conn, declared);
+    report = check_drift(conn, declared);
   } catch (const std::exception& e) {
     spdlog::warn("Could not check for schema drift: {}", e.what());
     return {};
   }
-  for (const auto& line : drift_report_lines(items)) {
-    if (items.empty()) {
+  for (const auto& line : drift_report_lines(report.drift)) {
+    if (report.drift.empty()) {
       spdlog::info("{}", line);
     } else {
       spdlog::warn("{}", line);
     }
   }
-  return items;
+  for (const auto& line : note_lines(report.notes)) spdlog::info("{}", line);
+  return report.drift;
 }
 
 }  // namespace keepsake::schema

@@ -27,23 +27,52 @@ std::vector<std::string> names_in(const std::string& folder) {
   return out;
 }
 
+// Immich's own patterns (spec §5.1), written out here rather than taken from the code under test.
+const std::regex kImmichValidName(R"(^[\d\w\-.]+\.sql(?:\.gz)?$)");
+const std::regex kImmichRoutineName(R"(^immich-db-backup-\d{8}T\d{6}-v.*-pg.*\.sql\.gz$)");
+const std::regex kImmichVersion(R"(-v(.*)-)");
+
+std::string immich_version_of(const std::string& name) {
+  std::smatch m;
+  return std::regex_search(name, m, kImmichVersion) ? m[1].str() : "";
+}
+
 TEST(BackupNamesTest, RoutineNameFollowsImmichAndStaysParseable) {
-  std::string name = make_backup_name(std::chrono::system_clock::now(), "15.20 (Debian 15.20-0+deb12u1)");
-  EXPECT_TRUE(std::regex_match(name, std::regex(R"(^immich-db-backup-\d{8}T\d{6}-v.*-pg15\.20\.sql\.gz$)"))) << name;
+  std::string name = make_backup_name(std::chrono::system_clock::now(), "15.20 (Debian 15.20-0+deb12u1)",
+                                      backup_version_string("v2.7.5"));
+  EXPECT_TRUE(std::regex_match(name, std::regex(R"(^immich-db-backup-\d{8}T\d{6}-v2\.7\.5-pg15\.20\.sql\.gz$)"))) << name;
   EXPECT_TRUE(is_valid_backup_name(name));
   EXPECT_TRUE(is_valid_filename_param(name));
   EXPECT_TRUE(is_routine_backup_name(name));
-  auto version = version_from_name(name);
-  ASSERT_TRUE(version.has_value());
-  EXPECT_EQ(*version, backup_version_string());
-  // A semver above 2.4, so Immich restores it as a single-database dump.
-  std::smatch m;
-  ASSERT_TRUE(std::regex_match(*version, m, std::regex(R"(^(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$)")));
-  EXPECT_GT(std::stoi(m[1]) * 1000 + std::stoi(m[2]), 2004);
+  EXPECT_EQ(version_from_name(name), "2.7.5");
+  EXPECT_EQ(immich_version_of(name), "2.7.5");  // > 2.4: Immich restores it as one database
 
-  std::string restore_point = make_backup_name(std::chrono::system_clock::now(), "15.20", "restore-point-");
+  std::string restore_point = make_backup_name(std::chrono::system_clock::now(), "15.20", "2.7.5", "restore-point-");
   EXPECT_EQ(restore_point.rfind("restore-point-immich-db-backup-", 0), 0u);
   EXPECT_FALSE(is_routine_backup_name(restore_point));
+}
+
+// A database whose migrations are not v2.7.5's gets "unknown": Immich's listing, retention and
+// restore patterns still accept the name, and "unknown" is no semver, so never "<= 2.4" (which
+// would make Immich replay it as a cluster dump).
+TEST(BackupNamesTest, UnknownVersionIsAcceptedByImmichsPatterns) {
+  EXPECT_EQ(backup_version_string(std::nullopt), "unknown");
+  std::string name = make_backup_name(std::chrono::system_clock::now(), "15.20", backup_version_string(std::nullopt));
+  EXPECT_NE(name.find("-vunknown-pg15.20.sql.gz"), std::string::npos) << name;
+  EXPECT_TRUE(std::regex_match(name, kImmichValidName)) << name;
+  EXPECT_TRUE(std::regex_match(name, kImmichRoutineName)) << name;
+  EXPECT_EQ(immich_version_of(name), "unknown");
+  EXPECT_TRUE(is_routine_backup_name(name));
+}
+
+// Immich answers the zone as JavaScript's Intl names it: every alias of UTC is "UTC".
+TEST(BackupNamesTest, TimezoneIsNamedAsImmichNamesIt) {
+  for (const char* utc : {"Etc/UTC", "UTC", "Etc/GMT", "GMT", "Etc/Universal", "Zulu", "Etc/GMT+0"}) {
+    EXPECT_EQ(immich_timezone_name(utc), "UTC") << utc;
+  }
+  for (const char* zone : {"Europe/Berlin", "America/New_York", "Etc/GMT+5"}) {
+    EXPECT_EQ(immich_timezone_name(zone), zone);
+  }
 }
 
 TEST(BackupNamesTest, TimestampIsLocalTime) {
@@ -51,7 +80,7 @@ TEST(BackupNamesTest, TimestampIsLocalTime) {
   tm.tm_year = 2026 - 1900, tm.tm_mon = 0, tm.tm_mday = 2, tm.tm_hour = 3, tm.tm_min = 4, tm.tm_sec = 5;
   tm.tm_isdst = -1;
   auto t = std::chrono::system_clock::from_time_t(mktime(&tm));
-  EXPECT_EQ(make_backup_name(t, "15.20").substr(0, 32), "immich-db-backup-20260102T030405");
+  EXPECT_EQ(make_backup_name(t, "15.20", "2.7.5").substr(0, 32), "immich-db-backup-20260102T030405");
 }
 
 TEST(BackupNamesTest, ValidationRules) {

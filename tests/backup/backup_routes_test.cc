@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "app/app_context.h"
@@ -113,6 +114,45 @@ TEST_F(BackupRoutesTest, ListDownloadDelete) {
   EXPECT_FALSE(fs::exists(fs::path(folder_) / "immich-db-backup-20250102T020000-v2.7.5-pg15.20.sql.gz"));
 }
 
+// Sets TZ for its lifetime (the server reads it per request), then puts the previous value back.
+class ScopedTz {
+ public:
+  explicit ScopedTz(const char* zone) {
+    if (const char* old = std::getenv("TZ")) previous_ = old;
+    setenv("TZ", zone, 1);
+    tzset();
+  }
+  ~ScopedTz() {
+    if (previous_) {
+      setenv("TZ", previous_->c_str(), 1);
+    } else {
+      unsetenv("TZ");
+    }
+    tzset();
+  }
+
+ private:
+  std::optional<std::string> previous_;
+};
+
+// Immich says "UTC" on a UTC server (Debian's Etc/UTC included), as JavaScript names the zone;
+// another zone keeps its IANA name.
+TEST_F(BackupRoutesTest, ListNamesTheZoneAsImmichDoes) {
+  put("immich-db-backup-20250101T020000-v2.7.5-pg15.20.sql.gz", "0123456789");
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(true));
+  auto client = server.client();
+  auto zone_listed = [&] {
+    auto list = client.Get("/api/admin/database-backups", key_);
+    return nlohmann::json::parse(list->body)["backups"][0]["timezone"].get<std::string>();
+  };
+  for (const char* utc : {"Etc/UTC", ":Etc/UTC", "UTC", "GMT"}) {
+    ScopedTz tz(utc);
+    EXPECT_EQ(zone_listed(), "UTC") << utc;
+  }
+  ScopedTz berlin("Europe/Berlin");
+  EXPECT_EQ(zone_listed(), "Europe/Berlin");
+}
+
 TEST_F(BackupRoutesTest, NonAdminIsForbidden) {
   keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(false));
   auto res = server.client().Get("/api/admin/database-backups", key_);
@@ -128,6 +168,8 @@ TEST_F(BackupRoutesTest, UploadIsCheckedBeforeItIsKept) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 201) << res->body;
   EXPECT_TRUE(fs::exists(fs::path(folder_) / "uploaded-mine.sql.gz"));
+  // Readable by an Immich running as another user, as Immich's own files are.
+  EXPECT_EQ(fs::status(fs::path(folder_) / "uploaded-mine.sql.gz").permissions(), static_cast<fs::perms>(0644));
 
   httplib::MultipartFormDataItems plain = {{"file", dump_, "plain.sql", "application/sql"}};
   res = client.Post("/api/admin/database-backups/upload", key_, plain);

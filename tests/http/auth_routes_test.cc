@@ -139,6 +139,21 @@ TEST_F(AuthRoutesTest, AdminSignUpLoginMeApiKeysLogoutAndNoSecretsInLogs) {
   }
 }
 
+// A NULL avatarColor is answered as Immich derives it from the e-mail (u@example.com: code points
+// 1294, % 10 = 4 -> "blue", see user_json_test.cc); a stored one as it is.
+TEST_F(AuthRoutesTest, UsersMeAnswersImmichsAvatarColor) {
+  std::string id = insert_user("u@example.com", kHash);
+  insert_session(id, "live-token");
+  auto c = client();
+  httplib::Headers bearer = {{"Authorization", "Bearer live-token"}};
+  ASSERT_TRUE(conn_->exec(R"(SELECT "avatarColor" IS NULL FROM "user" WHERE id = $1)", {id}).boolean(0, 0));
+  auto me = c.Get("/api/users/me", bearer);
+  ASSERT_EQ(me->status, 200) << me->body;
+  EXPECT_EQ(body(me)["avatarColor"], "blue");
+  conn_->exec(R"(UPDATE "user" SET "avatarColor" = 'amber' WHERE id = $1)", {id});
+  EXPECT_EQ(body(c.Get("/api/users/me", bearer))["avatarColor"], "amber");
+}
+
 TEST_F(AuthRoutesTest, ExpiredSessionAndImmichRowsOverHttp) {
   std::string id = insert_user("u@example.com", kHash);
   insert_session(id, "live-token");

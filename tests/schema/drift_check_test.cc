@@ -76,6 +76,25 @@ TEST_F(DriftCheckTest, DroppedTriggerIsMissing) {
   EXPECT_EQ(drift(), std::vector<std::string>{"trigger \"asset_updatedAt\" is missing"});
 }
 
+// Immich's drift check ignores database parameters: a missing or different database setting
+// (search_path here; VectorChord's vchordrq.probes alike) is a note with its ALTER DATABASE.
+TEST_F(DriftCheckTest, DatabaseSettingsAreNotesNotDrift) {
+  conn_->exec("ALTER DATABASE " + db::quote_ident(db_name_) + " RESET search_path");
+  EXPECT_EQ(drift(), std::vector<std::string>{});
+  auto report = check_drift(*conn_, declared());
+  EXPECT_TRUE(report.drift.empty());
+  ASSERT_EQ(descriptions(report.notes), std::vector<std::string>{"database setting \"search_path\" is missing"});
+  EXPECT_EQ(report.notes[0].steps.at(0).sql,
+            "ALTER DATABASE " + db::quote_ident(db_name_) + " SET search_path TO \"$user\", public, vectors;");
+
+  Schema with_probes = declared();
+  with_probes.database_settings.push_back({"vchordrq.probes", "1"});
+  EXPECT_EQ(descriptions(detect_drift(*conn_, with_probes)), std::vector<std::string>{});
+  EXPECT_EQ(descriptions(check_drift(*conn_, with_probes).notes),
+            (std::vector<std::string>{"database setting \"search_path\" is missing",
+                                      "database setting \"vchordrq.probes\" is missing"}));
+}
+
 TEST_F(DriftCheckTest, RepairRestoresTheDeclaredCatalog) {
   conn_->exec_script(R"sql(
     DROP INDEX asset_checksum_idx;
