@@ -62,6 +62,18 @@ void remove_logged(const fs::path& p) {
   if (ec) spdlog::warn("Failed to delete old backup file {}: {}", p.string(), ec.message());
 }
 
+// The IANA zone of this process: TZ, else /etc/localtime's target, else /etc/timezone, else UTC.
+std::string system_timezone() {
+  if (const char* tz = std::getenv("TZ"); tz && *tz) return tz[0] == ':' ? tz + 1 : tz;
+  std::error_code ec;
+  std::string target = fs::read_symlink("/etc/localtime", ec).string();
+  if (auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) return target.substr(at + 9);
+  std::ifstream in("/etc/timezone");
+  std::string zone;
+  if (in >> zone) return zone;
+  return "UTC";
+}
+
 }  // namespace
 
 std::string backup_version_string(const std::optional<std::string>& immich_release) {
@@ -76,18 +88,7 @@ std::string make_backup_name(std::chrono::system_clock::time_point when,
   return prefix + "immich-db-backup-" + timestamp_local(when) + "-v" + version + "-pg" + pg + ".sql.gz";
 }
 
-std::string server_timezone() {
-  if (const char* tz = std::getenv("TZ"); tz && *tz) return immich_timezone_name(tz[0] == ':' ? tz + 1 : tz);
-  std::error_code ec;
-  std::string target = fs::read_symlink("/etc/localtime", ec).string();
-  if (auto at = target.find("zoneinfo/"); !ec && at != std::string::npos) {
-    return immich_timezone_name(target.substr(at + 9));
-  }
-  std::ifstream in("/etc/timezone");
-  std::string zone;
-  if (in >> zone) return immich_timezone_name(zone);
-  return "UTC";
-}
+std::string server_timezone() { return immich_timezone_name(system_timezone()); }
 
 std::string immich_timezone_name(const std::string& iana_zone) {
   static const std::set<std::string> kUtcAliases = {
