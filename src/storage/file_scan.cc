@@ -196,6 +196,49 @@ void move_one(const std::string& from, const std::string& to) {
   }
 }
 
+// "4 (original 3, sidecar 1)"
+std::string count_with_kinds(const MissingCount& m) {
+  std::string out = std::to_string(m.count);
+  std::string sep = " (";
+  for (const auto& [kind, n] : m.by_kind) {
+    out += sep + kind + " " + std::to_string(n);
+    sep = ", ";
+  }
+  return m.by_kind.empty() ? out : out + ")";
+}
+
+using ordered = nlohmann::ordered_json;
+
+// Writes `"name":[...]` from a spool, one element per line.
+void write_array(std::ostream& out, const char* name, std::FILE* f) {
+  out << "\"" << name << "\":[";
+  bool first = true;
+  for_each_line(f, [&](const json& j) {
+    out << (first ? "" : ",") << j.dump();
+    first = false;
+  });
+  out << "]";
+}
+
+// Writes `"name":{"count":..,"byKind":{..},[extra,]"files":[..]}`.
+void write_missing_class(std::ostream& out, const char* name, const MissingCount& m,
+                         std::FILE* files, const ordered& extra = ordered::object()) {
+  ordered head = {{"count", m.count}, {"byKind", m.by_kind}};
+  head.update(extra);
+  auto text = head.dump();
+  out << "\"" << name << "\":" << text.substr(0, text.size() - 1) << ",";
+  write_array(out, "files", files);
+  out << "}";
+}
+
+ordered jobs_json(const MissingCount& regenerable) {
+  ordered jobs = ordered::array();
+  for (const auto& j : jobs_for(regenerable.by_kind)) {
+    jobs.push_back({{"name", j.job->name}, {"queue", j.job->queue}, {"kinds", j.kinds}});
+  }
+  return jobs;
+}
+
 }  // namespace
 
 ScanReport::ScanReport()
@@ -236,21 +279,6 @@ void ScanReport::for_each_orphan(const std::function<void(const std::string&)>& 
   for_each_line(orphans_, [&](const json& j) { fn(j["path"].get<std::string>()); });
 }
 
-namespace {
-
-// "4 (original 3, sidecar 1)"
-std::string count_with_kinds(const MissingCount& m) {
-  std::string out = std::to_string(m.count);
-  std::string sep = " (";
-  for (const auto& [kind, n] : m.by_kind) {
-    out += sep + kind + " " + std::to_string(n);
-    sep = ", ";
-  }
-  return m.by_kind.empty() ? out : out + ")";
-}
-
-}  // namespace
-
 void ScanReport::write_text(std::ostream& out, const std::string& media_location) const {
   const auto& s = summary;
   out << "Storage scan of " << media_location << "\n"
@@ -287,42 +315,6 @@ void ScanReport::write_text(std::ostream& out, const std::string& media_location
   if (s.foreign) rows("Foreign paths (rows pointing outside the media location)", foreign_);
   if (s.regenerable.count) out << "\nHint: " << regeneration_hint(s.regenerable.by_kind) << "\n";
 }
-
-namespace {
-
-using ordered = nlohmann::ordered_json;
-
-// Writes `"name":[...]` from a spool, one element per line.
-void write_array(std::ostream& out, const char* name, std::FILE* f) {
-  out << "\"" << name << "\":[";
-  bool first = true;
-  for_each_line(f, [&](const json& j) {
-    out << (first ? "" : ",") << j.dump();
-    first = false;
-  });
-  out << "]";
-}
-
-// Writes `"name":{"count":..,"byKind":{..},[extra,]"files":[..]}`.
-void write_missing_class(std::ostream& out, const char* name, const MissingCount& m,
-                         std::FILE* files, const ordered& extra = ordered::object()) {
-  ordered head = {{"count", m.count}, {"byKind", m.by_kind}};
-  head.update(extra);
-  auto text = head.dump();
-  out << "\"" << name << "\":" << text.substr(0, text.size() - 1) << ",";
-  write_array(out, "files", files);
-  out << "}";
-}
-
-ordered jobs_json(const MissingCount& regenerable) {
-  ordered jobs = ordered::array();
-  for (const auto& j : jobs_for(regenerable.by_kind)) {
-    jobs.push_back({{"name", j.job->name}, {"queue", j.job->queue}, {"kinds", j.kinds}});
-  }
-  return jobs;
-}
-
-}  // namespace
 
 void ScanReport::write_json(std::ostream& out, const std::string& media_location) const {
   const auto& s = summary;
