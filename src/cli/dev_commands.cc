@@ -75,8 +75,10 @@ void register_dev_commands(CLI::App& app, ContextProvider& ctx) {
   seed->add_option("--vectors-per-cluster", flags->options.vectors_per_cluster,
                    "About one embedding cluster per this many vectors")
       ->default_val(50);
-  seed->add_flag("--files", flags->options.write_files,
-                 "Also write small original files under the media location");
+  seed->add_flag(
+      "--files", flags->options.write_files,
+      "Also write a small file for every path the rows hold (originals, sidecars, thumbnails, "
+      "previews, encoded videos, person thumbnails): `storage scan` finds nothing missing");
   seed->add_option("--now", flags->now,
                    "Reference time the dates are spread back from (YYYY-MM-DD or "
                    "YYYY-MM-DDTHH:MM:SSZ; default: today 00:00 UTC)");

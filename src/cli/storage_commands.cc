@@ -109,7 +109,29 @@ void run_scan(ContextProvider& ctx, const ScanFlags& flags) {
   std::ostream& out = flags.report_file.empty() ? std::cout : file;
   if (flags.json) report.write_json(out, layout.media_location());
   else report.write_text(out, layout.media_location());
+  out.flush();
+  const auto& lost = report.summary.irreplaceable;
+  if (lost.count > 0) {
+    throw Error(ErrorKind::kConflict,
+                std::to_string(lost.count) + " irreplaceable file" +
+                    (lost.count == 1 ? " is" : "s are") +
+                    " missing (originals, sidecars or profile images)",
+                "restore them from a copy of the media folder; the report lists them");
+  }
 }
+
+constexpr const char* kScanHelp = R"(Missing files come in two classes:
+  irreplaceable  the user's own data: original, sidecar (XMP), profile_image
+  regenerable    made by Immich's jobs: thumbnail, preview, fullsize, person_thumbnail
+                 ("Generate Thumbnails"), encoded_video ("Transcode videos")
+  An asset_file type not listed here counts as irreplaceable.
+Exit status: 0 when no irreplaceable file is missing (regenerable ones only print a hint naming
+the Immich jobs that make them again), 1 when at least one is.
+JSON (--json): {"mediaLocation", "summary": {"rows", "files", "missing": {"irreplaceable",
+"regenerable"}, "orphans", "foreign", "moved", "notMoved"}, "missing": {"irreplaceable": {"count",
+"byKind": {kind: n}, "files": [{"kind", "column", "id", "path"}]}, "regenerable": {"count",
+"byKind", "jobs": [{"name", "queue", "kinds"}], "files": [...]}}, "orphans": [{"path"}],
+"foreign": [{"column", "id", "path"}]}. "id" is the id of the row in "column"'s table.)";
 
 }  // namespace
 
@@ -131,7 +153,10 @@ void register_storage_commands(CLI::App& app, ContextProvider& ctx) {
 
   auto scan = std::make_shared<ScanFlags>();
   auto* s = storage->add_subcommand(
-      "scan", "Compare the database with the disk: missing files, orphans, foreign paths");
+      "scan",
+      "Compare the database with the disk: missing files (irreplaceable / regenerable), orphans, "
+      "foreign paths; exit 1 when an irreplaceable file is missing");
+  s->footer(kScanHelp);
   s->add_flag("--json", scan->json, "Write the report as JSON");
   s->add_option("--report", scan->report_file, "Write the report to this file (default stdout)");
   s->add_option("--move-orphans", scan->move_orphans,

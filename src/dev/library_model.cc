@@ -132,6 +132,19 @@ std::string AssetFacts::encoded_video_path(const std::string& media,
   return nested(media, "encoded-video", owner, id + ".mp4");
 }
 
+std::string AssetFacts::sidecar_path() const {
+  return original_path.substr(0, original_path.size() - extension.size()) + ".xmp";
+}
+
+std::vector<DerivedFile> AssetFacts::derived_files(const std::string& media,
+                                                   const std::string& owner) const {
+  std::vector<DerivedFile> files = {{"thumbnail", thumbnail_path(media, owner), 0},
+                                    {"preview", preview_path(media, owner), 1}};
+  if (is_video) files.push_back({"encoded_video", encoded_video_path(media, owner), 2});
+  if (has_sidecar) files.push_back({"sidecar", sidecar_path(), 3});
+  return files;
+}
+
 LibraryModel::LibraryModel(SeedOptions options) : options_(std::move(options)) {
   validate(options_);
   while (!options_.media_location.empty() && options_.media_location.size() > 1 &&
@@ -337,6 +350,9 @@ AssetFacts LibraryModel::asset(int64_t i) const {
   a.face_count = static_cast<int>(
       rng.weighted(kFaceCountWeights, sizeof kFaceCountWeights / sizeof kFaceCountWeights[0]));
   a.smart_cluster = rng.chance(0.7) ? ev.smart_cluster : rng.below(smart_clusters_);
+  // From its own stream, so that the facts above stay as they were before sidecars existed.
+  a.has_sidecar = ext_is(a.extension, {".cr2", ".arw", ".nef", ".raf", ".dng"}) ||
+                  Prng::stream(options_.seed, "sidecar", i).chance(0.04);
   return a;
 }
 
@@ -346,6 +362,11 @@ int64_t LibraryModel::face_person(const AssetFacts& asset, int slot, bool* recog
   *recognised = rng.chance(0.8);
   int64_t pick = static_cast<int64_t>(user.person_count * std::pow(rng.uniform(), 2.5));
   return user.first_person + std::min(pick, user.person_count - 1);
+}
+
+std::string LibraryModel::person_thumbnail_path(int64_t person) const {
+  return nested(options_.media_location, "thumbs", users_[person_owner(person)].id,
+                person_id(person) + ".jpeg");
 }
 
 int LibraryModel::person_owner(int64_t person) const {
@@ -362,26 +383,44 @@ int LibraryModel::album_owner(int64_t album) const {
   return 0;
 }
 
-std::string LibraryModel::original_content(const AssetFacts& a) const {
-  std::string note = "keepsake dev seed " + std::to_string(options_.seed) + " asset " + a.id +
-                     " " + a.original_file_name;
-  if (ext_is(a.extension, {".jpg", ".jpeg"})) {
+namespace {
+
+// A few bytes that start like a file of that extension, followed by `note`.
+std::string stand_in(const std::string& extension, const std::string& note) {
+  if (ext_is(extension, {".jpg", ".jpeg"})) {
     std::string out = "\xFF\xD8\xFF\xFE";
     size_t len = note.size() + 2;
     out += static_cast<char>(len >> 8);
     out += static_cast<char>(len & 0xff);
     return out + note + "\xFF\xD9";
   }
-  if (ext_is(a.extension, {".heic"})) {
+  if (ext_is(extension, {".heic"})) {
     return std::string("\0\0\0\x18" "ftypheic\0\0\0\0mif1heic", 24) + note;
   }
-  if (ext_is(a.extension, {".mov"})) {
+  if (ext_is(extension, {".mov"})) {
     return std::string("\0\0\0\x14" "ftypqt  \0\0\0\0qt  ", 20) + note;
   }
-  if (ext_is(a.extension, {".mp4"})) {
+  if (ext_is(extension, {".mp4"})) {
     return std::string("\0\0\0\x18" "ftypmp42\0\0\0\0isommp42", 24) + note;
   }
+  if (ext_is(extension, {".webp"})) return std::string("RIFF\0\0\0\0WEBP", 12) + note;
+  if (ext_is(extension, {".xmp"})) {
+    return "<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><!-- " + note + " --></x:xmpmeta>\n";
+  }
   return std::string("II*\0\x08\0\0\0", 8) + note;  // TIFF-based raw formats
+}
+
+}  // namespace
+
+std::string LibraryModel::original_content(const AssetFacts& a) const {
+  return stand_in(a.extension, "keepsake dev seed " + std::to_string(options_.seed) + " asset " +
+                                   a.id + " " + a.original_file_name);
+}
+
+std::string LibraryModel::derived_content(const std::string& path) const {
+  auto dot = path.rfind('.');
+  return stand_in(dot == std::string::npos ? "" : path.substr(dot),
+                  "keepsake dev seed " + std::to_string(options_.seed) + " " + path);
 }
 
 std::string LibraryModel::checksum(const AssetFacts& a) const {

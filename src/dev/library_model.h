@@ -21,7 +21,7 @@ struct SeedOptions {
   uint64_t seed = 1;
   double spread = 0.6;             // embedding noise relative to the cluster centre
   int vectors_per_cluster = 50;    // about one embedding cluster per this many vectors
-  bool write_files = false;        // also write small original files under media_location
+  bool write_files = false;        // also write a small file for every path the rows hold
   bool embeddings = true;          // false: no smart_search / face_search rows (dev seed --no-embeddings)
   std::string media_location;      // absolute; path columns are prefixed with it
   Timestamp now;                   // reference time (dates are spread backwards from it)
@@ -57,6 +57,13 @@ struct EventFacts {
 
 enum class Visibility { kTimeline, kArchive, kHidden };
 
+// One asset_file row of an asset: its type, its path, and its slot (which keeps its id stable).
+struct DerivedFile {
+  const char* type;
+  std::string path;
+  int slot;
+};
+
 struct AssetFacts {
   int64_t index = 0;
   int64_t event = 0;
@@ -84,11 +91,17 @@ struct AssetFacts {
   uint64_t smart_cluster = 0;
   bool in_stack = false;
   bool stack_primary = false;
+  bool has_sidecar = false;  // every raw original, and about 1 asset in 25
 
   Timestamp local_date_time() const;
   std::string thumbnail_path(const std::string& media, const std::string& owner_id) const;
   std::string preview_path(const std::string& media, const std::string& owner_id) const;
   std::string encoded_video_path(const std::string& media, const std::string& owner_id) const;
+  // An XMP sidecar beside the original: <original without extension>.xmp.
+  std::string sidecar_path() const;
+  // The asset_file rows: thumbnail and preview, encoded_video for videos, and the sidecar.
+  std::vector<DerivedFile> derived_files(const std::string& media,
+                                         const std::string& owner_id) const;
 };
 
 class LibraryModel {
@@ -121,12 +134,16 @@ class LibraryModel {
   std::string person_id(int64_t person) const;
   std::string album_id(int64_t album) const;
   std::string stack_id(int64_t event) const;
+  std::string person_thumbnail_path(int64_t person) const;
   int album_owner(int64_t album) const;
   // The first asset of an album (its thumbnail), or -1 when it has none.
   int64_t album_first_asset(int64_t album) const { return album_first_asset_[album]; }
 
   // The tiny stand-in file written for an asset with --files; its SHA-1 is the asset's checksum.
   std::string original_content(const AssetFacts& asset) const;
+  // The tiny stand-in for a derived file (thumbnail, preview, video, sidecar, person thumbnail),
+  // shaped by the path's extension.
+  std::string derived_content(const std::string& path) const;
   std::string checksum(const AssetFacts& asset) const;
 
  private:

@@ -1,4 +1,4 @@
-// Assets and what hangs off each one: EXIF, thumbnail/preview files, job status, CLIP
+// Assets and what hangs off each one: EXIF, derived files (asset_file), job status, CLIP
 // embeddings, and stacks of burst shots.
 #include <cmath>
 #include <cstdio>
@@ -109,22 +109,18 @@ void write_exif(CopyLine line, const LibraryModel& model, const AssetFacts& a) {
 
 void write_files(CopyStream& out, const LibraryModel& model, const AssetFacts& a) {
   const std::string& owner = model.users()[a.owner].id;
-  const std::string& media = model.options().media_location;
   Prng rng = Prng::stream(model.options().seed, "asset-file", a.index);
   Timestamp made = after(a.created_at, 5 + rng.uniform() * 600);
-  auto file = [&](int k, const char* type, const std::string& path) {
+  for (const auto& f : a.derived_files(model.options().media_location, owner)) {
     out.row()
-        .uuid(Prng::stream(model.options().seed, "file", a.index * 4 + k).uuid())
+        .uuid(Prng::stream(model.options().seed, "file", a.index * 4 + f.slot).uuid())
         .uuid(a.id)
         .timestamp(made)
         .timestamp(made)
-        .text(type)
-        .text(path)
+        .text(f.type)
+        .text(f.path)
         .end();
-  };
-  file(0, "thumbnail", a.thumbnail_path(media, owner));
-  file(1, "preview", a.preview_path(media, owner));
-  if (a.is_video) file(2, "encoded_video", a.encoded_video_path(media, owner));
+  }
 }
 
 template <typename Fn>

@@ -10,12 +10,6 @@
 namespace keepsake::dev {
 namespace {
 
-std::string person_thumbnail(const std::string& media, const std::string& owner,
-                             const std::string& id) {
-  return media + "/thumbs/" + owner + "/" + id.substr(0, 2) + "/" + id.substr(2, 2) + "/" + id +
-         ".jpeg";
-}
-
 void load_persons(SeedContext& ctx) {
   const LibraryModel& m = ctx.model;
   CopyStream out(ctx.conn, "person",
@@ -32,7 +26,7 @@ void load_persons(SeedContext& ctx) {
     Timestamp created = ctx.days_ago(rng.uniform() * 700);
     auto line = out.row();
     line.uuid(id).timestamp(created).timestamp(created).uuid(owner.id).text(name);
-    line.text(person_thumbnail(ctx.media(), owner.id, id)).boolean(rng.chance(0.03));
+    line.text(m.person_thumbnail_path(p)).boolean(rng.chance(0.03));
     if (named && rng.chance(0.4)) line.text(format_date(ctx.days_ago(3000 + rng.uniform() * 25000)));
     else line.null();
     line.boolean(named && rng.chance(0.08));

@@ -18,7 +18,6 @@ struct SeedContext {
   Progress& progress;
   SeedReport& report;
 
-  const std::string& media() const { return model.options().media_location; }
   Timestamp now() const { return model.options().now; }
   Timestamp days_ago(double days) const {
     return Timestamp::from_seconds(now().seconds() - days * 86400);

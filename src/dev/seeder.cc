@@ -4,8 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "common/error.h"
@@ -15,7 +13,6 @@
 namespace keepsake::dev {
 namespace {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
@@ -118,27 +115,8 @@ SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
   progress.finish();
   report.seconds = seconds_since(start);
   conn.exec("ANALYZE", {}, "analyze the seeded tables");
-  if (options.write_files) report.files_written = write_original_files(model);
+  if (options.write_files) report.files_written = write_library_files(model);
   return report;
-}
-
-int64_t write_original_files(const LibraryModel& model) {
-  int64_t written = 0;
-  for (int64_t i = 0; i < model.asset_count(); ++i) {
-    AssetFacts a = model.asset(i);
-    fs::path path(a.original_path);
-    std::error_code ec;
-    fs::create_directories(path.parent_path(), ec);
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    std::string content = model.original_content(a);
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    if (!out) {
-      throw Error(ErrorKind::kIo, "cannot write " + path.string(),
-                  "check that the media location is writable and has free space");
-    }
-    ++written;
-  }
-  return written;
 }
 
 namespace {
@@ -154,6 +132,13 @@ void print_embeddings(std::ostream& out, const char* table, const EmbeddingStats
                 s.max_norm, s.mean_cos_to_centre(), 1 / std::sqrt(1 + spread * spread),
                 s.min_cos_to_centre);
   out << line;
+}
+
+void print_files_written(const SeedReport& r, std::ostream& out) {
+  if (r.files_written) {
+    out << "files written: " << r.files_written
+        << " (originals, sidecars, thumbnails, previews, encoded videos, person thumbnails)\n";
+  }
 }
 
 }  // namespace
@@ -184,13 +169,13 @@ void print_report(const SeedReport& r, std::ostream& out) {
   }
   if (!r.embeddings) {
     out << "embeddings: none (--no-embeddings: smart_search and face_search left empty)\n";
-    if (r.files_written) out << "original files written: " << r.files_written << "\n";
+    print_files_written(r, out);
     return;
   }
   out << "embeddings (L2-normalised, 512 dimensions):\n";
   print_embeddings(out, "smart_search", r.smart, static_cast<int64_t>(r.smart_clusters), r.spread);
   print_embeddings(out, "face_search", r.faces, r.face_clusters, r.spread);
-  if (r.files_written) out << "original files written: " << r.files_written << "\n";
+  print_files_written(r, out);
 }
 
 }  // namespace keepsake::dev

@@ -51,8 +51,10 @@ struct SeedRunOptions {
 SeedReport seed_library(db::Connection& conn, const SeedOptions& options,
                         const SeedRunOptions& run = {});
 
-// Writes the small original files of every asset under the media location; returns the count.
-int64_t write_original_files(const LibraryModel& model);
+// Writes a small file for every path the seeded rows hold (originals, whose SHA-1 is the asset's
+// checksum, and every asset_file and person thumbnail), so that the rows and the disk agree;
+// returns the count.
+int64_t write_library_files(const LibraryModel& model);
 
 // A human-readable summary: row counts per table, throughput, embedding distribution.
 void print_report(const SeedReport& report, std::ostream& out);

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "db/cursor.h"
+#include "storage/file_kind.h"
 
 namespace keepsake::storage {
 namespace {
@@ -104,15 +105,16 @@ class SortedWalker {
   std::vector<Level> stack_;
 };
 
+// Each path with the kind of file it holds (file_kind.h): asset_file rows by their type.
 constexpr const char* kRowsSql = R"sql(
-  SELECT "path", "col", "id", "external" FROM (
+  SELECT "path", "col", "id", "external", "kind" FROM (
     SELECT "originalPath" AS "path", 'asset.originalPath' AS "col", "id"::text AS "id",
-           "isExternal" AS "external" FROM "asset"
-    UNION ALL SELECT "path", 'asset_file.path', "id"::text, false FROM "asset_file"
-    UNION ALL SELECT "thumbnailPath", 'person.thumbnailPath', "id"::text, false FROM "person"
-      WHERE "thumbnailPath" <> ''
-    UNION ALL SELECT "profileImagePath", 'user.profileImagePath', "id"::text, false FROM "user"
-      WHERE "profileImagePath" <> ''
+           "isExternal" AS "external", 'original' AS "kind" FROM "asset"
+    UNION ALL SELECT "path", 'asset_file.path', "id"::text, false, "type" FROM "asset_file"
+    UNION ALL SELECT "thumbnailPath", 'person.thumbnailPath', "id"::text, false,
+                     'person_thumbnail' FROM "person" WHERE "thumbnailPath" <> ''
+    UNION ALL SELECT "profileImagePath", 'user.profileImagePath', "id"::text, false,
+                     'profile_image' FROM "user" WHERE "profileImagePath" <> ''
   ) p ORDER BY "path" COLLATE "C")sql";
 
 constexpr const char* kTotalSql = R"sql(
@@ -141,8 +143,8 @@ class Merger {
     advance();
   }
 
-  void row(const std::string& path, const std::string& column, const std::string& id,
-           bool external) {
+  void row(const std::string& path, const std::string& column, const std::string& id, bool external,
+           const std::string& kind) {
     ++report_.summary.rows;
     while (disk_ && *disk_ < path) {
       report_.add_orphan(*disk_);
@@ -155,7 +157,7 @@ class Merger {
       advance();
     }
     if (!external && !layout_.contains(path)) report_.add_foreign(column, id, path);
-    if (!found && !exists_on_disk(path)) report_.add_missing(column, id, path);
+    if (!found && !exists_on_disk(path)) report_.add_missing(kind, column, id, path);
   }
 
   void finish() {
@@ -194,21 +196,72 @@ void move_one(const std::string& from, const std::string& to) {
   }
 }
 
+// "4 (original 3, sidecar 1)"
+std::string count_with_kinds(const MissingCount& m) {
+  std::string out = std::to_string(m.count);
+  std::string sep = " (";
+  for (const auto& [kind, n] : m.by_kind) {
+    out += sep + kind + " " + std::to_string(n);
+    sep = ", ";
+  }
+  return m.by_kind.empty() ? out : out + ")";
+}
+
+using ordered = nlohmann::ordered_json;
+
+// Writes `"name":[...]` from a spool, one element per line.
+void write_array(std::ostream& out, const char* name, std::FILE* f) {
+  out << "\"" << name << "\":[";
+  bool first = true;
+  for_each_line(f, [&](const json& j) {
+    out << (first ? "" : ",") << j.dump();
+    first = false;
+  });
+  out << "]";
+}
+
+// Writes `"name":{"count":..,"byKind":{..},[extra,]"files":[..]}`.
+void write_missing_class(std::ostream& out, const char* name, const MissingCount& m,
+                         std::FILE* files, const ordered& extra = ordered::object()) {
+  ordered head = {{"count", m.count}, {"byKind", m.by_kind}};
+  head.update(extra);
+  auto text = head.dump();
+  out << "\"" << name << "\":" << text.substr(0, text.size() - 1) << ",";
+  write_array(out, "files", files);
+  out << "}";
+}
+
+ordered jobs_json(const MissingCount& regenerable) {
+  ordered jobs = ordered::array();
+  for (const auto& j : jobs_for(regenerable.by_kind)) {
+    jobs.push_back({{"name", j.job->name}, {"queue", j.job->queue}, {"kinds", j.kinds}});
+  }
+  return jobs;
+}
+
 }  // namespace
 
 ScanReport::ScanReport()
-    : missing_(open_spool()), orphans_(open_spool()), foreign_(open_spool()) {}
+    : irreplaceable_(open_spool()),
+      regenerable_(open_spool()),
+      orphans_(open_spool()),
+      foreign_(open_spool()) {}
 
 ScanReport::~ScanReport() {
-  std::fclose(missing_);
+  std::fclose(irreplaceable_);
+  std::fclose(regenerable_);
   std::fclose(orphans_);
   std::fclose(foreign_);
 }
 
-void ScanReport::add_missing(const std::string& column, const std::string& id,
-                             const std::string& path) {
-  ++summary.missing;
-  spool(missing_, {{"column", column}, {"id", id}, {"path", path}});
+void ScanReport::add_missing(const std::string& kind, const std::string& column,
+                             const std::string& id, const std::string& path) {
+  bool regenerable = is_regenerable(kind);
+  auto& counts = regenerable ? summary.regenerable : summary.irreplaceable;
+  ++counts.count;
+  ++counts.by_kind[kind];
+  spool(regenerable ? regenerable_ : irreplaceable_,
+        {{"kind", kind}, {"column", column}, {"id", id}, {"path", path}});
 }
 
 void ScanReport::add_orphan(const std::string& path) {
@@ -231,7 +284,9 @@ void ScanReport::write_text(std::ostream& out, const std::string& media_location
   out << "Storage scan of " << media_location << "\n"
       << "  rows checked:   " << s.rows << "\n"
       << "  files on disk:  " << s.files << "\n"
-      << "  missing files:  " << s.missing << "\n"
+      << "  missing files:  " << s.irreplaceable.count + s.regenerable.count << "\n"
+      << "    irreplaceable: " << count_with_kinds(s.irreplaceable) << "\n"
+      << "    regenerable:   " << count_with_kinds(s.regenerable) << "\n"
       << "  orphan files:   " << s.orphans << "\n"
       << "  foreign paths:  " << s.foreign << "\n";
   if (s.moved || s.not_moved) {
@@ -240,39 +295,50 @@ void ScanReport::write_text(std::ostream& out, const std::string& media_location
   auto rows = [&](const char* title, std::FILE* f) {
     out << "\n" << title << ":\n";
     for_each_line(f, [&](const json& j) {
+      if (j.contains("kind")) out << "  " << j["kind"].get<std::string>();
       out << "  " << j["column"].get<std::string>() << " " << j["id"].get<std::string>() << " "
           << j["path"].get<std::string>() << "\n";
     });
   };
-  if (s.missing) rows("Missing files (rows whose file does not exist)", missing_);
+  if (s.irreplaceable.count) {
+    rows(
+        "Missing irreplaceable files (the user's own data: restore them from a copy of the "
+        "media folder)",
+        irreplaceable_);
+  }
+  if (s.regenerable.count)
+    rows("Missing regenerable files (Immich makes them again)", regenerable_);
   if (s.orphans) {
     out << "\nOrphan files (no row references them):\n";
     for_each_orphan([&](const std::string& p) { out << "  " << p << "\n"; });
   }
   if (s.foreign) rows("Foreign paths (rows pointing outside the media location)", foreign_);
+  if (s.regenerable.count) out << "\nHint: " << regeneration_hint(s.regenerable.by_kind) << "\n";
 }
 
 void ScanReport::write_json(std::ostream& out, const std::string& media_location) const {
   const auto& s = summary;
-  json head = {{"mediaLocation", media_location},
-               {"summary",
-                {{"rows", s.rows}, {"files", s.files}, {"missing", s.missing},
-                 {"orphans", s.orphans}, {"foreign", s.foreign}, {"moved", s.moved},
-                 {"notMoved", s.not_moved}}}};
+  ordered head = {
+      {"mediaLocation", media_location},
+      {"summary",
+       {{"rows", s.rows},
+        {"files", s.files},
+        {"missing",
+         {{"irreplaceable", s.irreplaceable.count}, {"regenerable", s.regenerable.count}}},
+        {"orphans", s.orphans},
+        {"foreign", s.foreign},
+        {"moved", s.moved},
+        {"notMoved", s.not_moved}}}};
   auto text = head.dump();
-  out << text.substr(0, text.size() - 1);
-  auto array = [&](const char* name, std::FILE* f) {
-    out << ",\"" << name << "\":[";
-    bool first = true;
-    for_each_line(f, [&](const json& j) {
-      out << (first ? "" : ",") << j.dump();
-      first = false;
-    });
-    out << "]";
-  };
-  array("missing", missing_);
-  array("orphans", orphans_);
-  array("foreign", foreign_);
+  out << text.substr(0, text.size() - 1) << ",\"missing\":{";
+  write_missing_class(out, "irreplaceable", s.irreplaceable, irreplaceable_);
+  out << ",";
+  write_missing_class(out, "regenerable", s.regenerable, regenerable_,
+                      {{"jobs", jobs_json(s.regenerable)}});
+  out << "},";
+  write_array(out, "orphans", orphans_);
+  out << ",";
+  write_array(out, "foreign", foreign_);
   out << "}\n";
 }
 
@@ -287,7 +353,7 @@ void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport&
   int64_t next_report = options.progress_every;
   auto merge_batch = [&](const db::Result& r) {
     for (int i = 0; i < r.rows(); ++i) {
-      merger.row(r.text(i, 0), r.text(i, 1), r.text(i, 2), r.boolean(i, 3));
+      merger.row(r.text(i, 0), r.text(i, 1), r.text(i, 2), r.boolean(i, 3), r.text(i, 4));
     }
     progress.rows_done = report.summary.rows;
     progress.files_seen = report.summary.files;

@@ -1,7 +1,10 @@
 // `keepsake storage scan`: compares the paths stored in the database with the files on disk.
 // Finds missing files (a row whose path does not exist), orphans (a file under a managed folder
 // that no row references) and foreign paths (rows, other than external-library assets, pointing
-// outside the media location). Memory stays bounded: the rows arrive sorted through a server-side
+// outside the media location). Missing files are split into irreplaceable ones (originals,
+// sidecars, profile images: the user's own data) and regenerable ones (thumbnails, previews,
+// full-size images, encoded videos, person thumbnails: Immich's jobs make them again; see
+// storage/file_kind.h). Memory stays bounded: the rows arrive sorted through a server-side
 // cursor and the managed folders are walked in the same byte order, so the two streams are merged;
 // findings go to temporary files, not memory. Never deletes anything; it only moves orphans aside
 // when asked to.
@@ -10,6 +13,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <map>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -31,10 +35,17 @@ struct ScanOptions {
   std::function<void(const ScanProgress&)> on_progress;
 };
 
+// Missing files of one class, counted per kind (file_kind.h's names).
+struct MissingCount {
+  int64_t count = 0;
+  std::map<std::string, int64_t> by_kind;
+};
+
 struct ScanSummary {
   int64_t rows = 0;
   int64_t files = 0;
-  int64_t missing = 0;
+  MissingCount irreplaceable;
+  MissingCount regenerable;
   int64_t orphans = 0;
   int64_t foreign = 0;
   int64_t moved = 0;
@@ -49,7 +60,9 @@ class ScanReport {
   ScanReport(const ScanReport&) = delete;
   ScanReport& operator=(const ScanReport&) = delete;
 
-  void add_missing(const std::string& column, const std::string& id, const std::string& path);
+  // `kind` decides the class (file_kind.h).
+  void add_missing(const std::string& kind, const std::string& column, const std::string& id,
+                   const std::string& path);
   void add_orphan(const std::string& path);
   void add_foreign(const std::string& column, const std::string& id, const std::string& path);
 
@@ -61,7 +74,8 @@ class ScanReport {
   ScanSummary summary;
 
  private:
-  std::FILE* missing_;
+  std::FILE* irreplaceable_;
+  std::FILE* regenerable_;
   std::FILE* orphans_;
   std::FILE* foreign_;
 };

@@ -1,16 +1,17 @@
 // The seeder against a real bootstrapped Immich database: constraints hold, the same seed gives
 // the same data, bad targets are refused without changes, and a failure rolls everything back.
-#include <gtest/gtest.h>
+#include "dev/seeder.h"
 
+#include <gtest/gtest.h>
 #include <openssl/evp.h>
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "common/error.h"
 #include "dev/library_model.h"
-#include "dev/seeder.h"
 #include "harness/bootstrapped_database.h"
 #include "schema/drift_check.h"
 #include "schema/immich_schema.h"
@@ -255,8 +256,7 @@ TEST_F(SeederTest, WritesOriginalFilesWhoseSha1IsTheChecksum) {
   keepsake::testing::TempDir media;
   SeedOptions o = options(40, 3, media.path());
   o.write_files = true;
-  SeedReport report = seed_library(*conn_, o, quiet());
-  EXPECT_EQ(report.files_written, 40);
+  seed_library(*conn_, o, quiet());
   auto rows = conn_->exec("SELECT \"originalPath\", checksum FROM asset");
   ASSERT_EQ(rows.rows(), 40);
   for (int i = 0; i < rows.rows(); ++i) {
@@ -270,6 +270,42 @@ TEST_F(SeederTest, WritesOriginalFilesWhoseSha1IsTheChecksum) {
     EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha1(), nullptr);
     EXPECT_EQ(std::string(reinterpret_cast<char*>(digest), len), rows.bytea(i, 1));
   }
+}
+
+// With --files every path a row holds has its file and every file written has its row.
+TEST_F(SeederTest, WritesAFileForEveryPathTheRowsHold) {
+  keepsake::testing::TempDir media;
+  SeedOptions o = options(300, 3, media.path());
+  o.write_files = true;
+  SeedReport report = seed_library(*conn_, o, quiet());
+  auto rows = conn_->exec(
+      "SELECT \"originalPath\" FROM asset UNION ALL SELECT path FROM asset_file "
+      "UNION ALL SELECT \"thumbnailPath\" FROM person WHERE \"thumbnailPath\" <> ''");
+  std::set<std::string> paths;
+  for (int i = 0; i < rows.rows(); ++i) {
+    EXPECT_TRUE(std::filesystem::is_regular_file(rows.text(i, 0))) << rows.text(i, 0);
+    paths.insert(rows.text(i, 0));
+  }
+  EXPECT_EQ(paths.size(), static_cast<size_t>(rows.rows())) << "no two rows share a path";
+  EXPECT_EQ(report.files_written, rows.rows());
+  int64_t on_disk = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(media.path())) {
+    if (e.is_regular_file()) ++on_disk;
+  }
+  EXPECT_EQ(on_disk, rows.rows());
+  // Sidecars beside the original, <original without extension>.xmp: every raw has one.
+  auto sidecars = conn_->exec(
+      "SELECT count(*), count(*) FILTER (WHERE f.path <> regexp_replace(a.\"originalPath\", "
+      "'\\.[^.]+$', '.xmp')) FROM asset_file f JOIN asset a ON a.id = f.\"assetId\" "
+      "WHERE f.type = 'sidecar'");
+  EXPECT_GT(sidecars.int64(0, 0), 0);
+  EXPECT_EQ(sidecars.int64(0, 1), 0);
+  EXPECT_EQ(conn_
+                ->exec("SELECT count(*) FROM asset a WHERE \"originalPath\" ~* "
+                       "'\\.(cr2|arw|nef|raf|dng)$' AND NOT EXISTS (SELECT FROM asset_file f "
+                       "WHERE f.\"assetId\" = a.id AND f.type = 'sidecar')")
+                .int64(0, 0),
+            0);
 }
 
 }  // namespace

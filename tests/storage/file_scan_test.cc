@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -77,7 +78,7 @@ TEST_F(FileScanTest, CleanLibraryHasNoFindings) {
   auto s = scan(report);
   EXPECT_EQ(s.rows, kAssets * 3 + 2);
   EXPECT_EQ(s.files, kAssets * 3 + 2) << "markers and backups are not scanned";
-  EXPECT_EQ(s.missing + s.orphans + s.foreign, 0);
+  EXPECT_EQ(s.irreplaceable.count + s.regenerable.count + s.orphans + s.foreign, 0);
 }
 
 TEST_F(FileScanTest, ReportsExactlyTheDeletedAndAddedFilesAndForeignRows) {
@@ -96,16 +97,17 @@ TEST_F(FileScanTest, ReportsExactlyTheDeletedAndAddedFilesAndForeignRows) {
   auto s = scan(report);
   auto j = json_of(report);
   EXPECT_EQ(paths(j["orphans"]), orphans);
-  auto missing = paths(j["missing"]);
-  std::set<std::string> expected_missing = deleted;
-  expected_missing.insert("/somewhere/else/x.jpg");
-  expected_missing.insert("/mnt/external-library/y.jpg");
-  EXPECT_EQ(missing, expected_missing);
+  EXPECT_EQ(paths(j["missing"]["irreplaceable"]["files"]),
+            (std::set<std::string>{all_files_[0], "/somewhere/else/x.jpg",
+                                   "/mnt/external-library/y.jpg"}));
+  EXPECT_EQ(paths(j["missing"]["regenerable"]["files"]),
+            (std::set<std::string>{all_files_[17], all_files_[95]}));
   ASSERT_EQ(j["foreign"].size(), 1u);
   EXPECT_EQ(j["foreign"][0]["id"], foreign);
   EXPECT_EQ(j["foreign"][0]["column"], "asset.originalPath");
   EXPECT_EQ(j["summary"]["orphans"], 4);
-  EXPECT_EQ(s.missing, 5);
+  EXPECT_EQ(s.irreplaceable.count, 3);
+  EXPECT_EQ(s.regenerable.count, 2);
 
   std::stringstream text;
   report.write_text(text, layout_->media_location());
@@ -127,7 +129,8 @@ TEST_F(FileScanTest, MovesOrphansAsideKeepingTheirRelativePaths) {
   EXPECT_EQ(testing::read_text(aside.path() + "/orphans/upload/x/stray.jpg"), "stray");
   ScanReport again;
   EXPECT_EQ(scan(again).orphans, 0);
-  EXPECT_EQ(again.summary.missing, 0) << "referenced files were left alone";
+  EXPECT_EQ(again.summary.irreplaceable.count + again.summary.regenerable.count, 0)
+      << "referenced files were left alone";
 }
 
 TEST_F(FileScanTest, RefusesAnOrphanFolderInsideTheLibrary) {
@@ -143,8 +146,78 @@ TEST_F(FileScanTest, MissingMountShowsEveryFileOfThatFolderAsMissing) {
   fs::remove_all(layout_->base_folder(StorageFolder::kThumbs));
   ScanReport report;
   auto s = scan(report);
-  EXPECT_EQ(s.missing, kAssets * 2 + 1);
+  EXPECT_EQ(s.regenerable.count, kAssets * 2 + 1);
+  EXPECT_EQ(s.regenerable.by_kind,
+            (std::map<std::string, int64_t>{
+                {"person_thumbnail", 1}, {"preview", kAssets}, {"thumbnail", kAssets}}));
+  EXPECT_EQ(s.irreplaceable.count, 0) << "thumbs holds nothing the user made";
   EXPECT_EQ(s.orphans, 0);
+}
+
+// Each path column and asset_file type lands in its class; an unknown type is kept as
+// irreplaceable, since no job is known to make it again.
+TEST_F(FileScanTest, SplitsMissingFilesIntoIrreplaceableAndRegenerableKinds) {
+  auto asset = conn_->exec("SELECT id FROM asset ORDER BY id LIMIT 1").text(0, 0);
+  auto original =
+      conn_->exec("SELECT \"originalPath\" FROM asset WHERE id = $1", {asset}).text(0, 0);
+  fs::remove(original);
+  fs::remove(conn_->exec(R"(SELECT "profileImagePath" FROM "user")").text(0, 0));
+  add_asset_file(asset, "sidecar", original + ".xmp");
+  add_asset_file(asset, "fullsize", layout_->fullsize(user_, asset, "jpeg"));
+  add_asset_file(asset, "encoded_video", layout_->encoded_video(user_, asset));
+  add_asset_file(asset, "hologram", layout_->base_folder(StorageFolder::kThumbs) + "/hologram.bin");
+  fs::remove(layout_->person_thumbnail(user_, conn_->exec("SELECT id FROM person").text(0, 0)));
+
+  ScanReport report;
+  auto s = scan(report);
+  EXPECT_EQ(s.irreplaceable.by_kind,
+            (std::map<std::string, int64_t>{
+                {"hologram", 1}, {"original", 1}, {"profile_image", 1}, {"sidecar", 1}}));
+  EXPECT_EQ(s.irreplaceable.count, 4);
+  EXPECT_EQ(s.regenerable.by_kind,
+            (std::map<std::string, int64_t>{
+                {"encoded_video", 1}, {"fullsize", 1}, {"person_thumbnail", 1}}));
+  EXPECT_EQ(s.regenerable.count, 3);
+
+  auto j = json_of(report);
+  EXPECT_EQ(j["summary"]["missing"]["irreplaceable"], 4);
+  EXPECT_EQ(j["missing"]["irreplaceable"]["byKind"]["sidecar"], 1);
+  for (const auto& f : j["missing"]["irreplaceable"]["files"]) {
+    if (f["kind"] == "profile_image") {
+      EXPECT_EQ(f["column"], "user.profileImagePath");
+    }
+  }
+  const auto& jobs = j["missing"]["regenerable"]["jobs"];
+  ASSERT_EQ(jobs.size(), 2u) << jobs.dump();
+  EXPECT_EQ(jobs[0]["name"], "Generate Thumbnails");
+  EXPECT_EQ(jobs[0]["queue"], "thumbnailGeneration");
+  EXPECT_EQ(jobs[0]["kinds"], (nlohmann::json{"fullsize", "person_thumbnail"}));
+  EXPECT_EQ(jobs[1]["name"], "Transcode videos");
+  EXPECT_EQ(jobs[1]["queue"], "videoConversion");
+
+  std::stringstream text;
+  report.write_text(text, layout_->media_location());
+  auto t = text.str();
+  EXPECT_NE(t.find("    irreplaceable: 4 (hologram 1, original 1, profile_image 1, sidecar 1)\n"
+                   "    regenerable:   3 (encoded_video 1, fullsize 1, person_thumbnail 1)\n"),
+            std::string::npos)
+      << t;
+  EXPECT_LT(t.find("Missing irreplaceable files"), t.find("Missing regenerable files")) << t;
+  EXPECT_NE(t.find("Hint: "), std::string::npos) << t;
+  EXPECT_NE(t.find("\"Generate Thumbnails\" (thumbnailGeneration) and \"Transcode videos\" "
+                   "(videoConversion)"),
+            std::string::npos)
+      << t;
+}
+
+TEST_F(FileScanTest, NoHintWhenNothingRegenerableIsMissing) {
+  fs::remove(all_files_[0]);
+  ScanReport report;
+  scan(report);
+  std::stringstream text;
+  report.write_text(text, layout_->media_location());
+  EXPECT_EQ(text.str().find("Hint:"), std::string::npos) << text.str();
+  EXPECT_EQ(json_of(report)["missing"]["regenerable"]["jobs"], nlohmann::json::array());
 }
 
 }  // namespace

@@ -6,11 +6,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "common/process.h"
 #include "storage/fs_helpers.h"
 #include "storage/layout.h"
 #include "storage/storage_fixture.h"
-#include "harness/paths.h"
 
 namespace keepsake::storage {
 namespace {
@@ -27,15 +25,7 @@ class StorageCliTest : public testing::StorageDbTest {
   }
 
   ProcessResult keepsake(std::vector<std::string> args) {
-    args.insert(args.begin(), keepsake::testing::keepsake_binary());
-    std::string url = keepsake::testing::database_url(db_name_);
-    ProcessOptions options;
-    options.argv = args;
-    options.env = minimal_environment({{"DB_URL", url},
-                                       {"IMMICH_MEDIA_LOCATION", media_.path()},
-                                       {"KEEPSAKE_DATA_DIR", data_.path()},
-                                       {"IMMICH_LOG_LEVEL", "warn"}});
-    return run_process(options);
+    return testing::run_keepsake(db_name_, media_.path(), data_.path(), std::move(args));
   }
   static bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
@@ -137,33 +127,51 @@ TEST_F(StorageCliTest, MigratePathsRequiresBothFolders) {
 
 TEST_F(StorageCliTest, ScanReportsMissingOrphansAndForeignAsTextAndJson) {
   auto files = library(6);
-  fs::remove(files[1]);
-  fs::remove(files[8]);
+  fs::remove(files[1]);  // a thumbnail
+  fs::remove(files[8]);  // an original
   auto orphan = layout_->base_folder(StorageFolder::kUpload) + "/" + user_ + "/ab/cd/stray.jpg";
   write_text(orphan, "stray");
   auto foreign = add_asset(user_, "/somewhere/else/y.jpg");
 
   auto text = keepsake({"storage", "scan"});
-  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.exit_code, 1) << "two originals are lost: " << text.err;
+  EXPECT_TRUE(has(text.err, "2 irreplaceable files are missing")) << text.err;
+  EXPECT_TRUE(has(text.out, "    irreplaceable: 2 (original 2)\n")) << text.out;
+  EXPECT_TRUE(has(text.out, "    regenerable:   1 (thumbnail 1)\n")) << text.out;
   EXPECT_TRUE(has(text.out, "orphan files:   1")) << text.out;
   EXPECT_TRUE(has(text.out, files[1])) << text.out;
   EXPECT_TRUE(has(text.out, orphan)) << text.out;
   EXPECT_TRUE(has(text.err, "scanned")) << "progress goes to stderr";
 
   auto json = keepsake({"storage", "scan", "--json"});
-  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.exit_code, 1) << json.err;
   auto j = nlohmann::json::parse(json.out);
-  std::set<std::string> missing;
-  for (const auto& e : j["missing"]) missing.insert(e["path"].get<std::string>());
-  EXPECT_EQ(missing, (std::set<std::string>{files[1], files[8], "/somewhere/else/y.jpg"}));
+  auto paths = [](const nlohmann::json& list) {
+    std::set<std::string> out;
+    for (const auto& e : list) out.insert(e["path"].get<std::string>());
+    return out;
+  };
+  EXPECT_EQ(paths(j["missing"]["irreplaceable"]["files"]),
+            (std::set<std::string>{files[8], "/somewhere/else/y.jpg"}));
+  EXPECT_EQ(paths(j["missing"]["regenerable"]["files"]), (std::set<std::string>{files[1]}));
   ASSERT_EQ(j["orphans"].size(), 1u);
   EXPECT_EQ(j["orphans"][0]["path"], orphan);
   ASSERT_EQ(j["foreign"].size(), 1u);
   EXPECT_EQ(j["foreign"][0]["id"], foreign);
-  EXPECT_EQ(j["summary"]["missing"], 3);
+  EXPECT_EQ(j["summary"]["missing"]["irreplaceable"], 2);
+  EXPECT_EQ(j["summary"]["missing"]["regenerable"], 1);
   EXPECT_EQ(j["summary"]["orphans"], 1);
   EXPECT_TRUE(fs::exists(orphan)) << "a scan never deletes";
   EXPECT_FALSE(fs::exists(files[1])) << "a scan never recreates";
+}
+
+TEST_F(StorageCliTest, ScanHelpDescribesTheClassesTheExitStatusAndTheJson) {
+  auto r = keepsake({"storage", "scan", "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* part : {"irreplaceable", "regenerable", "Generate Thumbnails",
+                           "Transcode videos", "Exit status", "\"byKind\"", "\"jobs\""}) {
+    EXPECT_TRUE(has(r.out, part)) << part << " in " << r.out;
+  }
 }
 
 TEST_F(StorageCliTest, ScanMovesOrphansAsideAndRefusesADestinationInsideTheLibrary) {

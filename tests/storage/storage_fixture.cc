@@ -1,6 +1,20 @@
 #include "storage/storage_fixture.h"
 
+#include "harness/paths.h"
+
 namespace keepsake::storage::testing {
+
+ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
+                           const std::string& data_dir, std::vector<std::string> args) {
+  args.insert(args.begin(), keepsake::testing::keepsake_binary());
+  ProcessOptions options;
+  options.argv = args;
+  options.env = minimal_environment({{"DB_URL", keepsake::testing::database_url(db_name)},
+                                     {"IMMICH_MEDIA_LOCATION", media},
+                                     {"KEEPSAKE_DATA_DIR", data_dir},
+                                     {"IMMICH_LOG_LEVEL", "warn"}});
+  return run_process(options);
+}
 
 void StorageDbTest::SetUp() {
   DatabaseTest::SetUp();

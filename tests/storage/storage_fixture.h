@@ -4,10 +4,17 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
+#include "common/process.h"
 #include "harness/test_cluster.h"
 
 namespace keepsake::storage::testing {
+
+// Runs the real keepsake binary against database `db_name` with IMMICH_MEDIA_LOCATION `media`
+// and KEEPSAKE_DATA_DIR `data_dir`.
+ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
+                           const std::string& data_dir, std::vector<std::string> args);
 
 class StorageDbTest : public keepsake::testing::DatabaseTest {
  protected:
