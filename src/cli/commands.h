@@ -33,5 +33,6 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx);
 void register_jobs_commands(CLI::App& app, ContextProvider& ctx);
 void register_storage_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
+void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
 
 }  // namespace keepsake::cli
