@@ -37,6 +37,9 @@ std::string stream_until_current(const DatabaseConfig& db, const std::string& ar
   auto state = require_state(archive);
   auto conn = db::Connection::open(db);
   std::string lsn = conn->exec("SELECT pg_current_wal_lsn()::text", {}, "read WAL position").text(0, 0);
+  // pg_receivewal stops only once it receives WAL past --endpos: a transaction id's commit
+  // record puts some there now (any role may), instead of the server's next idle-time record.
+  conn->exec("SELECT pg_current_xact_id()", {}, "write a commit record");
   auto argv = receivewal_argv(tool_path("pg_receivewal", conn->server_version_num() / 10000), archive, state);
   argv.push_back("--endpos=" + lsn);
   auto r = run_tool(argv, tool_env(db), timeout);
