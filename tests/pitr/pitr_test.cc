@@ -134,8 +134,19 @@ TEST_F(PitrRecoveryTest, TheSupervisedStreamFollowsTheServerAndTheStatusIsSane) 
   EXPECT_GE(s.space_used, s.last_base_backup->size);
   EXPECT_GE(s.wal_segments, 1);
 
+  // The server ends the stream: the supervisor starts pg_receivewal again (after 1 s).
+  conn_->exec("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1",
+              {std::string(kSlotName)});
+  for (int i = 0; i < 100 && streamer.runs() < 2; ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(streamer.runs(), 2) << "restarted once within 10 s";
+  commit_item("t2");
+  target = conn_->exec("SELECT pg_current_wal_lsn()::text").text(0, 0);
+  reached = false;
+  for (int i = 0; i < 100 && !(reached = slot_at(target)); ++i) std::this_thread::sleep_for(100ms);
+  EXPECT_TRUE(reached) << "the restarted stream did not follow the server within 10 s";
+
   streamer.stop();
-  EXPECT_GE(streamer.runs(), 1);
+  EXPECT_EQ(streamer.runs(), 2);
   auto active = [&] {
     return conn_->exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", {std::string(kSlotName)})
         .boolean(0, 0);
