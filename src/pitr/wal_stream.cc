@@ -15,6 +15,7 @@ namespace keepsake::pitr {
 namespace {
 
 constexpr auto kMaxBackoff = std::chrono::seconds(60);
+constexpr auto kStopGrace = std::chrono::seconds(10);
 
 std::vector<std::string> receivewal_argv(const std::string& tool, const Archive& archive, const ArchiveState& state) {
   return {tool, "-D", archive.wal_dir(), "--slot", state.slot, "--synchronous", "--no-loop", "--no-password",
@@ -58,6 +59,7 @@ struct WalStreamer::State {
   bool stopping = false;
   pid_t child = 0;
   int runs = 0;
+  bool finished = false;
   std::thread thread;
 
   State(DatabaseConfig d, std::string dir) : db(std::move(d)), archive(std::move(dir)) {}
@@ -75,6 +77,13 @@ struct WalStreamer::State {
       ++runs;
       if (stopping) kill(pid, SIGINT);
     });
+  }
+
+  void run() {
+    loop();
+    std::lock_guard lock(m);
+    finished = true;
+    cv.notify_all();
   }
 
   void loop() {
@@ -122,17 +131,24 @@ WalStreamer::~WalStreamer() { stop(); }
 void WalStreamer::start() {
   if (state_->thread.joinable()) return;
   spdlog::info("PITR: streaming WAL into {}", state_->archive.wal_dir());
-  state_->thread = std::thread([s = state_.get()] { s->loop(); });
+  state_->thread = std::thread([s = state_.get()] { s->run(); });
 }
 
+// SIGINT lets pg_receivewal finish its write; one that does not exit within 10 s is killed
+// (with --synchronous, what it received is already on disk).
 void WalStreamer::stop() {
+  if (!state_->thread.joinable()) return;
   {
-    std::lock_guard lock(state_->m);
+    std::unique_lock lock(state_->m);
     state_->stopping = true;
     if (state_->child > 0) kill(state_->child, SIGINT);
+    state_->cv.notify_all();
+    if (!state_->cv.wait_for(lock, kStopGrace, [this] { return state_->finished; }) && state_->child > 0) {
+      spdlog::warn("PITR: pg_receivewal did not stop within {} s; killing it", kStopGrace.count());
+      kill(state_->child, SIGKILL);
+    }
   }
-  state_->cv.notify_all();
-  if (state_->thread.joinable()) state_->thread.join();
+  state_->thread.join();
 }
 
 int WalStreamer::runs() const {

@@ -2,6 +2,8 @@
 // restores to a time, to a restore point and to the latest WAL, the status, and a server that is
 // not ready. Each test has its own cluster (pitr_cluster.h); every wait is bounded.
 #include <gmock/gmock.h>
+#include <pthread.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -101,8 +103,15 @@ TEST_F(PitrRecoveryTest, TheSupervisedStreamFollowsTheServerAndTheStatusIsSane) 
   EXPECT_FALSE(read_status(db_, archive_).enabled);
   int64_t start = now_us();
   enable({.db = db_, .archive_dir = archive_});
+  // As under serve: SIGINT and SIGTERM blocked in every thread (the child must still get them).
+  sigset_t shutdown_signals, previous;
+  sigemptyset(&shutdown_signals);
+  sigaddset(&shutdown_signals, SIGINT);
+  sigaddset(&shutdown_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &shutdown_signals, &previous);
   WalStreamer streamer(db_, archive_);
   streamer.start();
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   commit_item("t1");
   std::string target = conn_->exec("SELECT pg_current_wal_lsn()::text").text(0, 0);
   auto slot_at = [&](const std::string& lsn) {
@@ -145,7 +154,9 @@ TEST_F(PitrRecoveryTest, TheSupervisedStreamFollowsTheServerAndTheStatusIsSane) 
   for (int i = 0; i < 100 && !(reached = slot_at(target)); ++i) std::this_thread::sleep_for(100ms);
   EXPECT_TRUE(reached) << "the restarted stream did not follow the server within 10 s";
 
+  auto stop_started = std::chrono::steady_clock::now();
   streamer.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - stop_started, 5s) << "pg_receivewal ignored SIGINT";
   EXPECT_EQ(streamer.runs(), 2);
   auto active = [&] {
     return conn_->exec("SELECT active FROM pg_replication_slots WHERE slot_name = $1", {std::string(kSlotName)})
