@@ -126,6 +126,13 @@ void restore(ContextProvider& ctx, const RestoreFlags& f) {
   o.database = c.database().dbname;
   o.user = c.database().user;
   o.timeout = std::chrono::seconds(f.timeout);
+  // What the server has written up to now, unless `serve` streams it already (the slot is busy)
+  // or the server is gone: then the archive as it is.
+  try {
+    pitr::stream_until_current(c.database(), o.archive_dir, std::chrono::seconds(60));
+  } catch (const Error& e) {
+    std::cerr << "note: recovering from the archive as it is (" << e.what() << ")\n";
+  }
   auto r = pitr::recover(o);
   std::cout << "Recovered and checked (" << r.migrations << " rows in kysely_migrations) from base backup "
             << r.base_backup << " in " << r.seconds << " s\n"
