@@ -34,6 +34,7 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx);
 void register_jobs_commands(CLI::App& app, ContextProvider& ctx);
 void register_storage_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
+void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
 
 // doctor's schema lines: the same verdict as `keepsake schema check` (migrations and drift; notes
 // for database settings), in doctor's "ok/ERROR/note" words. Returns the number of problems.

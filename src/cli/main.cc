@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   keepsake::cli::register_jobs_commands(app, ctx);
   keepsake::cli::register_storage_commands(app, ctx);
   keepsake::cli::register_vector_commands(app, ctx);
+  keepsake::cli::register_pitr_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

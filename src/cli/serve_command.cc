@@ -20,6 +20,7 @@
 #include "jobs/job_service.h"
 #include "maintenance/maintenance_service.h"
 #include "migrations/boot.h"
+#include "pitr/pitr.h"
 #include "storage/boot.h"
 #include "vector/vector_service.h"
 
@@ -102,6 +103,7 @@ void serve(app::AppContext& c) {
   sigset_t signals = block_shutdown_signals();
   EmbeddedStopper stopper{c};
   c.ensure_database_running();
+  auto wal_streamer = pitr::start_streaming_if_enabled(c.config(), c.database());
 
   http::Server* server_ptr = nullptr;
   NormalServices normal(c);

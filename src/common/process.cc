@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pwd.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -105,6 +106,9 @@ ProcessResult run_process(const ProcessOptions& o) {
       }
     }
     if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(126);
+    sigset_t none;  // serve blocks SIGINT/SIGTERM in its threads; the child must receive them
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     execve(prog.c_str(), argv.data(), envp.data());
     _exit(127);
   }

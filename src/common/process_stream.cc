@@ -45,6 +45,9 @@ std::string resolve_program(const std::string& prog, const std::map<std::string,
     _exit(126);
   }
   if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(126);
+  sigset_t none;  // serve blocks SIGINT/SIGTERM in its threads; the child must receive them
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
   execve(prog.c_str(), argv, envp);
   _exit(127);
 }

@@ -139,6 +139,12 @@ void EmbeddedPostgres::write_settings() {
         << "shared_buffers = '256MB'\n"
         << "maintenance_work_mem = '256MB'\n"
         << "max_wal_size = '4GB'\n"
+        // Ready for `keepsake pitr enable` (a replication connection and a slot; docs/PITR.md);
+        // a stopped archiver can hold back at most 10GB of WAL.
+        << "wal_level = replica\n"
+        << "max_wal_senders = 10\n"
+        << "max_replication_slots = 10\n"
+        << "max_slot_wal_keep_size = '10GB'\n"
         << "logging_collector = off\n";
   }
   if (run_as_) chown(path.c_str(), run_as_->uid, run_as_->gid);

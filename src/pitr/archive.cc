@@ -1,0 +1,282 @@
+#include "pitr/archive.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "backup/pg_tools.h"
+#include "common/error.h"
+
+namespace keepsake::pitr {
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kBaseRecord = "keepsake-backup.json";
+
+json read_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  try {
+    return json::parse(in);
+  } catch (const json::exception& e) {
+    throw Error(ErrorKind::kCorrupt, path + " is not valid JSON: " + e.what(),
+                "move it aside; `keepsake pitr status` then shows what is left");
+  }
+}
+
+// Writes through a temporary file and a rename, so a reader never sees half a file.
+void write_json(const std::string& path, const json& value) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << value.dump(2) << "\n";
+    if (!out.flush()) throw Error(ErrorKind::kIo, "cannot write " + tmp);
+  }
+  fs::rename(tmp, path);
+  if (auto user = postgres_run_as()) chown(path.c_str(), user->uid, user->gid);
+}
+
+json to_json(const BaseBackupInfo& b) {
+  return {{"name", b.name},         {"start_lsn", b.start_lsn}, {"end_lsn", b.end_lsn},
+          {"start_us", b.start_us}, {"end_us", b.end_us},       {"size", b.size},
+          {"verified", b.verified}, {"verified_us", b.verified_us}, {"seconds", b.seconds}};
+}
+
+BaseBackupInfo base_from_json(const json& j) {
+  BaseBackupInfo b;
+  b.name = j.value("name", "");
+  b.start_lsn = j.value("start_lsn", "");
+  b.end_lsn = j.value("end_lsn", "");
+  b.start_us = j.value("start_us", int64_t{0});
+  b.end_us = j.value("end_us", int64_t{0});
+  b.size = j.value("size", uint64_t{0});
+  b.verified = j.value("verified", false);
+  b.verified_us = j.value("verified_us", int64_t{0});
+  b.seconds = j.value("seconds", 0.0);
+  return b;
+}
+
+uint64_t folder_size(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
+
+int64_t mtime_us(const fs::path& path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) return 0;
+  return int64_t{st.st_mtim.tv_sec} * 1000000 + st.st_mtim.tv_nsec / 1000;
+}
+
+}  // namespace
+
+void Archive::create() const {
+  for (const auto& d : {dir_, wal_dir(), base_dir(), restore_dir()}) fs::create_directories(d);
+  fs::permissions(dir_, fs::perms::owner_all);
+  if (auto user = postgres_run_as()) chown_recursive(dir_, *user);
+}
+
+std::optional<ArchiveState> Archive::read_state() const {
+  json j = read_json(state_file());
+  if (j.is_null()) return std::nullopt;
+  ArchiveState s;
+  s.slot = j.value("slot", std::string(kSlotName));
+  s.system_identifier = j.value("system_identifier", "");
+  s.wal_segment_size = j.value("wal_segment_size", uint64_t{16u << 20});
+  s.server_major = j.value("server_major", 0);
+  s.enabled_us = j.value("enabled_us", int64_t{0});
+  return s;
+}
+
+void Archive::write_state(const ArchiveState& s) const {
+  write_json(state_file(), {{"slot", s.slot},
+                            {"system_identifier", s.system_identifier},
+                            {"wal_segment_size", s.wal_segment_size},
+                            {"server_major", s.server_major},
+                            {"enabled_us", s.enabled_us}});
+}
+
+std::vector<BaseBackupInfo> Archive::base_backups() const {
+  std::vector<BaseBackupInfo> out;
+  std::error_code ec;
+  for (fs::directory_iterator it(base_dir(), ec), end; !ec && it != end; it.increment(ec)) {
+    json j = read_json((it->path() / kBaseRecord).string());
+    if (!j.is_null()) out.push_back(base_from_json(j));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void Archive::write_base_record(const std::string& folder, const BaseBackupInfo& info) const {
+  write_json(folder + "/" + kBaseRecord, to_json(info));
+}
+
+std::vector<RestorePoint> Archive::restore_points() const {
+  std::vector<RestorePoint> out;
+  json j = read_json(journal_file());
+  if (!j.is_array()) return out;
+  for (auto& p : j) {
+    out.push_back({p.value("name", ""), p.value("lsn", ""), p.value("time_us", int64_t{0}),
+                   p.value("operation", "")});
+  }
+  return out;
+}
+
+void Archive::add_restore_point(const RestorePoint& point) const {
+  json j = read_json(journal_file());
+  if (!j.is_array()) j = json::array();
+  j.push_back({{"name", point.name},
+               {"lsn", point.lsn},
+               {"time_us", point.time_us},
+               {"time", format_iso8601(point.time_us)},
+               {"operation", point.operation}});
+  write_json(journal_file(), j);
+}
+
+uint64_t Archive::space_used() const { return folder_size(dir_); }
+
+std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_size) {
+  std::vector<Segment> out;
+  const uint64_t per_id = 0x100000000ull / segment_size;
+  std::error_code ec;
+  for (fs::directory_iterator it(wal_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    bool partial = name.size() == 32 && name.ends_with(".partial");
+    if (name.size() != 24 && !partial) continue;
+    std::string hex = name.substr(0, 24);
+    if (hex.find_first_not_of("0123456789ABCDEF") != std::string::npos) continue;
+    Segment s;
+    s.timeline = static_cast<uint32_t>(std::stoul(hex.substr(0, 8), nullptr, 16));
+    s.number = std::stoull(hex.substr(8, 8), nullptr, 16) * per_id + std::stoull(hex.substr(16, 8), nullptr, 16);
+    s.partial = partial;
+    s.file = name;
+    s.mtime_us = mtime_us(it->path());
+    out.push_back(s);
+  }
+  std::sort(out.begin(), out.end(), [](const Segment& a, const Segment& b) {
+    return std::tie(a.timeline, a.number, a.partial) < std::tie(b.timeline, b.number, b.partial);
+  });
+  return out;
+}
+
+std::optional<uint64_t> parse_lsn(const std::string& text) {
+  auto slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) return std::nullopt;
+  try {
+    size_t used_hi = 0, used_lo = 0;
+    uint64_t hi = std::stoull(text.substr(0, slash), &used_hi, 16);
+    uint64_t lo = std::stoull(text.substr(slash + 1), &used_lo, 16);
+    if (used_hi != slash || used_lo != text.size() - slash - 1) return std::nullopt;
+    return (hi << 32) | lo;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from) {
+  if (segments.empty()) return std::nullopt;
+  uint32_t timeline = segments.back().timeline;
+  uint64_t expected = from;
+  for (const auto& s : segments) {
+    if (s.timeline != timeline || s.number < from) continue;
+    if (s.number > expected) return expected;
+    expected = std::max(expected, s.number + 1);
+  }
+  return std::nullopt;
+}
+
+std::string tool_path(const std::string& tool, int server_major) {
+  return backup::find_pg_tool(tool, server_major).path;
+}
+
+std::map<std::string, std::string> tool_env(const DatabaseConfig& db) {
+  auto env = minimal_environment(db.libpq_env());
+  env["TZ"] = "UTC";
+  return env;
+}
+
+ProcessResult run_tool(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                       std::chrono::seconds timeout) {
+  ProcessOptions o;
+  o.argv = argv;
+  o.env = env;
+  o.run_as = postgres_run_as();
+  o.cwd = "/";
+  std::mutex m;
+  std::condition_variable cv;
+  pid_t pid = 0;
+  bool finished = false, timed_out = false;
+  std::thread watchdog([&] {
+    std::unique_lock lock(m);
+    if (!cv.wait_for(lock, timeout, [&] { return finished; }) && pid > 0) {
+      timed_out = true;
+      kill(pid, SIGKILL);
+    }
+  });
+  std::string out;
+  ProcessResult r;
+  try {
+    r = run_process_streaming(
+        o, [&](std::string_view chunk) { if (out.size() < (1u << 20)) out.append(chunk); },
+        [&](pid_t started) {
+          std::lock_guard lock(m);
+          pid = started;
+        });
+  } catch (...) {
+    {
+      std::lock_guard lock(m);
+      finished = true;
+    }
+    cv.notify_all();
+    watchdog.join();
+    throw;
+  }
+  {
+    std::lock_guard lock(m);
+    finished = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  r.out = std::move(out);
+  if (timed_out) {
+    throw Error(ErrorKind::kUnavailable,
+                fs::path(argv[0]).filename().string() + " did not finish within " +
+                    std::to_string(timeout.count()) + " s and was stopped");
+  }
+  return r;
+}
+
+std::string last_line(const std::string& text) {
+  size_t end = text.find_last_not_of("\n ");
+  if (end == std::string::npos) return "";
+  size_t start = text.rfind('\n', end);
+  return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+int64_t now_us() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string stamp(std::chrono::system_clock::time_point when) {
+  time_t t = std::chrono::system_clock::to_time_t(when);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[32];
+  strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+}  // namespace keepsake::pitr

@@ -1,0 +1,95 @@
+// The PITR archive on disk (layout in docs/PITR.md): the state file, the base backups' records,
+// the restore-point journal, the WAL segments pg_receivewal writes, and the tools that run there
+// (as the 'postgres' user when Keepsake is root, bounded in time). Internal to src/pitr/.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/process.h"
+#include "config/config.h"
+#include "pitr/pitr.h"
+
+namespace keepsake::pitr {
+
+struct ArchiveState {
+  std::string slot = kSlotName;
+  std::string system_identifier;
+  uint64_t wal_segment_size = 16u << 20;
+  int server_major = 0;
+  int64_t enabled_us = 0;
+};
+
+class Archive {
+ public:
+  explicit Archive(std::string dir) : dir_(std::move(dir)) {}
+  const std::string& dir() const { return dir_; }
+  std::string wal_dir() const { return dir_ + "/wal"; }
+  std::string base_dir() const { return dir_ + "/base"; }
+  std::string restore_dir() const { return dir_ + "/restore"; }
+  std::string state_file() const { return dir_ + "/pitr.json"; }
+  std::string journal_file() const { return dir_ + "/restore-points.json"; }
+
+  // Creates the folders and hands them to the postgres user when Keepsake is root.
+  void create() const;
+  std::optional<ArchiveState> read_state() const;
+  void write_state(const ArchiveState& state) const;
+
+  // Base backups with a record, oldest first.
+  std::vector<BaseBackupInfo> base_backups() const;
+  void write_base_record(const std::string& folder, const BaseBackupInfo& info) const;
+
+  std::vector<RestorePoint> restore_points() const;
+  void add_restore_point(const RestorePoint& point) const;
+
+  uint64_t space_used() const;
+
+ private:
+  std::string dir_;
+};
+
+// ---- WAL segment names -----------------------------------------------------------------------
+
+struct Segment {
+  uint32_t timeline = 0;
+  uint64_t number = 0;   // segment number (LSN / segment size)
+  bool partial = false;
+  std::string file;      // file name in wal/
+  int64_t mtime_us = 0;
+};
+
+// The segments in wal/ (also .partial), by timeline then number. Ignores other files.
+std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_size);
+// Parses "0/3000148" into a byte position; nullopt when malformed. Pure.
+std::optional<uint64_t> parse_lsn(const std::string& text);
+// The first missing segment number after `from` on the newest timeline, when there is a gap
+// between `from` and the newest segment. Pure.
+std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from);
+
+// ---- tools -----------------------------------------------------------------------------------
+
+// A tool from /usr/lib/postgresql/<v>/bin for a server of `server_major` (never older).
+std::string tool_path(const std::string& tool, int server_major);
+// The environment for a tool that connects to `db` (PGPASSWORD only here, never in argv).
+std::map<std::string, std::string> tool_env(const DatabaseConfig& db);
+// Runs argv as the postgres user when Keepsake is root; killed after `timeout`.
+ProcessResult run_tool(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                       std::chrono::seconds timeout);
+// The last non-empty line of a tool's stderr, for error messages.
+std::string last_line(const std::string& text);
+
+// Unpacks a base backup (base.tar.gz, pg_wal.tar.gz) into an empty data folder, as the postgres
+// user when Keepsake is root.
+void unpack_base_backup(const std::string& backup_folder, const std::string& data_dir);
+// Creates a folder that only the postgres user (when Keepsake is root) may use.
+void make_private_folder(const std::string& path);
+
+int64_t now_us();
+// yyyyMMddTHHmmssZ (UTC). Pure.
+std::string stamp(std::chrono::system_clock::time_point when);
+
+}  // namespace keepsake::pitr

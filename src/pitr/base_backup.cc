@@ -1,0 +1,114 @@
+// Base backups: pg_basebackup (tar, gzip, WAL streamed in, a manifest), then pg_verifybackup on
+// an unpacked copy (PostgreSQL 15 verifies only plain backups), then the record.
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "db/connection.h"
+#include "pitr/archive.h"
+
+namespace keepsake::pitr {
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kBackupTimeout = std::chrono::hours(12);
+
+void read_wal_range(const std::string& manifest, BaseBackupInfo& info) {
+  std::ifstream in(manifest);
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.contains("WAL-Ranges") || j["WAL-Ranges"].empty()) {
+    throw Error(ErrorKind::kCorrupt, "the base backup's manifest has no WAL range: " + manifest);
+  }
+  info.start_lsn = j["WAL-Ranges"].front().value("Start-LSN", "");
+  info.end_lsn = j["WAL-Ranges"].back().value("End-LSN", "");
+}
+
+void verify(const std::string& folder, int major) {
+  std::string scratch = folder + ".verify";
+  fs::remove_all(scratch);
+  make_private_folder(scratch);
+  try {
+    unpack_base_backup(folder, scratch);
+    auto r = run_tool({tool_path("pg_verifybackup", major), "--quiet", "-m", folder + "/backup_manifest", scratch},
+                      minimal_environment(), kBackupTimeout);
+    if (!r.ok()) {
+      throw Error(ErrorKind::kCorrupt, "pg_verifybackup rejected the base backup: " + last_line(r.err + r.out),
+                  "the backup was removed; check the disk of " + folder);
+    }
+  } catch (...) {
+    fs::remove_all(scratch);
+    throw;
+  }
+  fs::remove_all(scratch);
+}
+
+std::string unique_folder(const Archive& archive, const std::string& name) {
+  std::string folder = archive.base_dir() + "/" + name;
+  for (int i = 2; fs::exists(folder); ++i) folder = archive.base_dir() + "/" + name + "-" + std::to_string(i);
+  return folder;
+}
+
+}  // namespace
+
+void make_private_folder(const std::string& path) {
+  fs::create_directories(path);
+  fs::permissions(path, fs::perms::owner_all);
+  if (auto user = postgres_run_as()) chown_recursive(path, *user);
+}
+
+void unpack_base_backup(const std::string& folder, const std::string& data_dir) {
+  auto untar = [&](const std::string& file, const std::string& into) {
+    auto r = run_tool({"tar", "-xzf", folder + "/" + file, "-C", into}, minimal_environment(), kBackupTimeout);
+    if (!r.ok()) throw Error(ErrorKind::kCorrupt, "cannot unpack " + folder + "/" + file + ": " + last_line(r.err));
+  };
+  untar("base.tar.gz", data_dir);
+  make_private_folder(data_dir + "/pg_wal");
+  untar("pg_wal.tar.gz", data_dir + "/pg_wal");
+}
+
+BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir) {
+  Archive archive(archive_dir);
+  auto state = archive.read_state();
+  if (!state) {
+    throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + archive_dir, "run `keepsake pitr enable`");
+  }
+  int major = db::Connection::open(db)->server_version_num() / 10000;
+  BaseBackupInfo info;
+  std::string folder = unique_folder(archive, stamp(std::chrono::system_clock::now()));
+  info.name = fs::path(folder).filename().string();
+  std::string tmp = folder + ".partial";
+  fs::remove_all(tmp);
+  info.start_us = now_us();
+  spdlog::info("PITR: taking base backup {}", info.name);
+  auto r = run_tool({tool_path("pg_basebackup", major), "-D", tmp, "-Ft", "--compress=client-gzip:1", "-X",
+                     "stream", "--checkpoint=fast", "--label", "keepsake-pitr-" + info.name, "--no-password"},
+                    tool_env(db), kBackupTimeout);
+  if (!r.ok()) {
+    fs::remove_all(tmp);
+    throw Error(ErrorKind::kUnavailable, "pg_basebackup failed: " + last_line(r.err),
+                "`keepsake pitr enable` checks the server's settings and prints what is missing");
+  }
+  info.end_us = now_us();
+  try {
+    read_wal_range(tmp + "/backup_manifest", info);
+    verify(tmp, major);
+  } catch (...) {
+    fs::remove_all(tmp);
+    throw;
+  }
+  info.verified = true;
+  info.verified_us = now_us();
+  fs::rename(tmp, folder);
+  for (auto& e : fs::directory_iterator(folder)) info.size += e.is_regular_file() ? e.file_size() : 0;
+  info.seconds = static_cast<double>(info.verified_us - info.start_us) / 1e6;
+  archive.write_base_record(folder, info);
+  spdlog::info("PITR: base backup {} verified ({} bytes, WAL {} to {}, {:.1f} s)", info.name, info.size,
+               info.start_lsn, info.end_lsn, info.seconds);
+  return info;
+}
+
+}  // namespace keepsake::pitr

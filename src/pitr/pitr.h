@@ -1,0 +1,191 @@
+// Point-in-time recovery (docs/PITR.md): continuous WAL archiving with pg_receivewal over a
+// replication connection and a physical slot, compressed base backups with pg_basebackup checked
+// by pg_verifybackup, named restore points, and recovery into a private scratch cluster.
+// Works on any Immich schema (it never reads Immich's tables except to check a recovered copy).
+// Must never touch the live database's data; never pass a password anywhere but PGPASSWORD in a
+// child's environment; never run PostgreSQL as root.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "db/connection.h"
+
+namespace keepsake::pitr {
+
+inline constexpr const char* kSlotName = "keepsake_pitr";
+// The switch that will make `serve` enable archiving for the embedded cluster on its own.
+inline constexpr bool kEnabledByDefaultForEmbedded = false;
+
+// The archive folder for a Config: <data_dir>/pitr, or where `enable --location` put it.
+std::string archive_dir_for(const Config& config);
+// The archive folder `enable` uses: `location` (remembered in <data_dir>/pitr-location) or the
+// default.
+std::string choose_archive_dir(const Config& config, const std::string& location);
+
+// ---- readiness of a server -------------------------------------------------------------------
+
+struct Readiness {
+  std::vector<std::string> missing;      // blocking: one SQL or configuration line each
+  std::vector<std::string> recommended;  // not blocking (max_slot_wal_keep_size)
+  std::string system_identifier;         // from IDENTIFY_SYSTEM, when it could connect
+  int server_major = 0;
+  bool ok() const { return missing.empty(); }
+};
+
+// What the configured role and server lack for archiving, as lines to paste.
+Readiness check_readiness(const DatabaseConfig& db);
+
+// ---- enable ----------------------------------------------------------------------------------
+
+struct BaseBackupInfo {
+  std::string name;         // the folder under base/, a UTC stamp
+  std::string start_lsn, end_lsn;
+  int64_t start_us = 0, end_us = 0;  // microseconds since the epoch (UTC)
+  uint64_t size = 0;        // bytes on disk
+  bool verified = false;
+  int64_t verified_us = 0;
+  double seconds = 0;
+};
+
+struct EnableOptions {
+  DatabaseConfig db;
+  std::string archive_dir;
+  std::chrono::seconds stream_check_timeout{120};
+};
+
+struct EnableResult {
+  BaseBackupInfo base;
+  std::string streamed_to_lsn;
+  bool slot_created = false;
+};
+
+// Checks readiness (Error kUnavailable listing the missing lines), creates the slot, takes and
+// verifies the first base backup, and streams the WAL up to the server's current position.
+EnableResult enable(const EnableOptions& options);
+
+// Takes one more base backup into an enabled archive and verifies it.
+BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir);
+
+// Streams the WAL from the slot up to the server's current position, then returns (bounded).
+std::string stream_until_current(const DatabaseConfig& db, const std::string& archive_dir,
+                                 std::chrono::seconds timeout);
+
+bool is_enabled(const std::string& archive_dir);
+
+// ---- continuous streaming (run by serve) ------------------------------------------------------
+
+// Keeps pg_receivewal running against the slot: restarted on exit with a backoff from 1 s to
+// 60 s, a failure logged once per streak.
+class WalStreamer {
+ public:
+  WalStreamer(DatabaseConfig db, std::string archive_dir);
+  ~WalStreamer();
+  WalStreamer(const WalStreamer&) = delete;
+  WalStreamer& operator=(const WalStreamer&) = delete;
+  void start();
+  void stop();  // SIGINT to the child (it flushes), then joins
+  int runs() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// A started streamer when the archive for `config` is enabled (or, once
+// kEnabledByDefaultForEmbedded is on, after enabling it for the embedded cluster); else nullptr.
+std::unique_ptr<WalStreamer> start_streaming_if_enabled(const Config& config,
+                                                        const DatabaseConfig& db);
+
+// ---- restore points --------------------------------------------------------------------------
+
+struct RestorePoint {
+  std::string name;
+  std::string lsn;
+  int64_t time_us = 0;
+  std::string operation;
+};
+
+// "keepsake-<operation>-<yyyyMMddTHHmmssZ>". Pure.
+std::string restore_point_name(const std::string& operation, std::chrono::system_clock::time_point when);
+
+// pg_create_restore_point before a risky operation, logged and kept in the archive's journal.
+// nullopt (and a debug log) when PITR is not enabled; a failure is logged as a warning and gives
+// nullopt: a restore point never stops the operation it protects.
+std::optional<RestorePoint> create_restore_point(db::Connection& conn, const std::string& archive_dir,
+                                                 const std::string& operation);
+std::optional<RestorePoint> create_restore_point(db::Connection& conn, const Config& config,
+                                                 const std::string& operation);
+
+// ---- status ----------------------------------------------------------------------------------
+
+struct SlotState {
+  bool exists = false;
+  bool active = false;
+  std::string restart_lsn;
+  std::string wal_status;  // reserved / extended / unreserved / lost
+};
+
+struct Status {
+  bool enabled = false;
+  std::string archive_dir;
+  SlotState slot;
+  std::optional<int64_t> earliest_us, latest_us;  // the recovery window
+  std::optional<int64_t> lag_bytes;
+  std::optional<double> lag_seconds;
+  std::string current_lsn;
+  std::optional<BaseBackupInfo> last_base_backup;
+  int base_backups = 0;
+  int wal_segments = 0;
+  uint64_t space_used = 0;
+  std::vector<RestorePoint> restore_points;
+  std::vector<std::string> problems;  // a lost slot, a WAL gap, an unreachable server
+};
+
+// Reads the archive, and the server when it can be reached (problems say when not).
+Status read_status(const DatabaseConfig& db, const std::string& archive_dir);
+
+// ---- restore ---------------------------------------------------------------------------------
+
+struct RecoveryTarget {
+  enum class Kind { kLatest, kTime, kRestorePoint } kind = Kind::kLatest;
+  int64_t time_us = 0;  // kTime
+  std::string name;     // kRestorePoint
+};
+
+struct RecoverOptions {
+  std::string archive_dir;
+  RecoveryTarget target;
+  std::string database;  // must exist in the recovered cluster (the live database's name)
+  std::string user;      // the role to check it with (trusted over the scratch socket)
+  std::chrono::seconds timeout{3600};
+  // Runs on the recovered database after the checks, before the scratch cluster stops; throwing
+  // fails the recovery.
+  std::function<void(db::Connection&)> inspect;
+};
+
+struct RecoverResult {
+  std::string data_dir;        // the recovered, stopped cluster's data folder
+  std::string base_backup;     // its base backup's name
+  std::string recovered_to;    // PostgreSQL's words on where recovery stopped
+  int64_t migrations = 0;      // rows in kysely_migrations
+  double seconds = 0;
+};
+
+// Recovers the archive into a scratch cluster, checks it and stops it. Any failure removes the
+// scratch cluster and throws; the live database is never touched.
+RecoverResult recover(const RecoverOptions& options);
+
+// Parses "2026-12-04T18:00:00Z", "...T18:00:00.25+01:00" into microseconds since the epoch.
+// Throws Error(kInvalidArgument). Pure.
+int64_t parse_iso8601(const std::string& text);
+// "2026-12-04T18:00:00.250000Z". Pure.
+std::string format_iso8601(int64_t micros);
+
+}  // namespace keepsake::pitr

@@ -1,0 +1,55 @@
+#include "pitr/pitr_cluster.h"
+
+#include <filesystem>
+
+#include "harness/keepsake_process.h"
+
+namespace keepsake::testing {
+namespace fs = std::filesystem;
+
+void PitrTest::SetUp() {
+  archive_ = dir_.path() + "/archive";
+  port_ = free_port();
+  db::EmbeddedOptions o;
+  o.cluster_dir = dir_.path() + "/pg";
+  o.port = port_;
+  o.listen_tcp = true;
+  o.database = "immich";
+  pg_ = std::make_unique<db::EmbeddedPostgres>(o);
+  pg_->start();
+  db_ = pg_->connection_config();
+  conn_ = db::Connection::open(db_);
+  conn_->exec_script(
+      "CREATE TABLE kysely_migrations (name varchar PRIMARY KEY, timestamp varchar NOT NULL);"
+      "INSERT INTO kysely_migrations VALUES ('1744910873969-Initial', '2025-04-17');"
+      "CREATE TABLE items (id serial PRIMARY KEY, label text NOT NULL);");
+}
+
+void PitrTest::TearDown() {
+  conn_.reset();
+  if (pg_) pg_->stop();
+}
+
+int64_t PitrTest::commit_item(const std::string& label) {
+  conn_->exec("INSERT INTO items (label) VALUES ($1)", {label});
+  return conn_->exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").int64(0, 0);
+}
+
+std::vector<std::string> PitrTest::items_in(const std::string& recovered_data_dir) {
+  db::EmbeddedOptions o;
+  o.cluster_dir = fs::path(recovered_data_dir).parent_path().string();
+  o.port = free_port();
+  o.database = "immich";
+  db::EmbeddedPostgres recovered(o);
+  recovered.start();
+  std::vector<std::string> labels;
+  {
+    auto conn = db::Connection::open(recovered.connection_config());
+    auto r = conn->exec("SELECT label FROM items ORDER BY id");
+    for (int i = 0; i < r.rows(); ++i) labels.push_back(r.text(i, 0));
+  }
+  recovered.stop();
+  return labels;
+}
+
+}  // namespace keepsake::testing

@@ -1,0 +1,38 @@
+// A throwaway PostgreSQL cluster of its own for each PITR test (the shared test cluster must not
+// carry a replication slot or a WAL archive): started on a free port, as the postgres user when
+// root, with a small Immich-shaped database (kysely_migrations, and an `items` table), removed
+// afterwards.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "db/connection.h"
+#include "db/embedded_postgres.h"
+#include "harness/test_cluster.h"
+
+namespace keepsake::testing {
+
+class PitrTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // Commits one row in its own transaction; returns the server's clock right after the commit
+  // (microseconds since the epoch).
+  int64_t commit_item(const std::string& label);
+  // Starts a recovered data folder as a cluster and returns its items' labels, in order.
+  std::vector<std::string> items_in(const std::string& recovered_data_dir);
+
+  TempDir dir_;
+  std::string archive_;
+  int port_ = 0;
+  std::unique_ptr<db::EmbeddedPostgres> pg_;
+  DatabaseConfig db_;
+  std::unique_ptr<db::Connection> conn_;
+};
+
+}  // namespace keepsake::testing
