@@ -200,13 +200,12 @@ TEST_F(WriteFenceRestoreTest, AFailingRestoreLiftsTheFence) {
   o.config.media_location = media_->path();
   o.filename = *file_;
   o.prepare_restored = [](db::Connection&) { throw Error(ErrorKind::kInternal, "failing on purpose"); };
-  OtherClient before(keepsake::testing::superuser_config(live_), "postgres.js");
-  ASSERT_EQ(before.exec("SELECT 1"), "");
   for (auto strategy : {RestoreStrategy::kBeside, RestoreStrategy::kInPlace}) {
     o.strategy = strategy;
     EXPECT_THROW(restore_database(o), Error);
     EXPECT_FALSE(db::write_fence_held_here());
-    EXPECT_EQ(before.exec(insert_album_sql(), {std::string("after-failure-") + strategy_name(strategy)}), "");
+    OtherClient after(keepsake::testing::superuser_config(live_), "postgres.js");
+    EXPECT_EQ(after.exec(insert_album_sql(), {std::string("after-failure-") + strategy_name(strategy)}), "");
   }
   for (auto& f : fs::directory_iterator(backup::backups_folder(media_->path()))) {
     if (f.path().filename().string().rfind("restore-point-", 0) == 0) fs::remove(f.path());

@@ -38,6 +38,7 @@ TEST_F(PathMigrationFenceTest, NoAcknowledgedWriteIsLostDuringAMediaLocationChan
   ASSERT_TRUE(result.ok()) << result.err;
   std::this_thread::sleep_for(500ms);
   writer.stop();
+  conn_ = db::Connection::open(db_config_);  // the fence ended this session too: it is another process's
 
   EXPECT_EQ(count(R"(SELECT count(*) FROM asset WHERE "originalPath" LIKE '/new/%')"), 200000);
   auto r = conn_->exec("SELECT label FROM probe");
