@@ -169,7 +169,8 @@ void swap_databases(db::Connection& admin, const RestoreNames& n) {
 
 std::vector<RestoreDatabase> find_restore_databases(db::Connection& admin, const std::string& live) {
   auto r = admin.exec(
-      "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname) "
+      "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname "
+      "                   AND a.backend_type IS DISTINCT FROM 'autovacuum worker') "
       "FROM pg_database d WHERE d.datname <> $1 ORDER BY d.datname",
       {live}, "list the restore databases");
   std::vector<RestoreDatabase> out;

@@ -61,7 +61,7 @@ struct RestoreDatabase {
   std::string name;
   bool scratch = false;     // <live>_restore_* (true) or <live>_before_restore_* (false)
   std::string stamp;
-  int connections = 0;      // sessions connected to it now
+  int connections = 0;      // sessions connected to it now (autovacuum workers not counted)
   std::optional<std::chrono::system_clock::time_point> created;  // from the stamp
 };
 

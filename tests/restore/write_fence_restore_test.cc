@@ -21,8 +21,8 @@
 #include "harness/bootstrapped_database.h"
 #include "harness/keepsake_process.h"
 #include "harness/other_client.h"
-#include "migrations/boot.h"
 #include "restore/database_swap.h"
+#include "restore/restore_fixture.h"
 #include "restore/restore_service.h"
 
 namespace keepsake::restore {
@@ -214,24 +214,12 @@ TEST_F(WriteFenceRestoreTest, AFailingRestoreLiftsTheFence) {
 
 TEST_F(WriteFenceRestoreTest, AWriterItCanNeitherTellNorFenceStopsTheRestoreUnlessForced) {
   keepsake::testing::drop_database(live_);
-  live_ = keepsake::testing::create_fresh_database("fenceowned");
-  std::string role = "fence_owner_" + live_;
-  auto root = db::Connection::open(keepsake::testing::superuser_config());
-  root->exec("CREATE ROLE " + db::quote_ident(role) + " LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'pw'");
-  root->exec("ALTER DATABASE " + db::quote_ident(live_) + " OWNER TO " + db::quote_ident(role));
-  {
-    auto in_db = db::Connection::open(keepsake::testing::superuser_config(live_));
-    for (const char* ext : {"uuid-ossp", "unaccent", "cube", "earthdistance", "pg_trgm", "vector"}) {
-      in_db->exec(std::string("CREATE EXTENSION \"") + ext + "\"");
-    }
-  }
-  Config config = keepsake::testing::config_for(live_);
-  config.db = keepsake::testing::tcp_config(live_, role, "pw");
-  config.media_location = media_->path();
-  migrations::run_database_boot(config.db, migrations::boot_options_from_config(config));
+  auto owned = keepsake::testing::create_owned_database("fenceowned", media_->path());
+  live_ = owned.name;
+  const Config& config = owned.config;
   add_admin(*db::Connection::open(config.db));
   const auto& cluster = keepsake::testing::cluster();
-  std::string url = "postgresql://" + role + ":pw@127.0.0.1:" + std::to_string(cluster.port) + "/" + live_;
+  std::string url = "postgresql://" + owned.role + ":owner-pw@127.0.0.1:" + std::to_string(cluster.port) + "/" + live_;
   OtherClient unknown(keepsake::testing::superuser_config(live_), "some-tool");  // a superuser's: the owner may not end it
   ASSERT_TRUE(unknown.connected());
   auto maintenance_rows = db::Connection::open(config.db)
@@ -257,9 +245,7 @@ TEST_F(WriteFenceRestoreTest, AWriterItCanNeitherTellNorFenceStopsTheRestoreUnle
     if (f.path().filename().string().rfind("restore-point-", 0) == 0) fs::remove(f.path());
   }
   c.reset();
-  root->exec("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = $1", {live_});
-  keepsake::testing::drop_database(live_);
-  root->exec("DROP ROLE " + db::quote_ident(role));
+  keepsake::testing::drop_owned_database(owned);
   live_ = keepsake::testing::create_fresh_database("fencedone");  // for TearDown
 }
 

@@ -35,7 +35,9 @@ class StorageCliTest : public testing::StorageDbTest {
                                        {"IMMICH_MEDIA_LOCATION", media_.path()},
                                        {"KEEPSAKE_DATA_DIR", data_.path()},
                                        {"IMMICH_LOG_LEVEL", "warn"}});
-    return run_process(options);
+    auto result = run_process(options);
+    conn_ = db::Connection::open(db_config_);  // a migration's write fence ends the other processes' sessions
+    return result;
   }
   static bool has(const std::string& text, const std::string& part) {
     return text.find(part) != std::string::npos;
