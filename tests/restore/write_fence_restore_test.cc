@@ -190,6 +190,8 @@ TEST_F(WriteFenceRestoreTest, KilledMidRestoreTheNextCommandLiftsTheFence) {
   KeepsakeProcess status(env(), work_.path(), {"maintenance", "status"});
   EXPECT_EQ(status.wait_exit(60), 0) << status.stderr_text();
   EXPECT_NE(status.stderr_text().find("lifted the write fence"), std::string::npos) << status.stderr_text();
+  EXPECT_NE(status.stdout_text().find("Other clients of " + live_ + ": none"), std::string::npos) << status.stdout_text();
+  EXPECT_EQ(during.exec("SELECT 1"), "connection");  // read-only since the fence: ended by the lift
   OtherClient after(keepsake::testing::superuser_config(live_), "postgres.js");
   EXPECT_EQ(after.exec(insert_album_sql(), {"after-the-lift"}), "");
 }
