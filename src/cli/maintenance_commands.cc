@@ -1,7 +1,10 @@
 // `keepsake maintenance enable|disable|status` and `keepsake restore <file>|cleanup`.
 // enable/disable write Immich's maintenance-mode record (running servers switch within a second);
 // restore puts the server into maintenance mode, holds lock 621, restores (asking for
-// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success.
+// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success. Before
+// anything, a restore stops when other clients can neither be told nor fenced, unless --force
+// (db/write_fence.h). Every command here first lifts a write fence a killed Keepsake left; status
+// lists the other clients.
 #include <unistd.h>
 
 #include <cstdio>
