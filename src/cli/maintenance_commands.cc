@@ -1,7 +1,10 @@
 // `keepsake maintenance enable|disable|status` and `keepsake restore <file>|cleanup`.
 // enable/disable write Immich's maintenance-mode record (running servers switch within a second);
 // restore puts the server into maintenance mode, holds lock 621, restores (asking for
-// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success.
+// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success. Before
+// anything, a restore stops when other clients can neither be told nor fenced, unless --force
+// (db/write_fence.h). Every command here first lifts a write fence a killed Keepsake left; status
+// lists the other clients.
 #include <unistd.h>
 
 #include <cstdio>
@@ -10,8 +13,11 @@
 #include "backup/backup_files.h"
 #include "cli/commands.h"
 #include "common/error.h"
+#include "config/restart_channel.h"
 #include "db/connection.h"
+#include "db/database_clients.h"
 #include "db/locks.h"
+#include "db/write_fence.h"
 #include "maintenance/maintenance_service.h"
 #include "maintenance/maintenance_token.h"
 #include "restore/restore_service.h"
@@ -23,6 +29,7 @@ Config live_config(app::AppContext& c) {
   c.ensure_database_running();
   Config config = c.config();
   config.db = c.database();
+  for (const auto& m : db::lift_abandoned_fences(config.db)) std::cerr << m << "\n";
   return config;
 }
 
@@ -47,9 +54,18 @@ void disable(ContextProvider& ctx) {
             << "\n";
 }
 
+void print_other_clients(db::Connection& conn, const std::string& database) {
+  auto clients = db::list_other_clients(conn, database);
+  std::cout << "Other clients of " << database << ": " << (clients.empty() ? "none" : std::to_string(clients.size()))
+            << "\n";
+  for (const auto& client : clients) std::cout << "  " << db::describe_client(client) << "\n";
+}
+
 void status(ContextProvider& ctx) {
   auto& c = ctx.get();
-  auto conn = db::Connection::open(live_config(c).db);
+  auto database = live_config(c).db;
+  auto conn = db::Connection::open(database);
+  print_other_clients(*conn, database.dbname);
   auto state = maintenance::read_maintenance_state(*conn);
   if (!state.active) {
     std::cout << "Maintenance mode: off\n";
@@ -107,6 +123,7 @@ restore::RestoreStrategy parse_strategy(const std::string& s) {
 struct RestoreFlags {
   std::string file;
   bool yes = false;
+  bool force = false;
   std::string strategy = "auto";
   int jobs = 2;
 };
@@ -122,6 +139,7 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   }
   for (auto& m : restore::recover_restores(config.db, config.restore_keep_days).messages) std::cerr << m << "\n";
 
+  db::check_or_refuse(config.db, "restore of " + flags.file, restart_channel_configured(config), flags.force);
   auto conn = db::Connection::open(config.db);
   auto entered = maintenance::enable_maintenance_mode(*conn);
   auto lock = db::try_lock(config.db, db::DatabaseLock::MaintenanceOperation);
@@ -136,6 +154,7 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   o.filename = flags.file;
   o.strategy = parse_strategy(flags.strategy);
   o.connections = flags.jobs;
+  o.force = flags.force;
   RestoreBar bar;
   o.progress = [&](const restore::RestoreProgress& p) { bar.update(p); };
   o.prepare_restored = [&](db::Connection& restored) { maintenance::write_maintenance_state(restored, kept); };
@@ -176,12 +195,14 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx) {
   m->require_subcommand(1);
   m->add_subcommand("enable", "Enter maintenance mode and print the login URL")->callback([&] { enable(ctx); });
   m->add_subcommand("disable", "Leave maintenance mode")->callback([&] { disable(ctx); });
-  m->add_subcommand("status", "Show the mode and a login URL")->callback([&] { status(ctx); });
+  m->add_subcommand("status", "Show the other clients of the database, the mode and a login URL")->callback([&] { status(ctx); });
 
   auto flags = std::make_shared<RestoreFlags>();
   auto* r = app.add_subcommand("restore", "Restore a backup from <media>/backups (or `restore cleanup`)");
   r->add_option("file", flags->file, "The backup's file name in <media>/backups");
   r->add_flag("--yes,-y", flags->yes, "Do not ask for confirmation");
+  r->add_flag("--force", flags->force,
+              "Restore although other clients can neither be told to stop writing nor fenced");
   r->add_option("--strategy", flags->strategy, "auto (default), beside or in-place")->check(
       CLI::IsMember({"auto", "beside", "in-place"}));
   r->add_option("--jobs", flags->jobs, "Parallel connections for loading and index builds (beside)")

@@ -5,8 +5,10 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "config/restart_channel.h"
 #include "db/connection.h"
 #include "db/locks.h"
+#include "db/write_fence.h"
 #include "storage/file_scan.h"
 #include "storage/mount_checks.h"
 #include "storage/path_migration.h"
@@ -39,6 +41,7 @@ void run_check(ContextProvider& ctx) {
 struct MigrateFlags {
   std::string from, to;
   bool dry_run = false;
+  bool force = false;
   int batch_size = 10000;
 };
 
@@ -72,7 +75,10 @@ void run_migrate(ContextProvider& ctx, const MigrateFlags& flags) {
       std::cerr << "\r" << p.column << " " << p.column_done << "/" << p.column_total << ", total "
                 << p.done << "/" << p.total << std::flush;
     };
+    auto fence = db::fence_or_refuse(conn.config(), "media-location change",
+                                     restart_channel_configured(c.config()), flags.force);
     auto result = migrate_paths(conn, from, to, options);
+    if (fence) fence->lift();
     std::cerr << "\n";
     std::cout << (result.resumed ? "Resumed and finished" : "Finished") << ": " << result.total()
               << " paths rewritten from " << from << " to " << to << "\n";
@@ -147,6 +153,8 @@ void register_storage_commands(CLI::App& app, ContextProvider& ctx) {
   m->add_option("--from", migrate->from, "The folder the stored paths use now")->required();
   m->add_option("--to", migrate->to, "The folder they should use")->required();
   m->add_flag("--dry-run", migrate->dry_run, "Only print the counts per column");
+  m->add_flag("--force", migrate->force,
+              "Go on although other clients can neither be told to stop writing nor fenced");
   m->add_option("--batch-size", migrate->batch_size, "Rows per transaction")
       ->check(CLI::Range(1, 1000000));
   m->callback([&ctx, migrate] { run_migrate(ctx, *migrate); });

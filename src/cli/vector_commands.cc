@@ -1,13 +1,17 @@
 // `keepsake vector status|reindex|set-dimension` and `keepsake doctor`: parse flags, call the
 // vector module, print. doctor only reads.
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "config/restart_channel.h"
+#include "db/database_clients.h"
 #include "db/locks.h"
 #include "db/server_version.h"
+#include "db/write_fence.h"
 #include "migrations/keepsake_migrations.h"
 #include "vector/builtin_index.h"
 #include "vector/extension.h"
@@ -114,6 +118,20 @@ void set_dimension(ContextProvider& ctx, int dim) {
   });
 }
 
+// One line per other client; a warning when a restore would stop because of them.
+void report_other_clients(db::Connection& conn, const Config& config,
+                          const std::function<void(Finding::Level, const std::string&)>& report) {
+  auto database = conn.exec("SELECT current_database()").text(0, 0);
+  auto clients = db::list_other_clients(conn, database);
+  if (clients.empty()) report(Finding::Level::kOk, "no other clients are connected");
+  for (const auto& client : clients) report(Finding::Level::kOk, "other client: " + db::describe_client(client));
+  auto check = db::check_write_fence(conn, database);
+  if (!db::clients_not_told(clients, restart_channel_configured(config)).empty() && !check.possible()) {
+    report(Finding::Level::kWarning, "a restore would stop (unless --force): some clients can neither be told to stop "
+                                     "writing nor fenced: " + check.why_not());
+  }
+}
+
 int doctor(ContextProvider& ctx) {
   auto conn = open_database(ctx);
   int errors = 0;
@@ -170,6 +188,7 @@ int doctor(ContextProvider& ctx) {
                                          " is installed but unused; Keepsake drops it at start "
                                          "(DROP EXTENSION IF EXISTS " + v.name + ";)");
   }
+  report_other_clients(*conn, ctx.get().config(), report);
   errors += print_schema_verdict_for_doctor(*conn, ctx.get().config());
   std::cout << (errors ? "doctor found problems\n" : "doctor found no problems\n");
   return errors;

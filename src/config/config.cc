@@ -112,6 +112,7 @@ std::map<std::string, std::string> DatabaseConfig::libpq_env() const {
   add("PGDATABASE", dbname);
   add("PGSSLMODE", sslmode);
   e["PGTZ"] = "UTC";
+  e["PGAPPNAME"] = "keepsake-tools";
   e["PGCONNECT_TIMEOUT"] = "10";
   return e;
 }

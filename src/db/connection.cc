@@ -3,9 +3,13 @@
 #include <poll.h>
 
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "db/database_clients.h"
+#include "db/write_fence.h"
 
 namespace keepsake::db {
 namespace {
@@ -21,7 +25,27 @@ std::string where(const DatabaseConfig& c) {
          " as user \"" + c.user + "\"";
 }
 
+std::mutex& own_pids_mutex() {
+  static std::mutex mu;
+  return mu;
+}
+std::multiset<int>& own_pids() {
+  static std::multiset<int> pids;
+  return pids;
+}
+
+void forget_own_pid(int pid) {
+  std::lock_guard lock(own_pids_mutex());
+  auto it = own_pids().find(pid);
+  if (it != own_pids().end()) own_pids().erase(it);
+}
+
 }  // namespace
+
+std::vector<int> own_backend_pids() {
+  std::lock_guard lock(own_pids_mutex());
+  return {own_pids().begin(), own_pids().end()};
+}
 
 std::string bytea_param(std::string_view bytes) {
   static const char* kHex = "0123456789abcdef";
@@ -112,6 +136,11 @@ int64_t Result::affected() const {
 
 std::unique_ptr<Connection> Connection::open(const DatabaseConfig& config) {
   auto params = config.libpq_params();
+  if (write_fence_held_here()) {
+    for (auto& [k, v] : params) {
+      if (k == "options") v += " " + std::string(kWriteFenceOverride);
+    }
+  }
   std::vector<const char*> keys, values;
   for (auto& [k, v] : params) {
     keys.push_back(k.c_str());
@@ -142,11 +171,17 @@ std::unique_ptr<Connection> Connection::open(const DatabaseConfig& config) {
         else spdlog::warn("postgres: {}", m);
       },
       nullptr);
+  {
+    std::lock_guard lock(own_pids_mutex());
+    own_pids().insert(PQbackendPID(conn));
+  }
   return std::unique_ptr<Connection>(new Connection(conn, config));
 }
 
 Connection::~Connection() {
-  if (conn_) PQfinish(conn_);
+  if (!conn_) return;
+  forget_own_pid(PQbackendPID(conn_));
+  PQfinish(conn_);
 }
 
 void Connection::fail(PGresult* res, std::string_view purpose) const {

@@ -118,6 +118,7 @@ void copy_database_settings(db::Connection& admin, const std::string& from, cons
     auto eq = setting.find('=');
     if (eq == std::string::npos) continue;
     std::string name = setting.substr(0, eq), value = setting.substr(eq + 1);
+    if (name == "default_transaction_read_only") continue;  // a write fence's, never the restored database's
     // The stored text is PostgreSQL's own flattened form: list settings (search_path, ...) hold
     // already-quoted elements and go back as they are; every other value is one literal.
     static const std::set<std::string> kListSettings = {"search_path", "temp_tablespaces",
@@ -168,7 +169,8 @@ void swap_databases(db::Connection& admin, const RestoreNames& n) {
 
 std::vector<RestoreDatabase> find_restore_databases(db::Connection& admin, const std::string& live) {
   auto r = admin.exec(
-      "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname) "
+      "SELECT d.datname, (SELECT count(*) FROM pg_stat_activity a WHERE a.datname = d.datname "
+      "                   AND a.backend_type IS DISTINCT FROM 'autovacuum worker') "
       "FROM pg_database d WHERE d.datname <> $1 ORDER BY d.datname",
       {live}, "list the restore databases");
   std::vector<RestoreDatabase> out;

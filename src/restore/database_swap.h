@@ -48,7 +48,7 @@ SwapCapabilities read_swap_capabilities(db::Connection& admin, const std::string
 // superuser restores), from template0.
 void create_scratch_database(db::Connection& admin, const std::string& live, const std::string& scratch);
 // Copies the live database's own settings (ALTER DATABASE ... SET: search_path,
-// vchordrq.probes, ...) to another database.
+// vchordrq.probes, ...) to another database, except default_transaction_read_only (a write fence's).
 void copy_database_settings(db::Connection& admin, const std::string& from, const std::string& to);
 // DROP DATABASE IF EXISTS ... WITH (FORCE). Refuses the live database's name.
 void drop_restore_database(db::Connection& admin, const std::string& live, const std::string& name);
@@ -61,7 +61,7 @@ struct RestoreDatabase {
   std::string name;
   bool scratch = false;     // <live>_restore_* (true) or <live>_before_restore_* (false)
   std::string stamp;
-  int connections = 0;      // sessions connected to it now
+  int connections = 0;      // sessions connected to it now (autovacuum workers not counted)
   std::optional<std::chrono::system_clock::time_point> created;  // from the stamp
 };
 

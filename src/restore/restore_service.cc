@@ -14,7 +14,9 @@
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "common/error.h"
+#include "config/restart_channel.h"
 #include "db/system_metadata.h"
+#include "db/write_fence.h"
 #include "migrations/boot.h"
 #include "restore/database_swap.h"
 #include "restore/dump_loader.h"
@@ -255,7 +257,7 @@ END $keepsake$)SQL";
 const char* kTerminateOthers =
     "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
     "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-    "  AND coalesce(application_name, '') NOT IN ('keepsake-maintenance', 'keepsake-restore') "
+    "  AND coalesce(application_name, '') NOT IN ('keepsake-maintenance', 'keepsake-restore', 'keepsake-fence') "
     "  AND ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user) OR pg_has_role(usesysid, 'MEMBER'))";
 
 LoadReport load_in_place(const DumpPlan& plan, const RestoreOptions& o,
@@ -383,8 +385,12 @@ RestoreResult restore_database(const RestoreOptions& o) {
       throw Error(ErrorKind::kForbidden, "cannot restore beside the live database: " + caps.why_not(),
                   "grant CREATEDB and ownership of the database, restore as a superuser, or restore in place");
     }
+    auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(o.config),
+                                     o.force);
+    fault_point("fenced");
     RestoreResult result = strategy == RestoreStrategy::kBeside ? restore_beside(o, plan, *admin, report)
                                                                 : restore_in_place(o, plan, report);
+    if (fence) fence->lift();
     result.kind = plan.kind;
     result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     report(strategy == RestoreStrategy::kBeside ? "swap" : "migrations", 1.0, "done");
@@ -401,6 +407,7 @@ RestoreResult restore_database(const RestoreOptions& o) {
 
 RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days) {
   RecoveryReport report;
+  report.messages = db::lift_abandoned_fences(live);
   std::unique_ptr<db::Connection> admin;
   try {
     admin = open_admin_connection(live);

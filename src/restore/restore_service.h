@@ -8,6 +8,9 @@
 //     extensions): a restore-point backup as Immich makes one, then ONE transaction that resets
 //     the schema (keeping installed extensions), loads the dump and checks the result; any failure
 //     rolls it all back.
+// Both run behind a write fence on the live database (db/write_fence.h), raised after the scan and
+// before anything changes (in place: before the restore-point backup), lifted after the swap or
+// the commit, or on failure.
 // A crash at any point is found by recover_restores() on the next start, which says what happened
 // and removes the scratch database. Never runs psql, so a dump cannot reach a shell.
 #pragma once
@@ -39,6 +42,9 @@ struct RestoreOptions {
   std::string filename;   // a file in <media>/backups (validated with Immich's rules)
   RestoreStrategy strategy = RestoreStrategy::kAuto;
   int connections = 2;    // parallel loaders (beside only)
+  // Go on although other clients are connected that can neither be told to stop writing nor
+  // fenced (db::fence_or_refuse); their writes during the restore may be lost.
+  bool force = false;
   std::string maintenance_work_mem;  // for index builds; empty = sized from this machine's memory
   std::function<void(const RestoreProgress&)> progress;
   // Runs on the restored database just before it goes live (beside: before the swap; in place:
@@ -70,8 +76,8 @@ struct RecoveryReport {
 };
 
 // Looks for the traces of restores that did not finish (scratch databases without sessions, a
-// journal left in the "swapped" state) and cleans up: drops the scratch databases, completes the
-// journal, and drops previous databases older than keep_days (0 = keep them). Never throws for a
+// journal left in the "swapped" state, a write fence whose holder is gone) and cleans up: drops
+// the scratch databases, completes the journal, lifts the fence, and drops previous databases older than keep_days (0 = keep them). Never throws for a
 // missing permission: it reports it.
 RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days);
 

@@ -2,8 +2,10 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "config/restart_channel.h"
 #include "db/locks.h"
 #include "db/system_metadata.h"
+#include "db/write_fence.h"
 
 namespace keepsake::storage {
 
@@ -49,6 +51,16 @@ std::string inconsistency_hint(const MediaLocationDecision& d, const MediaLocati
          "storage migrate-paths --from <old> --to " + in.current + "`";
 }
 
+// Behind the write fence when this role may raise it; a boot never refuses (Immich migrates
+// unfenced), it only says so.
+PathMigrationResult migrate_fenced(db::Connection& conn, const Config& config, const std::string& from,
+                                   const std::string& to, const PathMigrationOptions& options) {
+  auto fence = db::fence_or_refuse(conn.config(), "media-location change", restart_channel_configured(config), true);
+  auto result = migrate_paths(conn, from, to, options);
+  if (fence) fence->lift();
+  return result;
+}
+
 }  // namespace
 
 bool path_is_under(const std::string& path, const std::string& folder) {
@@ -85,7 +97,7 @@ MediaLocationOutcome apply_media_location(db::Connection& conn, const Config& co
   if (auto pending = pending_path_migration(conn)) {
     spdlog::warn("Finishing the interrupted path migration from {} to {}", pending->from,
                  pending->to);
-    out.resumed = migrate_paths(conn, pending->from, pending->to, options);
+    out.resumed = migrate_fenced(conn, config, pending->from, pending->to, options);
   }
   db::SystemMetadataRepository repo(conn);
   MediaLocationInputs in{config.media_location, config.media_location_from_env,
@@ -100,7 +112,7 @@ MediaLocationOutcome apply_media_location(db::Connection& conn, const Config& co
   if (out.decision.action == Action::kMigrate) {
     spdlog::info("Media location changed (from={}, to={})", out.decision.previous, current);
     spdlog::warn("Migrating file paths from {} to {}", out.decision.previous, current);
-    out.migrated = migrate_paths(conn, out.decision.previous, current, options);
+    out.migrated = migrate_fenced(conn, config, out.decision.previous, current, options);
   }
   if (out.decision.paths_outside) {
     spdlog::warn("Stored file paths (e.g. {}) do not lie under the media location {}; run "

@@ -4,6 +4,7 @@
 
 #include "harness/bootstrapped_database.h"
 #include "harness/keepsake_process.h"
+#include "harness/other_client.h"
 
 namespace keepsake {
 namespace {
@@ -102,7 +103,10 @@ TEST_F(VectorCommandsTest, SetDimensionEmptiesRetypesAndReindexesSmartSearch) {
 TEST_F(VectorCommandsTest, DoctorReportsAndNeverChangesTheDatabase) {
   seed(10);
   std::string before = catalog_fingerprint();
+  keepsake::testing::OtherClient immich(db_config_, "postgres.js"), tool(db_config_, "some-tool");
   auto ok = run({"doctor"});
+  EXPECT_NE(ok.out.find("ok    other client: immich  postgres.js  local socket  since "), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("ok    other client: unknown  some-tool  local socket  since "), std::string::npos) << ok.out;
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_NE(ok.out.find("ok    PostgreSQL 15"), std::string::npos) << ok.out;
   EXPECT_NE(ok.out.find("vector extension: pgvector (auto-detected)"), std::string::npos) << ok.out;

@@ -10,6 +10,7 @@
 #include "backup/backup_service.h"
 #include "harness/bootstrapped_database.h"
 #include "harness/keepsake_process.h"
+#include "harness/other_client.h"
 #include "restore/database_swap.h"
 #include "restore/restore_fixture.h"
 #include "restore/restore_service.h"
@@ -33,6 +34,15 @@ std::string fingerprint(const std::string& dbname) {
   auto at = counts.find("public.system_metadata=");
   counts.erase(at, counts.find('\n', at) - at + 1);
   return keepsake::testing::catalog_json(dbname) + counts;
+}
+
+// What a new session of another client gets when it writes: "" or the SQLSTATE (rolled back).
+std::string try_write(const std::string& dbname) {
+  keepsake::testing::OtherClient c(keepsake::testing::superuser_config(dbname), "postgres.js");
+  c.exec("BEGIN");
+  std::string outcome = c.exec("INSERT INTO system_metadata (key, value) VALUES ('fence-probe', '{}')");
+  c.exec("ROLLBACK");
+  return outcome;
 }
 
 class RestoreCrashTest : public ::testing::TestWithParam<Case> {
@@ -87,6 +97,8 @@ TEST_P(RestoreCrashTest, LiveDatabaseIsOldOrNewAndTheNextStartCleansUp) {
 
   std::string after = fingerprint(live);
   EXPECT_EQ(after, c.restored ? restored_ : old_state) << c.point;
+  bool fenced = std::string(c.point) != "scanned" && std::string(c.point) != "after-swap";
+  EXPECT_EQ(try_write(live), fenced ? "25006" : "") << "the write fence, killed at " << c.point;
 
   auto report = recover_restores(keepsake::testing::superuser_config(live), 7);
   auto admin = db::Connection::open(keepsake::testing::superuser_config());
@@ -97,6 +109,7 @@ TEST_P(RestoreCrashTest, LiveDatabaseIsOldOrNewAndTheNextStartCleansUp) {
     EXPECT_EQ(report.interrupted_file, *file_) << ::testing::PrintToString(report.messages);
   }
   EXPECT_EQ(fingerprint(live), after);  // recovery never changes the live database
+  EXPECT_EQ(try_write(live), "") << "the fence was not lifted after a kill at " << c.point;
   for (auto& d : find_restore_databases(*admin, live)) drop_restore_database(*admin, live, d.name);
   keepsake::testing::drop_database(live);
 }

@@ -11,6 +11,7 @@
 #include "backup/gzip_stream.h"
 #include "common/process.h"
 #include "harness/paths.h"
+#include "migrations/boot.h"
 
 namespace keepsake::testing {
 namespace {
@@ -100,6 +101,31 @@ std::string row_counts(const std::string& dbname) {
            c->exec("SELECT count(*) FROM " + q).text(0, 0) + "\n";
   }
   return out;
+}
+
+OwnedDatabase create_owned_database(const std::string& prefix, const std::string& media_location) {
+  OwnedDatabase owned;
+  owned.name = create_fresh_database(prefix);
+  owned.role = "owner_" + owned.name;
+  auto su = db::Connection::open(superuser_config());
+  su->exec("CREATE ROLE " + db::quote_ident(owned.role) + " LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'owner-pw'");
+  su->exec("ALTER DATABASE " + db::quote_ident(owned.name) + " OWNER TO " + db::quote_ident(owned.role));
+  {
+    auto in_db = db::Connection::open(superuser_config(owned.name));
+    for (const char* ext : {"uuid-ossp", "unaccent", "cube", "earthdistance", "pg_trgm", "vector"}) {
+      in_db->exec(std::string("CREATE EXTENSION \"") + ext + "\"");
+    }
+  }
+  owned.config = config_for(owned.name);
+  owned.config.db = tcp_config(owned.name, owned.role, "owner-pw");
+  owned.config.media_location = media_location;
+  migrations::run_database_boot(owned.config.db, migrations::boot_options_from_config(owned.config));
+  return owned;
+}
+
+void drop_owned_database(const OwnedDatabase& owned) {
+  drop_database(owned.name);
+  db::Connection::open(superuser_config())->exec("DROP ROLE " + db::quote_ident(owned.role));
 }
 
 }  // namespace keepsake::testing

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "config/config.h"
 #include "db/connection.h"
 #include "harness/test_cluster.h"
 
@@ -24,6 +25,17 @@ void immich_style_backup(const std::string& dbname, const std::string& path);
 // A pg_dumpall-shaped cluster dump (gzip): the cluster's roles, then one section per database
 // (pg_dump --create), as pg_dumpall writes it, for `dbname` and the postgres database.
 void cluster_dump(const std::string& dbname, const std::string& path);
+
+// A fresh database owned by a role of its own (LOGIN, neither superuser nor CREATEDB, password
+// "owner-pw") with the extensions a superuser installed for it, booted as that role: what a
+// restore as the database's owner finds. `config` reaches it as the owner, over TCP.
+struct OwnedDatabase {
+  std::string name, role;
+  Config config;
+};
+OwnedDatabase create_owned_database(const std::string& prefix, const std::string& media_location);
+// Ends its sessions, drops it and its role.
+void drop_owned_database(const OwnedDatabase& owned);
 
 // The spec catalog query's JSON of a database (without database-level settings and Keepsake's
 // own schema, which restores legitimately leave or carry differently).

@@ -313,22 +313,9 @@ namespace {
 // A role that owns its database but may not create databases (nor create earthdistance or
 // vector, which a superuser installed for it) restores in place, keeping the extensions.
 TEST(RestoreOwnerRoleTest, RoleWithoutCreatedbRestoresInPlace) {
-  std::string db = keepsake::testing::create_fresh_database("owned");
-  std::string role = "owner_" + db;
-  auto su = db::Connection::open(keepsake::testing::superuser_config());
-  su->exec("CREATE ROLE " + db::quote_ident(role) + " LOGIN NOSUPERUSER NOCREATEDB PASSWORD 'owner-pw'");
-  su->exec("ALTER DATABASE " + db::quote_ident(db) + " OWNER TO " + db::quote_ident(role));
-  {
-    auto in_db = db::Connection::open(keepsake::testing::superuser_config(db));
-    for (const char* ext : {"uuid-ossp", "unaccent", "cube", "earthdistance", "pg_trgm", "vector"}) {
-      in_db->exec(std::string("CREATE EXTENSION \"") + ext + "\"");
-    }
-  }
-  Config config = keepsake::testing::config_for(db);
-  config.db = keepsake::testing::tcp_config(db, role, "owner-pw");
   TempDir media;
-  config.media_location = media.path();
-  migrations::run_database_boot(config.db, migrations::boot_options_from_config(config));
+  auto owned = keepsake::testing::create_owned_database("owned", media.path());
+  const Config& config = owned.config;
   auto conn = db::Connection::open(config.db);
   conn->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
   backup::BackupOptions b;
@@ -348,8 +335,7 @@ TEST(RestoreOwnerRoleTest, RoleWithoutCreatedbRestoresInPlace) {
   EXPECT_EQ(conn->exec("SELECT count(*) FROM pg_extension WHERE extname IN ('earthdistance', 'vector')").int64(0, 0), 2);
   EXPECT_FALSE(result.notes.empty());  // the extension statements it may not run were skipped, and said so
   conn.reset();
-  keepsake::testing::drop_database(db);
-  su->exec("DROP ROLE " + db::quote_ident(role));
+  keepsake::testing::drop_owned_database(owned);
 }
 
 }  // namespace
