@@ -10,6 +10,7 @@ PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
+  libhiredis-dev libmsgpack-dev redis-server
   libgtest-dev libgmock-dev
   gzip curl jq util-linux
   chromium
@@ -79,4 +80,16 @@ if [ "$installed" = "$pinned" ]; then
 else
   log "installing playwright-core $pinned for the browser test (npm ci)"
   (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
+# The restart channel's tests: a peer that speaks for Immich with Immich v2.7.5's own socket.io,
+# @socket.io/redis-adapter and ioredis (pinned in tests/immich-peer/package-lock.json).
+PEER_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/immich-peer"
+pinned=$(node -p "require('$PEER_DIR/package.json').dependencies['@socket.io/redis-adapter']")
+installed=$(node -p "require('$PEER_DIR/node_modules/@socket.io/redis-adapter/package.json').version" 2>/dev/null || true)
+if [ "$installed" = "$pinned" ]; then
+  log "the Immich peer's packages are already installed"
+else
+  log "installing the Immich peer's packages (socket.io, @socket.io/redis-adapter $pinned, ioredis; npm ci)"
+  (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -2,7 +2,8 @@
 
 namespace keepsake::app {
 
-AppContext::AppContext(Config config) : config_(std::move(config)) {
+AppContext::AppContext(Config config, std::optional<RedisConfig> redis)
+    : config_(std::move(config)), redis_(std::move(redis)) {
   if (config_.db.embedded) {
     embedded_ = std::make_unique<db::EmbeddedPostgres>(db::embedded_options_for(config_));
   }

@@ -17,6 +17,7 @@
 #include "db/pool.h"
 #include "db/server_version.h"
 #include "http/server.h"
+#include "immich/restart_channel.h"
 #include "jobs/job_service.h"
 #include "maintenance/maintenance_service.h"
 #include "migrations/boot.h"
@@ -105,17 +106,28 @@ void serve(app::AppContext& c) {
 
   http::Server* server_ptr = nullptr;
   NormalServices normal(c);
+  std::unique_ptr<immich::RestartListener> immich_channel;
   maintenance::MaintenanceService maintenance(
-      live_config(c), {.switch_mode = [&](bool on) {
-                         if (on) {
-                           server_ptr->switch_to(http::kMaintenanceRoutes);
-                           normal.stop();
-                         } else {
-                           normal.boot();
-                           normal.start();
-                           server_ptr->switch_to(http::kNormalRoutes);
-                         }
+      live_config(c), {.switch_mode =
+                           [&](bool on) {
+                             if (on) {
+                               server_ptr->switch_to(http::kMaintenanceRoutes);
+                               normal.stop();
+                             } else {
+                               normal.boot();
+                               normal.start();
+                               server_ptr->switch_to(http::kNormalRoutes);
+                             }
+                           },
+                       .prepare_announcement = [&] {
+                         return immich_channel ? immich_channel->prepare_announcement()
+                                               : std::make_unique<immich::RestartAnnouncement>(std::nullopt);
                        }});
+  if (c.redis()) {
+    immich_channel = std::make_unique<immich::RestartListener>(*c.redis(), [&] { maintenance.wake(); });
+  } else {
+    spdlog::warn("{}", immich::no_channel_notice());
+  }
   bool in_maintenance = maintenance.initialise();
   if (!in_maintenance) normal.boot();
 
@@ -138,6 +150,7 @@ void serve(app::AppContext& c) {
     normal.start();
   }
   maintenance.start();
+  if (immich_channel) immich_channel->start();
 
   std::atomic<bool> shutting_down{false};
   std::thread watcher([&] {
@@ -153,6 +166,7 @@ void serve(app::AppContext& c) {
   server.run();
   if (!shutting_down.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
+  if (immich_channel) immich_channel->stop();
   maintenance.stop();
   normal.stop();
   spdlog::info("HTTP server stopped");
