@@ -2,8 +2,7 @@
 
 namespace keepsake::app {
 
-AppContext::AppContext(Config config, std::optional<RedisConfig> redis)
-    : config_(std::move(config)), redis_(std::move(redis)) {
+AppContext::AppContext(Config config) : config_(std::move(config)) {
   if (config_.db.embedded) {
     embedded_ = std::make_unique<db::EmbeddedPostgres>(db::embedded_options_for(config_));
   }

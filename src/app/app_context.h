@@ -1,5 +1,5 @@
 // What every interface (CLI command, HTTP server) needs to reach the database: the validated
-// Config, Immich's Redis settings (the restart channel, when configured), and the embedded PostgreSQL when no database is configured. Starting the embedded
+// Config, and the embedded PostgreSQL when no database is configured. Starting the embedded
 // cluster is explicit (ensure_database_running) so read-only commands never start one by surprise.
 #pragma once
 
@@ -7,19 +7,16 @@
 #include <optional>
 
 #include "config/config.h"
-#include "config/redis_config.h"
 #include "db/embedded_postgres.h"
 
 namespace keepsake::app {
 
 class AppContext {
  public:
-  explicit AppContext(Config config, std::optional<RedisConfig> redis = std::nullopt);
+  explicit AppContext(Config config);
 
   const Config& config() const { return config_; }
   Config& mutable_config() { return config_; }
-  // Immich's restart channel (REDIS_*); empty when no Redis variable is set.
-  const std::optional<RedisConfig>& redis() const { return redis_; }
 
   // Where to connect; for the embedded cluster, its socket.
   DatabaseConfig database() const;
@@ -33,7 +30,6 @@ class AppContext {
 
  private:
   Config config_;
-  std::optional<RedisConfig> redis_;
   std::unique_ptr<db::EmbeddedPostgres> embedded_;
   bool started_here_ = false;
 };

@@ -14,7 +14,7 @@ app::AppContext& ContextProvider::get() {
                       : config.log_level == "warn"    ? spdlog::level::warn
                       : config.log_level == "error"   ? spdlog::level::err
                                                       : spdlog::level::info);
-    context_ = std::make_unique<app::AppContext>(std::move(config), load_redis_config(env));
+    context_ = std::make_unique<app::AppContext>(std::move(config));
   }
   return *context_;
 }

@@ -22,6 +22,9 @@
 namespace keepsake::cli {
 namespace {
 
+// Immich's restart channel (REDIS_*), or nothing when no Redis variable is set.
+std::optional<RedisConfig> redis_config() { return load_redis_config(process_environment()); }
+
 Config live_config(app::AppContext& c) {
   c.ensure_database_running();
   Config config = c.config();
@@ -38,7 +41,7 @@ void enable(ContextProvider& ctx) {
   auto& c = ctx.get();
   Config config = live_config(c);
   auto conn = db::Connection::open(config.db);
-  immich::RestartAnnouncement announcement(c.redis());
+  immich::RestartAnnouncement announcement(redis_config());
   auto r = maintenance::enable_maintenance_mode(*conn);
   std::cout << (r.already ? "The server is already in maintenance mode!" : "Maintenance mode has been enabled.")
             << "\nLog in with:\n";
@@ -56,7 +59,7 @@ bool leave_maintenance(const Config& config, const std::optional<RedisConfig>& r
 
 void disable(ContextProvider& ctx) {
   auto& c = ctx.get();
-  std::cout << (leave_maintenance(live_config(c), c.redis()) ? "Maintenance mode has been disabled."
+  std::cout << (leave_maintenance(live_config(c), redis_config()) ? "Maintenance mode has been disabled."
                                                              : "The server is already out of maintenance mode!")
             << "\n";
 }
@@ -148,6 +151,7 @@ struct RestoreFlags {
 
 void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   Config config = live_config(ctx.get());
+  const auto redis = redis_config();
   backup::resolve_backup_path(backup::backups_folder(config.media_location), flags.file);
   if (!flags.yes) {
     if (!isatty(STDIN_FILENO)) {
@@ -158,7 +162,6 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   for (auto& m : restore::recover_restores(config.db, config.restore_keep_days).messages) std::cerr << m << "\n";
 
   auto conn = db::Connection::open(config.db);
-  const auto& redis = ctx.get().redis();
   immich::RestartAnnouncement announcement(redis);
   auto entered = maintenance::enable_maintenance_mode(*conn);
   tell_immich_restore_starts(announcement, entered.already, config, redis);

@@ -2,7 +2,9 @@
 // database is configured, then either maintenance mode (only the maintenance routes; no
 // migrations, no jobs) or the database and storage boot and the normal services; the HTTP server
 // runs until SIGTERM or SIGINT, switching route sets and services whenever maintenance mode changes
-// (maintenance/maintenance_service.h). Shutdown: stop accepting, let running requests finish, stop
+// (maintenance/maintenance_service.h), and with REDIS_* set, listening on Immich's restart channel
+// (immich/restart_channel.h) so Immich's maintenance events are answered and followed at once.
+// Shutdown: stop accepting, let running requests finish, stop
 // the services, then stop the embedded PostgreSQL.
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -108,26 +110,32 @@ void serve(app::AppContext& c) {
   NormalServices normal(c);
   std::unique_ptr<immich::RestartListener> immich_channel;
   maintenance::MaintenanceService maintenance(
-      live_config(c), {.switch_mode =
-                           [&](bool on) {
-                             if (on) {
-                               server_ptr->switch_to(http::kMaintenanceRoutes);
-                               normal.stop();
-                             } else {
-                               normal.boot();
-                               normal.start();
-                               server_ptr->switch_to(http::kNormalRoutes);
-                             }
-                           },
+      live_config(c), {.switch_mode = [&](bool on) {
+                         if (on) {
+                           server_ptr->switch_to(http::kMaintenanceRoutes);
+                           normal.stop();
+                         } else {
+                           normal.boot();
+                           normal.start();
+                           server_ptr->switch_to(http::kNormalRoutes);
+                         }
+                       },
                        .prepare_announcement = [&] {
                          return immich_channel ? immich_channel->prepare_announcement()
                                                : std::make_unique<immich::RestartAnnouncement>(std::nullopt);
                        }});
-  if (c.redis()) {
-    immich_channel = std::make_unique<immich::RestartListener>(*c.redis(), [&] { maintenance.wake(); });
+  if (auto redis = load_redis_config(process_environment())) {
+    immich_channel = std::make_unique<immich::RestartListener>(*redis, [&] { maintenance.wake(); });
   } else {
     spdlog::warn("{}", immich::no_channel_notice());
   }
+  // The listener calls into `maintenance`: it stops first, however serve ends.
+  struct ListenerStopper {
+    std::unique_ptr<immich::RestartListener>& listener;
+    ~ListenerStopper() {
+      if (listener) listener->stop();
+    }
+  } listener_stopper{immich_channel};
   bool in_maintenance = maintenance.initialise();
   if (!in_maintenance) normal.boot();
 

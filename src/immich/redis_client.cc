@@ -30,7 +30,7 @@ std::unique_ptr<RedisClient> RedisClient::connect(const RedisConfig& config, std
   }
   std::unique_ptr<RedisClient> client(new RedisClient(c, config.display(), timeout));
   redisSetTimeout(c, to_timeval(timeout));
-  redisEnableKeepAlive(c);
+  if (config.socket.empty()) redisEnableKeepAlive(c);  // TCP only: it fails (and poisons c->err) on a Unix socket
   try {
     if (!config.password.empty()) {
       client->command(config.username.empty() ? std::vector<std::string>{"AUTH", config.password}

@@ -11,7 +11,7 @@
 namespace keepsake::maintenance {
 namespace {
 
-constexpr auto kPollInterval = std::chrono::milliseconds(1000);
+constexpr auto kPollInterval = std::chrono::seconds(1);
 constexpr auto kWakeCheck = std::chrono::milliseconds(50);
 constexpr const char* kPublicError = "Something went wrong, see logs!";
 
