@@ -10,7 +10,7 @@ PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
-  libhiredis-dev libmsgpack-dev redis-server
+  libhiredis-dev libmsgpack-cxx-dev redis-server
   libgtest-dev libgmock-dev
   gzip curl jq util-linux
   chromium

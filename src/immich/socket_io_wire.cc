@@ -1,42 +1,41 @@
 #include "immich/socket_io_wire.h"
 
-#include <msgpack.h>
+#define MSGPACK_NO_BOOST
+#include <msgpack.hpp>
 
-#include <memory>
 #include <random>
 
 namespace keepsake::immich {
 namespace {
 
-constexpr int kMaxDepth = 64;
+constexpr std::size_t kMaxDepth = 64;
 
-std::optional<nlohmann::json> to_json(const msgpack_object& o, int depth) {
-  if (depth > kMaxDepth) return std::nullopt;
+std::optional<nlohmann::json> to_json(const msgpack::object& o) {
   switch (o.type) {
-    case MSGPACK_OBJECT_NIL: return nlohmann::json(nullptr);
-    case MSGPACK_OBJECT_BOOLEAN: return nlohmann::json(o.via.boolean);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER: return nlohmann::json(o.via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return nlohmann::json(o.via.i64);
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64: return nlohmann::json(o.via.f64);
-    case MSGPACK_OBJECT_STR: return nlohmann::json(std::string(o.via.str.ptr, o.via.str.size));
-    case MSGPACK_OBJECT_BIN:
+    case msgpack::type::NIL: return nlohmann::json(nullptr);
+    case msgpack::type::BOOLEAN: return nlohmann::json(o.via.boolean);
+    case msgpack::type::POSITIVE_INTEGER: return nlohmann::json(o.via.u64);
+    case msgpack::type::NEGATIVE_INTEGER: return nlohmann::json(o.via.i64);
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64: return nlohmann::json(o.via.f64);
+    case msgpack::type::STR: return nlohmann::json(std::string(o.via.str.ptr, o.via.str.size));
+    case msgpack::type::BIN:
       return nlohmann::json::binary(std::vector<uint8_t>(o.via.bin.ptr, o.via.bin.ptr + o.via.bin.size));
-    case MSGPACK_OBJECT_ARRAY: {
+    case msgpack::type::ARRAY: {
       auto array = nlohmann::json::array();
       for (uint32_t i = 0; i < o.via.array.size; ++i) {
-        auto item = to_json(o.via.array.ptr[i], depth + 1);
+        auto item = to_json(o.via.array.ptr[i]);
         if (!item) return std::nullopt;
         array.push_back(std::move(*item));
       }
       return array;
     }
-    case MSGPACK_OBJECT_MAP: {
+    case msgpack::type::MAP: {
       auto map = nlohmann::json::object();
       for (uint32_t i = 0; i < o.via.map.size; ++i) {
         const auto& kv = o.via.map.ptr[i];
-        auto value = to_json(kv.val, depth + 1);
-        if (kv.key.type != MSGPACK_OBJECT_STR || !value) return std::nullopt;
+        auto value = to_json(kv.val);
+        if (kv.key.type != msgpack::type::STR || !value) return std::nullopt;
         map[std::string(kv.key.via.str.ptr, kv.key.via.str.size)] = std::move(*value);
       }
       return map;
@@ -45,16 +44,19 @@ std::optional<nlohmann::json> to_json(const msgpack_object& o, int depth) {
   }
 }
 
+// Sizes are limited by the message's own length, so a forged header (an array of 4 billion
+// items in 5 bytes) is refused before anything is allocated; nesting is limited too.
 std::optional<nlohmann::json> decode_msgpack(std::string_view bytes) {
-  msgpack_unpacked unpacked;
-  msgpack_unpacked_init(&unpacked);
-  std::unique_ptr<msgpack_unpacked, decltype(&msgpack_unpacked_destroy)> guard(&unpacked, &msgpack_unpacked_destroy);
-  size_t offset = 0;
-  if (msgpack_unpack_next(&unpacked, bytes.data(), bytes.size(), &offset) != MSGPACK_UNPACK_SUCCESS ||
-      offset != bytes.size()) {
+  const std::size_t n = bytes.size();
+  msgpack::unpack_limit limit(n, n / 2, n, n, n, kMaxDepth);
+  try {
+    std::size_t offset = 0;
+    auto handle = msgpack::unpack(bytes.data(), n, offset, nullptr, nullptr, limit);
+    if (offset != n) return std::nullopt;  // trailing bytes, as notepack.io refuses them
+    return to_json(handle.get());
+  } catch (const std::exception&) {
     return std::nullopt;
   }
-  return to_json(unpacked.data, 0);
 }
 
 }  // namespace

@@ -1,8 +1,9 @@
 // The socket.io Redis adapter's wire format for server-side emits (spec §12.2,
 // @socket.io/redis-adapter 8.3.0): channel names, Immich's AppRestart request, the 'ok'
 // acknowledgement, and decoding of whatever arrives on the request and response channels (JSON
-// when the first byte is '{', otherwise MessagePack through msgpack-c). Pure functions; decoding
-// never throws: anything malformed is nothing.
+// when the first byte is '{', otherwise MessagePack through msgpack-c's C++ API, with every size
+// bounded by the message's length). Pure functions; decoding never throws: anything malformed is
+// nothing.
 #pragma once
 
 #include <nlohmann/json.hpp>

@@ -4,31 +4,24 @@
 #include "immich/socket_io_wire.h"
 
 #include <gtest/gtest.h>
-#include <msgpack.h>
+#define MSGPACK_NO_BOOST
+#include <msgpack.hpp>
 
 namespace keepsake::immich {
 namespace {
 
-// {"type":6,"requestId":<id>,"data":"ok"} packed by msgpack-c, as notepack.io would.
+// {"type":6,"requestId":<id>,"data":<data>} packed by msgpack-c, as notepack.io would.
 std::string packed_response(const std::string& request_id, const std::string& data) {
-  msgpack_sbuffer buffer;
-  msgpack_sbuffer_init(&buffer);
-  msgpack_packer pk;
-  msgpack_packer_init(&pk, &buffer, msgpack_sbuffer_write);
-  auto str = [&](const std::string& s) {
-    msgpack_pack_str(&pk, s.size());
-    msgpack_pack_str_body(&pk, s.data(), s.size());
-  };
-  msgpack_pack_map(&pk, 3);
-  str("type");
-  msgpack_pack_int(&pk, 6);
-  str("requestId");
-  str(request_id);
-  str("data");
-  str(data);
-  std::string out(buffer.data, buffer.size);
-  msgpack_sbuffer_destroy(&buffer);
-  return out;
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> pk(buffer);
+  pk.pack_map(3);
+  pk.pack(std::string("type"));
+  pk.pack(6);
+  pk.pack(std::string("requestId"));
+  pk.pack(request_id);
+  pk.pack(std::string("data"));
+  pk.pack(data);
+  return std::string(buffer.data(), buffer.size());
 }
 
 TEST(SocketIoWireTest, AppRestartRequestIsExactlyImmichs) {
@@ -73,7 +66,8 @@ TEST(SocketIoWireTest, MessagePackResponsesAreDecoded) {
 TEST(SocketIoWireTest, GarbageIsNothing) {
   for (std::string garbage : {std::string(), std::string("{"), std::string("{\"uid\":"), std::string("{}}"),
                               std::string("\xc1", 1), std::string("\x93\x01", 2), std::string("\x92\x01\x02\x03", 4),
-                              std::string("\xdf\xff\xff\xff\xff", 5), std::string("\x81\x01\x02", 3),
+                              std::string("\xdf\xff\xff\xff\xff", 5), std::string("\xdd\xff\xff\xff\xff", 5),
+                              std::string("\xdb\xff\xff\xff\xff", 5), std::string("\x81\x01\x02", 3),
                               std::string(200000, '\x91'), std::string(200000, '[')}) {
     EXPECT_FALSE(decode_message(garbage)) << garbage.size() << " bytes";
   }
