@@ -124,6 +124,8 @@ void serve(app::AppContext& c) {
                          return immich_channel ? immich_channel->prepare_announcement()
                                                : std::make_unique<immich::RestartAnnouncement>(std::nullopt);
                        }});
+  bool in_maintenance = maintenance.initialise();
+  if (!in_maintenance) normal.boot();
   if (auto redis = load_redis_config(process_environment())) {
     immich_channel = std::make_unique<immich::RestartListener>(*redis, [&] { maintenance.wake(); });
   } else {
@@ -136,8 +138,6 @@ void serve(app::AppContext& c) {
       if (listener) listener->stop();
     }
   } listener_stopper{immich_channel};
-  bool in_maintenance = maintenance.initialise();
-  if (!in_maintenance) normal.boot();
 
   db::Pool pool(c.database(), kPoolSize);
   auth::AuthService auth_service(pool);
