@@ -66,30 +66,28 @@ else
   log "pgvector $PGVECTOR_VERSION installed"
 fi
 
-# The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
-# from the npm registry drives Debian's chromium; it never downloads a browser.
-E2E_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian's nodejs and npm"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
-pinned=$(node -p "require('$E2E_DIR/package.json').dependencies['playwright-core']")
-installed=$(node -p "require('$E2E_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
-if [ "$installed" = "$pinned" ]; then
-  log "playwright-core $pinned already installed"
-else
-  log "installing playwright-core $pinned for the browser test (npm ci)"
-  (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+TESTS_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests"
 
+# npm ci in tests/<dir> unless <package> is already installed at the version package.json pins.
+npm_ci_pinned() {
+  local dir="$TESTS_DIR/$1" package="$2" pinned installed
+  pinned=$(node -p "require('$dir/package.json').dependencies['$package']")
+  installed=$(node -p "require('$dir/node_modules/$package/package.json').version" 2>/dev/null || true)
+  if [ "$installed" = "$pinned" ]; then
+    log "$package $pinned already installed in tests/$1"
+  else
+    log "installing tests/$1's packages ($package $pinned; npm ci)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+# The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
+# from the npm registry drives Debian's chromium; it never downloads a browser.
+npm_ci_pinned e2e playwright-core
 # The restart channel's tests: a peer that speaks for Immich with Immich v2.7.5's own socket.io,
 # @socket.io/redis-adapter and ioredis (pinned in tests/immich-peer/package-lock.json).
-PEER_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/immich-peer"
-pinned=$(node -p "require('$PEER_DIR/package.json').dependencies['@socket.io/redis-adapter']")
-installed=$(node -p "require('$PEER_DIR/node_modules/@socket.io/redis-adapter/package.json').version" 2>/dev/null || true)
-if [ "$installed" = "$pinned" ]; then
-  log "the Immich peer's packages are already installed"
-else
-  log "installing the Immich peer's packages (socket.io, @socket.io/redis-adapter $pinned, ioredis; npm ci)"
-  (cd "$PEER_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+npm_ci_pinned immich-peer @socket.io/redis-adapter
