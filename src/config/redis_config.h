@@ -3,6 +3,8 @@
 // with Immich's defaults and precedence: REDIS_URL as `ioredis://<base64 JSON of ioredis options>`
 // replaces all the others, REDIS_SOCKET wins over host and port, and REDIS_PASSWORD_FILE (or
 // $CREDENTIALS_DIRECTORY/REDIS_PASSWORD) supplies the password as Immich's start.sh does (spec §4).
+// Loaded by the commands that use the channel (serve, maintenance, restore), not part of `Config`:
+// config.h is included by nearly every object and test, and moving it there is one line.
 // Must never put the password into an error message or a log line.
 #pragma once
 
