@@ -14,12 +14,14 @@ RUN_PACKAGES=(
   postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
+  libhiredis-dev libmsgpack-cxx-dev
   util-linux
 )
 # The test suite adds: GoogleTest, the tools the tests call, and the maintenance page's browser
 # test (Debian's chromium driven by playwright-core from npm, below; Debian's nodejs and npm only
 # when no npm is installed, so that another Node installation is left alone).
 TEST_PACKAGES=(
+  redis-server
   libgtest-dev libgmock-dev
   gzip curl jq git
   chromium
@@ -90,18 +92,28 @@ fi
 
 [ "$PURPOSE" = test ] || exit 0
 
-# The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
-# from the npm registry drives Debian's chromium; it never downloads a browser.
-E2E_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/e2e"
 if ! command -v npm >/dev/null 2>&1; then
   log "installing Debian's nodejs and npm"
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
-pinned=$(node -p "require('$E2E_DIR/package.json').dependencies['playwright-core']")
-installed=$(node -p "require('$E2E_DIR/node_modules/playwright-core/package.json').version" 2>/dev/null || true)
-if [ "$installed" = "$pinned" ]; then
-  log "playwright-core $pinned already installed"
-else
-  log "installing playwright-core $pinned for the browser test (npm ci)"
-  (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+TESTS_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests"
+
+# npm ci in tests/<dir> unless <package> is already installed at the version package.json pins.
+npm_ci_pinned() {
+  local dir="$TESTS_DIR/$1" package="$2" pinned installed
+  pinned=$(node -p "require('$dir/package.json').dependencies['$package']")
+  installed=$(node -p "require('$dir/node_modules/$package/package.json').version" 2>/dev/null || true)
+  if [ "$installed" = "$pinned" ]; then
+    log "$package $pinned already installed in tests/$1"
+  else
+    log "installing tests/$1's packages ($package $pinned; npm ci)"
+    (cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
+
+# The maintenance page's browser test: playwright-core (pinned in tests/e2e/package-lock.json)
+# from the npm registry drives Debian's chromium; it never downloads a browser.
+npm_ci_pinned e2e playwright-core
+# The restart channel's tests: a peer that speaks for Immich with Immich v2.7.5's own socket.io,
+# @socket.io/redis-adapter and ioredis (pinned in tests/immich-peer/package-lock.json).
+npm_ci_pinned immich-peer @socket.io/redis-adapter

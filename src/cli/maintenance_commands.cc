@@ -1,10 +1,11 @@
 // `keepsake maintenance enable|disable|status` and `keepsake restore <file>|cleanup`.
-// enable/disable write Immich's maintenance-mode record (running servers switch within a second);
-// restore puts the server into maintenance mode, holds lock 621, restores (asking for
-// confirmation unless --yes), shows a progress bar, and ends maintenance mode on success. Before
-// anything, a restore stops when other clients can neither be told nor fenced, unless --force
-// (db/write_fence.h). Every command here first lifts a write fence a killed Keepsake left; status
-// lists the other clients.
+// enable/disable write Immich's maintenance-mode record (Keepsake servers switch within a second)
+// and then tell running Immich servers through the restart channel (immich/restart_channel.h);
+// restore puts the server into maintenance mode, tells Immich and waits for every acknowledgement,
+// holds lock 621, restores behind a write fence (db/write_fence.h; asking for confirmation unless
+// --yes), shows a progress bar, and ends maintenance mode on success. Before anything, a restore
+// stops when other clients can neither be told nor fenced, unless --force. Every command here
+// first lifts a write fence a killed Keepsake left; status lists the other clients.
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,17 +14,21 @@
 #include "backup/backup_files.h"
 #include "cli/commands.h"
 #include "common/error.h"
-#include "config/restart_channel.h"
+#include "config/redis_config.h"
 #include "db/connection.h"
 #include "db/database_clients.h"
 #include "db/locks.h"
 #include "db/write_fence.h"
+#include "immich/restart_channel.h"
 #include "maintenance/maintenance_service.h"
 #include "maintenance/maintenance_token.h"
 #include "restore/restore_service.h"
 
 namespace keepsake::cli {
 namespace {
+
+// Immich's restart channel (REDIS_*), or nothing when no Redis variable is set.
+std::optional<RedisConfig> redis_config() { return load_redis_config(process_environment()); }
 
 Config live_config(app::AppContext& c) {
   c.ensure_database_running();
@@ -40,16 +45,27 @@ void print_login(db::Connection& conn, app::AppContext& c, const std::string& to
 
 void enable(ContextProvider& ctx) {
   auto& c = ctx.get();
-  auto conn = db::Connection::open(live_config(c).db);
+  Config config = live_config(c);
+  auto conn = db::Connection::open(config.db);
+  immich::RestartAnnouncement announcement(redis_config());
   auto r = maintenance::enable_maintenance_mode(*conn);
   std::cout << (r.already ? "The server is already in maintenance mode!" : "Maintenance mode has been enabled.")
             << "\nLog in with:\n";
   print_login(*conn, c, r.token);
+  if (!r.already) announcement.send(true);
+}
+
+// Writes {isMaintenanceMode: false}, then tells Immich's servers. False when it was already off.
+bool leave_maintenance(const Config& config, const std::optional<RedisConfig>& redis) {
+  immich::RestartAnnouncement announcement(redis);
+  if (!maintenance::disable_maintenance_mode(*db::Connection::open(config.db))) return false;
+  announcement.send(false);
+  return true;
 }
 
 void disable(ContextProvider& ctx) {
-  auto conn = db::Connection::open(live_config(ctx.get()).db);
-  std::cout << (maintenance::disable_maintenance_mode(*conn) ? "Maintenance mode has been disabled."
+  auto& c = ctx.get();
+  std::cout << (leave_maintenance(live_config(c), redis_config()) ? "Maintenance mode has been disabled."
                                                              : "The server is already out of maintenance mode!")
             << "\n";
 }
@@ -59,6 +75,28 @@ void print_other_clients(db::Connection& conn, const std::string& database) {
   std::cout << "Other clients of " << database << ": " << (clients.empty() ? "none" : std::to_string(clients.size()))
             << "\n";
   for (const auto& client : clients) std::cout << "  " << db::describe_client(client) << "\n";
+  if (!clients.empty() && !restart_channel_configured()) std::cout << immich::no_channel_notice() << "\n";
+}
+
+// After a failed restore (the error that stopped it goes on): back to normal mode, telling Immich.
+void leave_maintenance_after_failure(const Config& config, const std::optional<RedisConfig>& redis) {
+  try {
+    leave_maintenance(config, redis);
+  } catch (const Error& e) {
+    std::cerr << "warning: " << e.full_message() << "\n";
+  }
+}
+
+// Before a restore touches anything, every Immich server must have acknowledged maintenance;
+// otherwise maintenance mode goes back to how it was and the restore stops.
+void tell_immich_restore_starts(immich::RestartAnnouncement& announcement, bool was_active, const Config& config,
+                                const std::optional<RedisConfig>& redis) {
+  try {
+    announcement.send(true);
+  } catch (const Error& e) {
+    if (!was_active) leave_maintenance_after_failure(config, redis);
+    throw Error(e.kind(), std::string("the restore stopped before touching anything: ") + e.what(), e.hint());
+  }
 }
 
 void status(ContextProvider& ctx) {
@@ -130,6 +168,7 @@ struct RestoreFlags {
 
 void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   Config config = live_config(ctx.get());
+  const auto redis = redis_config();
   backup::resolve_backup_path(backup::backups_folder(config.media_location), flags.file);
   if (!flags.yes) {
     if (!isatty(STDIN_FILENO)) {
@@ -139,11 +178,14 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   }
   for (auto& m : restore::recover_restores(config.db, config.restore_keep_days).messages) std::cerr << m << "\n";
 
-  db::check_or_refuse(config.db, "restore of " + flags.file, restart_channel_configured(config), flags.force);
+  db::check_or_refuse(config.db, "restore of " + flags.file, restart_channel_configured(), flags.force);
   auto conn = db::Connection::open(config.db);
+  immich::RestartAnnouncement announcement(redis);
   auto entered = maintenance::enable_maintenance_mode(*conn);
+  tell_immich_restore_starts(announcement, entered.already, config, redis);
   auto lock = db::try_lock(config.db, db::DatabaseLock::MaintenanceOperation);
   if (!lock) {
+    if (!entered.already) leave_maintenance_after_failure(config, redis);
     throw Error(ErrorKind::kConflict, "another maintenance operation runs (advisory lock 621 is held)",
                 "wait for it to finish (keepsake maintenance status)");
   }
@@ -165,12 +207,12 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
     bar.done();
     lock.reset();
     // The live database is unchanged: leave maintenance mode as it was.
-    if (!entered.already) maintenance::disable_maintenance_mode(*db::Connection::open(config.db));
+    if (!entered.already) leave_maintenance_after_failure(config, redis);
     throw;
   }
   bar.done();
   lock.reset();
-  maintenance::disable_maintenance_mode(*db::Connection::open(config.db));
+  leave_maintenance(config, redis);
   std::cout << "Restored " << flags.file << " in " << static_cast<int>(result.seconds + 0.5) << " s ("
             << restore::strategy_name(result.strategy) << ", " << result.rows << " rows).\n";
   if (!result.previous_database.empty()) {

@@ -2,7 +2,9 @@
 // database is configured, then either maintenance mode (only the maintenance routes; no
 // migrations, no jobs) or the database and storage boot and the normal services; the HTTP server
 // runs until SIGTERM or SIGINT, switching route sets and services whenever maintenance mode changes
-// (maintenance/maintenance_service.h). Shutdown: stop accepting, let running requests finish, stop
+// (maintenance/maintenance_service.h), and with REDIS_* set, listening on Immich's restart channel
+// (immich/restart_channel.h) so Immich's maintenance events are answered and followed at once.
+// Shutdown: stop accepting, let running requests finish, stop
 // the services, then stop the embedded PostgreSQL.
 #include <pthread.h>
 #include <spdlog/spdlog.h>
@@ -17,6 +19,7 @@
 #include "db/pool.h"
 #include "db/server_version.h"
 #include "http/server.h"
+#include "immich/restart_channel.h"
 #include "jobs/job_service.h"
 #include "maintenance/maintenance_service.h"
 #include "migrations/boot.h"
@@ -107,6 +110,7 @@ void serve(app::AppContext& c) {
 
   http::Server* server_ptr = nullptr;
   NormalServices normal(c);
+  std::unique_ptr<immich::RestartListener> immich_channel;
   maintenance::MaintenanceService maintenance(
       live_config(c), {.switch_mode = [&](bool on) {
                          if (on) {
@@ -117,9 +121,25 @@ void serve(app::AppContext& c) {
                            normal.start();
                            server_ptr->switch_to(http::kNormalRoutes);
                          }
+                       },
+                       .prepare_announcement = [&] {
+                         return immich_channel ? immich_channel->prepare_announcement()
+                                               : std::make_unique<immich::RestartAnnouncement>(std::nullopt);
                        }});
   bool in_maintenance = maintenance.initialise();
   if (!in_maintenance) normal.boot();
+  if (auto redis = load_redis_config(process_environment())) {
+    immich_channel = std::make_unique<immich::RestartListener>(*redis, [&] { maintenance.wake(); });
+  } else {
+    spdlog::warn("{}", immich::no_channel_notice());
+  }
+  // The listener calls into `maintenance`: it stops first, however serve ends.
+  struct ListenerStopper {
+    std::unique_ptr<immich::RestartListener>& listener;
+    ~ListenerStopper() {
+      if (listener) listener->stop();
+    }
+  } listener_stopper{immich_channel};
 
   db::Pool pool(c.database(), kPoolSize);
   auth::AuthService auth_service(pool);
@@ -140,6 +160,7 @@ void serve(app::AppContext& c) {
     normal.start();
   }
   maintenance.start();
+  if (immich_channel) immich_channel->start();
 
   std::atomic<bool> shutting_down{false};
   std::thread watcher([&] {
@@ -155,6 +176,7 @@ void serve(app::AppContext& c) {
   server.run();
   if (!shutting_down.exchange(true)) pthread_kill(watcher.native_handle(), SIGTERM);
   watcher.join();
+  if (immich_channel) immich_channel->stop();
   maintenance.stop();
   normal.stop();
   spdlog::info("HTTP server stopped");

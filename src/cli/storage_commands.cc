@@ -5,7 +5,7 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "config/restart_channel.h"
+#include "config/redis_config.h"
 #include "db/connection.h"
 #include "db/locks.h"
 #include "db/write_fence.h"
@@ -76,7 +76,7 @@ void run_migrate(ContextProvider& ctx, const MigrateFlags& flags) {
                 << p.done << "/" << p.total << std::flush;
     };
     auto fence = db::fence_or_refuse(conn.config(), "media-location change",
-                                     restart_channel_configured(c.config()), flags.force);
+                                     restart_channel_configured(), flags.force);
     auto result = migrate_paths(conn, from, to, options);
     if (fence) fence->lift();
     std::cerr << "\n";

@@ -7,12 +7,14 @@
 
 #include "cli/commands.h"
 #include "common/error.h"
-#include "config/restart_channel.h"
+#include "config/redis_config.h"
 #include "db/database_clients.h"
 #include "db/locks.h"
 #include "db/server_version.h"
 #include "db/write_fence.h"
+#include "immich/restart_channel.h"
 #include "migrations/keepsake_migrations.h"
+#include "pitr/pitr.h"
 #include "vector/builtin_index.h"
 #include "vector/extension.h"
 #include "vector/index_manager.h"
@@ -112,6 +114,7 @@ void set_dimension(ContextProvider& ctx, int dim) {
   db::with_lock(c.database(), db::DatabaseLock::CLIPDimSize, [&](db::Connection& conn) {
     Extension ext = installed_vector_extension(conn);
     int before = get_dimension_size(conn, "smart_search");
+    pitr::create_restore_point(conn, c.config(), "vector-dimension");
     set_dimension_size(conn, ext, dim);
     std::cout << "smart_search: dimension " << before << " -> " << dim
               << "; embeddings deleted, run the smart search job to fill them again\n";
@@ -125,8 +128,9 @@ void report_other_clients(db::Connection& conn, const Config& config,
   auto clients = db::list_other_clients(conn, database);
   if (clients.empty()) report(Finding::Level::kOk, "no other clients are connected");
   for (const auto& client : clients) report(Finding::Level::kOk, "other client: " + db::describe_client(client));
+  if (!clients.empty() && !restart_channel_configured()) report(Finding::Level::kWarning, immich::no_channel_notice());
   auto check = db::check_write_fence(conn, database);
-  if (!db::clients_not_told(clients, restart_channel_configured(config)).empty() && !check.possible()) {
+  if (!db::clients_not_told(clients, restart_channel_configured()).empty() && !check.possible()) {
     report(Finding::Level::kWarning, "a restore would stop (unless --force): some clients can neither be told to stop "
                                      "writing nor fenced: " + check.why_not());
   }

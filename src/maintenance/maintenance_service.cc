@@ -12,6 +12,7 @@ namespace keepsake::maintenance {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::seconds(1);
+constexpr auto kWakeCheck = std::chrono::milliseconds(50);
 constexpr const char* kPublicError = "Something went wrong, see logs!";
 
 std::string external_domain(db::Connection& conn) {
@@ -63,6 +64,9 @@ bool disable_maintenance_mode(db::Connection& conn) {
 MaintenanceService::MaintenanceService(Config config, MaintenanceHooks hooks)
     : config_(std::move(config)), hooks_(std::move(hooks)) {
   if (!hooks_.restore) hooks_.restore = restore::restore_database;
+  if (!hooks_.prepare_announcement) {
+    hooks_.prepare_announcement = [] { return std::make_unique<immich::RestartAnnouncement>(std::nullopt); };
+  }
 }
 
 MaintenanceService::~MaintenanceService() { stop(); }
@@ -99,6 +103,8 @@ void MaintenanceService::stop() {
   if (watcher_.joinable()) watcher_.join();
   if (action_.joinable()) action_.join();
 }
+
+void MaintenanceService::wake() { woken_ = true; }
 
 bool MaintenanceService::active() const {
   std::lock_guard lock(mu_);
@@ -140,8 +146,10 @@ std::string MaintenanceService::enter(MaintenanceAction action, const std::strin
   MaintenanceState state{true, new_maintenance_secret(), action,
                          action == MaintenanceAction::kRestoreDatabase ? restore_filename : ""};
   auto conn = db::Connection::open(config_.db);
+  auto announcement = hooks_.prepare_announcement();
   write_maintenance_state(*conn, state);
   spdlog::info("Maintenance mode entered (action {}) by {}", action_name(action), username);
+  announcement->send(true);
   return sign_maintenance_token(state.secret, username);
 }
 
@@ -173,8 +181,10 @@ void MaintenanceService::wait_for_action() {
 
 void MaintenanceService::end_maintenance() {
   auto conn = db::Connection::open(config_.db);
+  auto announcement = hooks_.prepare_announcement();
   write_maintenance_state(*conn, MaintenanceState{});
   spdlog::info("Maintenance mode ended");
+  announcement->send(false);
 }
 
 void MaintenanceService::run_restore(std::string filename) {
@@ -197,8 +207,10 @@ void MaintenanceService::run_restore(std::string filename) {
       secret = secret_;
     }
     MaintenanceState kept{true, secret, MaintenanceAction::kStart, ""};
+    auto announcement = hooks_.prepare_announcement();
     // No restore loop after a crash: the record no longer asks for the restore.
     write_maintenance_state(lock->connection(), kept);
+    announcement->send(true);  // every Immich server acknowledged before anything is touched
     if (filename.empty()) throw Error(ErrorKind::kInvalidArgument, "Expected restoreBackupFilename but it's missing!");
     restore::RestoreOptions o;
     o.config = config_;
@@ -244,6 +256,13 @@ void MaintenanceService::apply(const MaintenanceState& state) {
   }
 }
 
+// Until a notification, a wake() or the next poll.
+void MaintenanceService::wait_for_change(db::Connection& conn) {
+  for (auto waited = kWakeCheck; waited <= kPollInterval && !stopping_ && !woken_.exchange(false); waited += kWakeCheck) {
+    if (conn.wait_notification(kWakeCheck)) return;
+  }
+}
+
 void MaintenanceService::watch() {
   std::unique_ptr<db::Connection> conn;
   while (!stopping_) {
@@ -254,7 +273,7 @@ void MaintenanceService::watch() {
         conn->listen(kMaintenanceChannel);
       }
       apply(read_maintenance_state(*conn));
-      conn->wait_notification(kPollInterval);
+      wait_for_change(*conn);
     } catch (const std::exception& e) {
       // The database may be swapping under a restore, or restarting: try again shortly.
       spdlog::debug("maintenance watcher: {}", e.what());

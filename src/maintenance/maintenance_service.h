@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "config/config.h"
+#include "immich/restart_channel.h"
 #include "maintenance/maintenance_state.h"
 #include "restore/restore_service.h"
 
@@ -44,6 +45,9 @@ struct MaintenanceHooks {
   std::function<void(bool maintenance)> switch_mode;
   // How a restore runs; defaults to restore::restore_database.
   std::function<restore::RestoreResult(const restore::RestoreOptions&)> restore;
+  // Connects to Immich's restart channel before the record is written (sent after it); defaults
+  // to no channel.
+  std::function<std::unique_ptr<immich::RestartAnnouncement>()> prepare_announcement;
 };
 
 class MaintenanceService {
@@ -59,6 +63,8 @@ class MaintenanceService {
   // Starts watching the record (and runs a stored restore_database action).
   void start();
   void stop();
+  // Re-reads the record at once (Immich announced a restart on its channel).
+  void wake();
 
   bool active() const;
   MaintenanceStatus status() const;
@@ -80,6 +86,7 @@ class MaintenanceService {
 
  private:
   void watch();
+  void wait_for_change(db::Connection& conn);
   void apply(const MaintenanceState& state);
   void run_restore(std::string filename);
   void end_maintenance();
@@ -92,6 +99,7 @@ class MaintenanceService {
   std::string secret_;
   bool mode_active_ = false;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> woken_{false};
   std::atomic<bool> action_running_{false};
   std::thread watcher_;
   std::thread action_;

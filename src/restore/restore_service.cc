@@ -14,10 +14,11 @@
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "common/error.h"
-#include "config/restart_channel.h"
+#include "config/redis_config.h"
 #include "db/system_metadata.h"
 #include "db/write_fence.h"
 #include "migrations/boot.h"
+#include "pitr/pitr.h"
 #include "restore/database_swap.h"
 #include "restore/dump_loader.h"
 #include "schema/drift_check.h"
@@ -385,9 +386,10 @@ RestoreResult restore_database(const RestoreOptions& o) {
       throw Error(ErrorKind::kForbidden, "cannot restore beside the live database: " + caps.why_not(),
                   "grant CREATEDB and ownership of the database, restore as a superuser, or restore in place");
     }
-    auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(o.config),
+    auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(),
                                      o.force);
     fault_point("fenced");
+    pitr::create_restore_point(*admin, o.config, "restore");
     RestoreResult result = strategy == RestoreStrategy::kBeside ? restore_beside(o, plan, *admin, report)
                                                                 : restore_in_place(o, plan, report);
     if (fence) fence->lift();

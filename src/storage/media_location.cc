@@ -2,10 +2,11 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "config/restart_channel.h"
+#include "config/redis_config.h"
 #include "db/locks.h"
 #include "db/system_metadata.h"
 #include "db/write_fence.h"
+#include "pitr/pitr.h"
 
 namespace keepsake::storage {
 
@@ -55,7 +56,8 @@ std::string inconsistency_hint(const MediaLocationDecision& d, const MediaLocati
 // unfenced), it only says so.
 PathMigrationResult migrate_fenced(db::Connection& conn, const Config& config, const std::string& from,
                                    const std::string& to, const PathMigrationOptions& options) {
-  auto fence = db::fence_or_refuse(conn.config(), "media-location change", restart_channel_configured(config), true);
+  auto fence = db::fence_or_refuse(conn.config(), "media-location change", restart_channel_configured(), true);
+  pitr::create_restore_point(conn, config, "media-location");
   auto result = migrate_paths(conn, from, to, options);
   if (fence) fence->lift();
   return result;
