@@ -11,6 +11,7 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev
   gzip curl jq util-linux
   chromium
 )
