@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (from_bytea_hex(unescape(line.substr(tab + 1, line.size() - tab - 2))) != bytes) std::abort();
 
   std::vector<float> floats(floats_raw.size() / 4);
-  std::memcpy(floats.data(), floats_raw.data(), floats.size() * 4);
+  if (!floats.empty()) std::memcpy(floats.data(), floats_raw.data(), floats.size() * 4);
   bool finite = !floats.empty();
   for (float f : floats) finite = finite && std::isfinite(f);
   std::string row;

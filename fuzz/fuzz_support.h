@@ -12,16 +12,20 @@
 
 namespace keepsake::fuzz {
 
-// <TMPDIR>/keepsake-fuzz-<pid>, created on first use and removed at exit.
+// <TMPDIR>/keepsake-fuzz-<pid>, created on first use and removed at exit (the name is never
+// destroyed: the exit handler runs after static destructors).
 inline const std::string& scratch_dir() {
-  static const std::string dir = [] {
+  static const std::string* dir = [] {
     const char* tmp = std::getenv("TMPDIR");
-    std::string d = std::string(tmp && *tmp ? tmp : "/tmp") + "/keepsake-fuzz-" + std::to_string(getpid());
-    std::filesystem::create_directories(d);
-    std::atexit([] { std::error_code ec; std::filesystem::remove_all(scratch_dir(), ec); });
+    auto* d = new std::string(std::string(tmp && *tmp ? tmp : "/tmp") + "/keepsake-fuzz-" + std::to_string(getpid()));
+    std::filesystem::create_directories(*d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch_dir(), ec);
+    });
     return d;
   }();
-  return dir;
+  return *dir;
 }
 
 // Consumes a fuzz input front to back.

@@ -60,7 +60,10 @@ bool write_all(int fd, const char* data, size_t length) {
 
 void send_json(httplib::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // A message may echo what a client sent (a path, a name): bytes that are not UTF-8 become U+FFFD
+  // instead of an exception.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 void send_no_content(httplib::Response& res) {

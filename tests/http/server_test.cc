@@ -195,6 +195,17 @@ TEST(HttpServer, RequestsCanBeServedFromMemory) {
   EXPECT_EQ(server.serve_in_memory(""), "");
 }
 
+// Found by the upload fuzz target (fuzz/corpus/upload/crash-invalid-utf8-path): a path that is not
+// UTF-8 is echoed in the 404 message, and writing that JSON threw: the answer was a 500.
+TEST(HttpServer, APathThatIsNotUtf8IsA404) {
+  Server server({}, {}, fixed_authenticator);
+  server.switch_to(kNormalRoutes);
+  std::string response = server.serve_in_memory("POST /api/\xf3\xf3/x HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 404", 0), 0u) << response;
+  EXPECT_NE(response.find("\"message\":\"Cannot POST /api/\xef\xbf\xbd\xef\xbf\xbd/x\""), std::string::npos)
+      << response;
+}
+
 TEST(HttpServer, FilesAreStreamedWithRanges) {
   keepsake::testing::TempDir dir;
   std::string path = dir.path() + "/data.bin";
