@@ -145,17 +145,19 @@ std::string DatabaseConfig::display_url() const {
 
 namespace {
 
-// The password of a URL as written (after the user's ':' up to the last '@' of the authority),
-// or "": libpq's parse errors may quote it.
-std::string written_password(const std::string& url) {
+// The password of a URL as written, after the user's ':' up to the last '@' of the authority
+// (as URL parsers read it) and up to the first (as libpq does); libpq's parse errors may quote it.
+std::vector<std::string> written_passwords(const std::string& url) {
   size_t start = url.find("://");
   if (start == std::string::npos) return {};
   start += 3;
   size_t end = url.find('/', start);
-  size_t at = url.rfind('@', end == std::string::npos ? std::string::npos : end);
-  if (at == std::string::npos || at < start) return {};
   size_t colon = url.find(':', start);
-  return colon == std::string::npos || colon > at ? std::string() : url.substr(colon + 1, at - colon - 1);
+  std::vector<std::string> out;
+  for (size_t at : {url.rfind('@', end == std::string::npos ? std::string::npos : end), url.find('@', start)}) {
+    if (at != std::string::npos && colon != std::string::npos && colon < at) out.push_back(url.substr(colon + 1, at - colon - 1));
+  }
+  return out;
 }
 
 }  // namespace
@@ -182,7 +184,9 @@ DatabaseConfig parse_database_url(const std::string& raw) {
     std::string why = err ? err : "cannot parse";
     PQfreemem(err);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    if (std::string password = written_password(url); !password.empty()) {
+    why = log::redact_url(why);  // libpq may quote the whole URL
+    for (const std::string& password : written_passwords(url)) {
+      if (password.empty()) continue;
       for (auto at = why.find(password); at != std::string::npos; at = why.find(password)) why.replace(at, password.size(), "***");
     }
     invalid("DB_URL", shown, why);
