@@ -26,6 +26,7 @@ std::string with_other_password(std::string url) {
   size_t at = url.rfind('@', url.find('/', start + 3));  // in the authority, before the path
   if (at == std::string::npos || at < start) return url;
   if (url.find("://", start + 3) != std::string::npos) return url;  // several URLs: no one password
+  if (url.find("uselibpqcompat") != std::string::npos) return url;  // removed wherever it stands
   size_t colon = url.find(':', start + 3);
   if (colon == std::string::npos || colon > at || at - colon < 7) return url;  // short ones may be everywhere
   for (size_t i = colon + 1; i < at; ++i) {
