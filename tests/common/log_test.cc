@@ -14,6 +14,7 @@ TEST(LogTest, RedactsPasswordsInUrlsAndKeywords) {
   EXPECT_EQ(log::redact_url("PostgreSQL://u:my secret@h/db"), "PostgreSQL://u:***@h/db");
   EXPECT_EQ(log::redact_url("pos;://us er:secretpw@host"), "pos;://us er:***@host");
   EXPECT_EQ(log::redact_url("postgresql://@u:se@cret@host/db"), "postgresql://@u:***@host/db");
+  EXPECT_EQ(log::redact_url("po2://u\nser:secret@h"), "po2://u\nser:***@h");
 }
 
 }  // namespace
