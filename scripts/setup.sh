@@ -23,6 +23,7 @@ RUN_PACKAGES=(
 TEST_PACKAGES=(
   redis-server
   libgtest-dev libgmock-dev
+  clang-14 libclang-rt-14-dev
   gzip curl jq git
   chromium
 )

@@ -112,12 +112,14 @@ std::optional<std::string> version_from_name(const std::string& name) {
 }
 
 std::string uploaded_backup_name(const std::string& original_name) {
+  constexpr size_t kMaxFileName = 255;  // NAME_MAX of Linux file systems
   std::string base = fs::path(original_name).filename().string();
-  if (!is_valid_backup_name(base)) {
+  if (!is_valid_backup_name(base) || base.size() + kUploadedPrefix.size() > kMaxFileName) {
     throw Error(ErrorKind::kInvalidArgument, "Invalid backup name!",
-                "a backup name ends in .sql or .sql.gz and uses only letters, digits, _ - and .");
+                "a backup name ends in .sql or .sql.gz, uses only letters, digits, _ - and ., and has at most " +
+                    std::to_string(kMaxFileName - kUploadedPrefix.size()) + " characters");
   }
-  return "uploaded-" + base;
+  return std::string(kUploadedPrefix) + base;
 }
 
 std::string backups_folder(const std::string& media_location) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace keepsake::backup {
@@ -39,7 +40,9 @@ bool is_routine_backup_name(const std::string& name);
 bool is_failed_backup_name(const std::string& name);
 // The first capture of -v(.*)- (greedy), as Immich reads it; nullopt without one.
 std::optional<std::string> version_from_name(const std::string& name);
-// uploaded-<basename>, after validating the basename; throws Error(kInvalidArgument).
+// uploaded-<basename>, after validating the basename (and that the result fits in a file name);
+// throws Error(kInvalidArgument).
+inline constexpr std::string_view kUploadedPrefix = "uploaded-";
 std::string uploaded_backup_name(const std::string& original_name);
 
 std::string backups_folder(const std::string& media_location);

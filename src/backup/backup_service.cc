@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <exception>
-#include <fstream>
 #include <thread>
 
 #include "backup/backup_files.h"
@@ -32,10 +31,6 @@ KEEPSAKE_MIGRATION(backup0001, "0100-backup-schedule-run", R"sql(
 )sql");
 
 namespace {
-
-// pg_dump's, and pg_dumpall's (the cluster dumps of Immich <= 2.4).
-constexpr const char* kCompletionMarkers[] = {"-- PostgreSQL database dump complete\n",
-                                              "-- PostgreSQL database cluster dump complete\n"};
 
 struct DumpTarget {
   std::string version_text;  // SHOW server_version, up to the first space
@@ -185,24 +180,6 @@ void check_written(const GzipCheck& check, const GzipFileWriter& writer, const s
 
 }  // namespace
 
-bool dump_is_complete(const std::string& tail) {
-  size_t at = std::string::npos, marker_size = 0;
-  for (const char* marker : kCompletionMarkers) {
-    size_t found = tail.rfind(marker);
-    if (found != std::string::npos && (at == std::string::npos || found > at)) {
-      at = found, marker_size = std::strlen(marker);
-    }
-  }
-  if (at == std::string::npos) return false;
-  std::istringstream rest(tail.substr(at + marker_size));
-  std::string line;
-  while (std::getline(rest, line)) {
-    if (line.empty() || line == "--" || line.rfind("\\unrestrict ", 0) == 0) continue;
-    return false;
-  }
-  return true;
-}
-
 BackupResult create_backup(const BackupOptions& o) {
   auto start = std::chrono::steady_clock::now();
   try {
@@ -244,48 +221,6 @@ BackupResult create_backup(const BackupOptions& o) {
     spdlog::error("Database Backup Failure: {}", e.what());
     throw Error(ErrorKind::kIo, e.what());
   }
-}
-
-VerifyResult verify_backup_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
-  VerifyResult v;
-  v.path = path;
-  std::string head(3, '\0');
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw Error(ErrorKind::kNotFound, "cannot open " + path);
-    in.read(head.data(), 3);
-    head.resize(static_cast<size_t>(in.gcount()));
-  }
-  v.compressed = looks_like_gzip(head);
-  std::string tail;
-  if (v.compressed || (path.size() > 3 && path.substr(path.size() - 3) == ".gz")) {
-    auto check = verify_gzip_file(path, progress);
-    v.size = check.compressed_bytes;
-    v.uncompressed_size = check.uncompressed_bytes;
-    v.sha256 = check.sha256;
-    tail = check.tail;
-    v.compressed = true;
-  } else {
-    v.size = v.uncompressed_size = fs::file_size(path);
-    std::ifstream in(path, std::ios::binary);
-    uint64_t from = v.size > 4096 ? v.size - 4096 : 0;
-    in.seekg(static_cast<std::streamoff>(from));
-    tail.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  if (!dump_is_complete(tail)) {
-    throw Error(ErrorKind::kCorrupt,
-                path + " is incomplete: the dump does not end with pg_dump's completion trailer",
-                "the dump was cut off; do not restore it");
-  }
-  if (auto expected = read_sha256_sidecar(path)) {
-    if (!v.compressed) throw Error(ErrorKind::kInternal, "sidecars are only written for .sql.gz files");
-    if (*expected != v.sha256) {
-      throw Error(ErrorKind::kCorrupt, path + " does not match its checksum in " + path + ".sha256",
-                  "the file changed after it was written; do not restore it");
-    }
-    v.sidecar_checked = true;
-  }
-  return v;
 }
 
 std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db, const std::string& media_location) {

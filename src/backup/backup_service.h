@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "backup/dump_check.h"
 #include "backup/gzip_stream.h"
 #include "backup/pg_tools.h"
 #include "config/config.h"
@@ -50,25 +51,6 @@ struct BackupResult {
 
 // Creates one backup. Throws keepsake::Error with the cause; nothing but the logs remains then.
 BackupResult create_backup(const BackupOptions& options);
-
-struct VerifyResult {
-  std::string path;
-  uint64_t size = 0;
-  uint64_t uncompressed_size = 0;
-  bool compressed = false;
-  bool sidecar_checked = false;  // a .sha256 sidecar existed and matched
-  std::string sha256;
-};
-
-// Verifies a backup file (.sql.gz: whole decompression with CRC and length; .sql: read through);
-// both must end with pg_dump's completion trailer, and a .sha256 sidecar, when present, must
-// match. Throws Error(kCorrupt) naming the problem.
-VerifyResult verify_backup_file(const std::string& path,
-                                const std::function<void(uint64_t)>& progress = {});
-
-// True when the end of a plain-format dump is pg_dump's completion trailer (optionally followed
-// by the \unrestrict line of PostgreSQL >= 15.14). Pure.
-bool dump_is_complete(const std::string& tail);
 
 // Retention as the spec says, reading keepLastAmount from system-config. Returns deleted names.
 std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db,

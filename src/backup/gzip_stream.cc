@@ -400,8 +400,9 @@ GzipCheck verify_gzip(DumpFileReader& reader, const std::function<void(uint64_t)
   return check;
 }
 
-GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress) {
-  DumpFileReader reader(path);
+GzipCheck verify_gzip_file(const std::string& path, const std::function<void(uint64_t)>& progress,
+                           const std::string& label) {
+  DumpFileReader reader(label.empty() ? path : label, file_source(path, 0));
   return verify_gzip(reader, progress);
 }
 

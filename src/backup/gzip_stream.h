@@ -160,9 +160,11 @@ GzipCheck verify_gzip(DumpFileReader& reader, const std::function<void(uint64_t)
 
 // Decompresses the whole file. Throws Error(kCorrupt) naming what is wrong (not gzip, bad CRC or
 // length, truncated, trailing garbage), or Error(kIo/kNotFound) when the file cannot be read.
-// `progress` (optional) gets the compressed bytes read so far.
+// `progress` (optional) gets the compressed bytes read so far; `label` (default: the path) names
+// the file in errors.
 GzipCheck verify_gzip_file(const std::string& path,
-                           const std::function<void(uint64_t)>& progress = {});
+                           const std::function<void(uint64_t)>& progress = {},
+                           const std::string& label = {});
 
 // True when the bytes start like a gzip stream (magic 1f 8b, method deflate).
 bool looks_like_gzip(std::string_view head);

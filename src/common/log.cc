@@ -20,7 +20,9 @@ void init(std::string_view level) {
 }
 
 std::string redact_url(std::string_view text) {
-  static const std::regex kUrlPassword(R"(((?:postgres|postgresql)://[^:/@\s]*:)[^@\s]*@)");
+  // After any scheme (a mistyped one too: a URL is shown because it is wrong), up to the last '@'
+  // of the authority (a URL that is shown may hold unencoded '@', spaces or line breaks).
+  static const std::regex kUrlPassword(R"((://[^:/]*:)[^/]*@)");
   static const std::regex kKeywordPassword(R"((password\s*=\s*)('[^']*'|\S+))",
                                            std::regex::icase);
   std::string out = std::regex_replace(std::string(text), kUrlPassword, "$1***@");

@@ -44,14 +44,15 @@ uint64_t whole_number(const Environment& env, const std::string& name, size_t ma
   return std::stoull(v);
 }
 
+bool is_port(const std::string& value) {
+  return !value.empty() && value.size() <= 5 &&
+         std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+         std::stoi(value) >= 1 && std::stoi(value) <= 65535;
+}
+
 int parse_port(const std::string& name, const std::string& value) {
-  if (value.empty() || value.size() > 5 ||
-      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    invalid(name, value, "must be an integer between 1 and 65535");
-  }
-  int port = std::stoi(value);
-  if (port < 1 || port > 65535) invalid(name, value, "must be an integer between 1 and 65535");
-  return port;
+  if (!is_port(value)) invalid(name, value, "must be an integer between 1 and 65535");
+  return std::stoi(value);
 }
 
 constexpr std::array kSslModes = {"disable", "allow", "prefer", "require", "verify-ca",
@@ -143,6 +144,25 @@ std::string DatabaseConfig::display_url() const {
   return url;
 }
 
+namespace {
+
+// The password of a URL as written, after the user's ':' up to the last '@' of the authority
+// (as URL parsers read it) and up to the first (as libpq does); libpq's parse errors may quote it.
+std::vector<std::string> written_passwords(const std::string& url) {
+  size_t start = url.find("://");
+  if (start == std::string::npos) return {};
+  start += 3;
+  size_t end = url.find('/', start);
+  size_t colon = url.find(':', start);
+  std::vector<std::string> out;
+  for (size_t at : {url.rfind('@', end == std::string::npos ? std::string::npos : end), url.find('@', start)}) {
+    if (at != std::string::npos && colon != std::string::npos && colon < at) out.push_back(url.substr(colon + 1, at - colon - 1));
+  }
+  return out;
+}
+
+}  // namespace
+
 DatabaseConfig parse_database_url(const std::string& raw) {
   const std::string shown = log::redact_url(raw);
   if (raw.rfind("postgresql://", 0) != 0 && raw.rfind("postgres://", 0) != 0) {
@@ -165,6 +185,11 @@ DatabaseConfig parse_database_url(const std::string& raw) {
     std::string why = err ? err : "cannot parse";
     PQfreemem(err);
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    why = log::redact_url(why);  // libpq may quote the whole URL
+    for (const std::string& password : written_passwords(url)) {
+      if (password.empty()) continue;
+      for (auto at = why.find(password); at != std::string::npos; at = why.find(password)) why.replace(at, password.size(), "***");
+    }
     invalid("DB_URL", shown, why);
   }
   DatabaseConfig db;
@@ -179,7 +204,8 @@ DatabaseConfig parse_database_url(const std::string& raw) {
     else if (k == "sslmode") db.sslmode = v;
   }
   if (!db.sslmode.empty()) check_sslmode("DB_URL", shown, db.sslmode);
-  if (!db.port.empty()) parse_port("DB_URL", db.port);
+  // The URL is shown redacted: what libpq read as the port may be part of a password.
+  if (!db.port.empty() && !is_port(db.port)) invalid("DB_URL", shown, "its port must be an integer between 1 and 65535");
   if (db.user.empty()) db.user = "postgres";
   if (db.dbname.empty()) db.dbname = "immich";
   if (db.host.empty()) db.host = "localhost";

@@ -64,13 +64,34 @@ std::string format_timestamp(Timestamp t) {
 
 std::string format_date(Timestamp t) { return format_timestamp(t).substr(0, 10); }
 
+namespace {
+
+// True when `text` has exactly the layout, where 'd' stands for any digit.
+bool has_layout(std::string_view text, std::string_view layout) {
+  if (text.size() != layout.size()) return false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    bool ok = layout[i] == 'd' ? text[i] >= '0' && text[i] <= '9' : text[i] == layout[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
+int days_in_month(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+}  // namespace
+
 Timestamp parse_utc_time(std::string_view text) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
   std::string str(text);
-  int n = std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s);
-  bool date_only = n == 3 && str.size() == 10;
-  bool full = n == 6 && (str.size() == 19 || (str.size() == 20 && str.back() == 'Z'));
-  if ((!date_only && !full) || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+  bool date_only = has_layout(str, "dddd-dd-dd");
+  bool full = has_layout(std::string_view(str).substr(0, 19), "dddd-dd-ddTdd:dd:dd") &&
+              (str.size() == 19 || (str.size() == 20 && str.back() == 'Z'));
+  if (date_only || full) std::sscanf(str.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &s);
+  if ((!date_only && !full) || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 ||
       s > 59) {
     throw Error(ErrorKind::kInvalidArgument, "invalid UTC time '" + str + "'",
                 "use YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ");

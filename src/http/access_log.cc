@@ -18,13 +18,14 @@ std::string printable(std::string_view text) {
 
 }  // namespace
 
+std::string request_for_log(const httplib::Request& req) { return printable(req.method) + " " + printable(req.path); }
+
 void access_log_start() { request_start = std::chrono::steady_clock::now(); }
 
 std::string access_log_line(const httplib::Request& req, const httplib::Response& res,
                             std::chrono::nanoseconds duration) {
   double ms = std::chrono::duration<double, std::milli>(duration).count();
-  return fmt::format("{} {} {} {:.1f}ms", printable(req.method), printable(req.path), res.status,
-                     ms);
+  return fmt::format("{} {} {:.1f}ms", request_for_log(req), res.status, ms);
 }
 
 void access_log_finish(const httplib::Request& req, const httplib::Response& res) {

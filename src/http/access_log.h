@@ -9,6 +9,10 @@
 
 namespace keepsake::http {
 
+// The request's method and path for a log line, control characters replaced (a client must not
+// forge log lines): "GET /api/server/ping".
+std::string request_for_log(const httplib::Request& req);
+
 // Marks the start of the request handled on this thread.
 void access_log_start();
 // The line for a finished request: "GET /api/server/ping 200 0.4ms".

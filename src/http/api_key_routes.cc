@@ -4,6 +4,7 @@
 #include "auth/auth_service.h"
 #include "db/pool.h"
 #include "http/json_input.h"
+#include "http/request_bodies.h"
 #include "http/routes.h"
 #include "http/user_json.h"
 
@@ -17,10 +18,8 @@ db::PooledConnection connection(const RouteDeps& deps) {
 
 void create_key(RequestContext& ctx, const RouteDeps& deps) {
   if (!deps.auth) throw Error(ErrorKind::kUnavailable, "Authentication is not available");
-  auto body = ctx.json_body();
-  std::string name = optional_string(body, "name").value_or("");
-  auto permissions = string_array(body, "permissions");
-  auto created = deps.auth->create_api_key(ctx.user(), name, permissions);
+  auto body = read_api_key_create_body(ctx.json_body());
+  auto created = deps.auth->create_api_key(ctx.user(), body.name.value_or(""), *body.permissions);
   send_json(ctx.response(), {{"secret", created.secret}, {"apiKey", api_key_json(created.key)}},
             201);
 }
@@ -46,14 +45,13 @@ void get_key(RequestContext& ctx, const RouteDeps& deps) {
 void update_key(RequestContext& ctx, const RouteDeps& deps) {
   const std::string& id = ctx.path_param("id");
   require_uuid(id, "id");
-  auto body = ctx.json_body();
+  auto body = read_api_key_update_body(ctx.json_body());
   auto conn = connection(deps);
   auth::ApiKeyRepository keys(*conn);
   auto existing = keys.get(ctx.user().id, id);
   if (!existing) throw Error(ErrorKind::kInvalidArgument, "API Key not found");
-  std::string name = optional_string(body, "name").value_or(existing->name);
-  auto permissions = body.contains("permissions") ? string_array(body, "permissions")
-                                                  : existing->permissions;
+  std::string name = body.name.value_or(existing->name);
+  auto permissions = body.permissions.value_or(existing->permissions);
   auth::validate_permissions(permissions);
   for (const auto& p : permissions) {
     if (ctx.user().by_api_key() && !ctx.user().has_permission(p)) {

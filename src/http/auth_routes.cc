@@ -4,7 +4,7 @@
 #include "auth/user_repository.h"
 #include "db/pool.h"
 #include "http/auth_guard.h"
-#include "http/json_input.h"
+#include "http/request_bodies.h"
 #include "http/routes.h"
 #include "http/user_json.h"
 
@@ -34,21 +34,12 @@ void clear_login_cookies(RequestContext& ctx) {
   }
 }
 
-std::string lower_trimmed(std::string s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
-  size_t start = 0;
-  while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) ++start;
-  s.erase(0, start);
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 void login(RequestContext& ctx, const RouteDeps& deps) {
-  auto body = ctx.json_body();
+  auto body = read_login_body(ctx.json_body());
   auth::LoginRequest request;
-  request.email = lower_trimmed(required_string(body, "email"));
+  request.email = body.email;
   auth::validate_email(request.email);
-  request.password = required_string(body, "password");
+  request.password = body.password;
   request.client_address = ctx.client_address();
   request.device_type = ctx.header("User-Agent").substr(0, 200);
   auto outcome = auth_service(deps).login(request);
@@ -81,11 +72,8 @@ void login(RequestContext& ctx, const RouteDeps& deps) {
 }
 
 void admin_sign_up(RequestContext& ctx, const RouteDeps& deps) {
-  auto body = ctx.json_body();
-  std::string email = lower_trimmed(required_string(body, "email"));
-  std::string password = required_string(body, "password");
-  std::string name = required_string(body, "name");
-  auto user = auth_service(deps).admin_sign_up(email, password, name);
+  auto body = read_sign_up_body(ctx.json_body());
+  auto user = auth_service(deps).admin_sign_up(body.email, body.password, body.name);
   send_json(ctx.response(), user_admin_json(user), 201);
 }
 

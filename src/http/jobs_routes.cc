@@ -2,6 +2,7 @@
 // (a ManualJobName), PUT /api/jobs/:name (queue commands start, pause, resume, empty,
 // clear-failed). The queue lives in keepsake.job; handlers only translate requests.
 #include "db/pool.h"
+#include "http/request_bodies.h"
 #include "http/routes.h"
 #include "jobs/job_names.h"
 #include "jobs/queue.h"
@@ -19,13 +20,6 @@ nlohmann::json queue_status(jobs::JobQueue& queue, const std::string& name) {
             {"paused", c.paused},
             {"waiting", c.waiting}}},
           {"queueStatus", {{"isActive", c.active > 0}, {"isPaused", c.is_paused}}}};
-}
-
-std::string string_field(const nlohmann::json& body, const char* field) {
-  if (!body.is_object() || !body.contains(field) || !body[field].is_string()) {
-    throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be a string");
-  }
-  return body[field].get<std::string>();
 }
 
 void require_queue(const std::string& name) {
@@ -64,7 +58,7 @@ KEEPSAKE_ROUTES(jobs, kNormalRoutes, [](RouteTable& routes, const RouteDeps& dep
     send_json(ctx.response(), out);
   });
   routes.post("/api/jobs", {Access::kAdmin, "job.create"}, [&deps](RequestContext& ctx) {
-    std::string manual = string_field(ctx.json_body(), "name");
+    std::string manual = read_string_field_body(ctx.json_body(), "name");
     auto job = jobs::job_for_manual_name(manual);
     if (!job) {
       std::string names;
@@ -79,7 +73,7 @@ KEEPSAKE_ROUTES(jobs, kNormalRoutes, [](RouteTable& routes, const RouteDeps& dep
   routes.put("/api/jobs/:name", {Access::kAdmin, "job.create"}, [&deps](RequestContext& ctx) {
     std::string name = ctx.path_param("name");
     require_queue(name);
-    std::string command = string_field(ctx.json_body(), "command");
+    std::string command = read_string_field_body(ctx.json_body(), "command");
     auto conn = deps.pool->acquire();
     jobs::ensure_queue_schema(*conn);
     jobs::JobQueue queue(*conn);

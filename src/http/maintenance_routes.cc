@@ -10,6 +10,7 @@
 #include "app/app_context.h"
 #include "db/pool.h"
 #include "http/maintenance_guard.h"
+#include "http/request_bodies.h"
 #include "http/routes.h"
 #include "http/web_page.h"
 #include "maintenance/maintenance_service.h"
@@ -34,31 +35,16 @@ struct ActionRequest {
 
 // SetMaintenanceModeDto as class-validator checks it: 400 with the list of messages.
 std::optional<ActionRequest> parse_action_request(RequestContext& ctx, const RouteDeps& deps) {
-  auto body = ctx.json_body();
-  std::vector<std::string> problems;
-  std::optional<MaintenanceAction> action;
-  if (body.is_object() && body.contains("action") && body["action"].is_string()) {
-    action = maintenance::parse_action(body["action"].get<std::string>());
-  }
-  if (!action) {
-    problems.push_back("action must be one of the following values: start, end, select_database_restore, restore_database");
-  }
-  std::string filename;
-  if (action == MaintenanceAction::kRestoreDatabase) {
-    auto f = body.is_object() && body.contains("restoreBackupFilename") ? body["restoreBackupFilename"] : nlohmann::json();
-    if (!f.is_string()) problems.push_back("restoreBackupFilename must be a string");
-    if (!f.is_string() || f.get<std::string>().empty()) problems.push_back("restoreBackupFilename should not be empty");
-    if (f.is_string()) filename = f.get<std::string>();
-  }
-  if (!problems.empty()) {
-    send_error(ctx.response(), 400, problems);
+  auto body = read_maintenance_action_body(ctx.json_body());
+  if (!body.problems.empty()) {
+    send_error(ctx.response(), 400, body.problems);
     return std::nullopt;
   }
-  if (!filename.empty()) {
+  if (!body.filename.empty()) {
     // Before anything changes: the name must be valid and the file must be there.
-    backup::resolve_backup_path(backup::backups_folder(deps.app->config().media_location), filename);
+    backup::resolve_backup_path(backup::backups_folder(deps.app->config().media_location), body.filename);
   }
-  return ActionRequest{*action, filename};
+  return ActionRequest{body.action, body.filename};
 }
 
 nlohmann::json detect_install(const RouteDeps& deps) {
@@ -144,10 +130,8 @@ KEEPSAKE_ROUTES(maintenance_mode, kMaintenanceRoutes, [](RouteTable& routes, con
   routes.get("/api/admin/maintenance/detect-install", {Access::kPublic},
              [&deps](RequestContext& ctx) { send_json(ctx.response(), detect_install(deps)); });
   routes.post("/api/admin/maintenance/login", {Access::kPublic}, [&deps](RequestContext& ctx) {
-    auto body = ctx.body().empty() ? nlohmann::json::object() : ctx.json_body();
-    std::string token = body.is_object() && body.contains("token") && body["token"].is_string()
-                            ? body["token"].get<std::string>()
-                            : cookie_value(ctx.request(), maintenance::kMaintenanceCookie);
+    std::string token = read_maintenance_login_body(ctx.json_body())
+                            .value_or(cookie_value(ctx.request(), maintenance::kMaintenanceCookie));
     if (token.empty()) throw Error(ErrorKind::kUnauthorized, "Missing JWT Token");
     auto user = service(deps).verify(token);
     if (!user) throw Error(ErrorKind::kUnauthorized, "Invalid JWT Token");

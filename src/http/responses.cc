@@ -60,7 +60,10 @@ bool write_all(int fd, const char* data, size_t length) {
 
 void send_json(httplib::Response& res, const nlohmann::json& body, int status) {
   res.status = status;
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // A message may echo what a client sent (a path, a name): bytes that are not UTF-8 become U+FFFD
+  // instead of an exception.
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 void send_no_content(httplib::Response& res) {
@@ -164,7 +167,7 @@ ReceivedFile receive_file(RequestContext& ctx, const std::string& field,
                           const std::string& destination) {
   const std::string partial = destination + ".part";
   int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw Error(ErrorKind::kIo, "Cannot write " + partial);
+  if (fd < 0) throw Error(ErrorKind::kIo, "Cannot store the upload", "check free space and permissions");
   FdCloser closer(fd);
   ReceivedFile received;
   bool in_field = false, seen = false, write_failed = false;
@@ -189,7 +192,7 @@ ReceivedFile receive_file(RequestContext& ctx, const std::string& field,
   std::error_code ec;
   if (write_failed || ::fsync(fd) != 0) {
     std::filesystem::remove(partial, ec);
-    throw Error(ErrorKind::kIo, "Cannot write " + partial, "check free space and permissions");
+    throw Error(ErrorKind::kIo, "Cannot store the upload", "check free space and permissions");
   }
   if (!ok || !seen) {
     std::filesystem::remove(partial, ec);
@@ -199,7 +202,7 @@ ReceivedFile receive_file(RequestContext& ctx, const std::string& field,
   std::filesystem::rename(partial, destination, ec);
   if (ec) {
     std::filesystem::remove(partial, ec);
-    throw Error(ErrorKind::kIo, "Cannot move the upload to " + destination);
+    throw Error(ErrorKind::kIo, "Cannot store the upload", "check free space and permissions");
   }
   return received;
 }

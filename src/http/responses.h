@@ -55,7 +55,8 @@ struct ReceivedFile {
 };
 // Writes the multipart field `field` of a streamed upload to `destination` as it arrives (via
 // destination + ".part", fsync, rename). Other fields are skipped. Throws kInvalidArgument when
-// the field is missing or the upload is cut short; the partial file is removed.
+// the field is missing or the upload is cut short; the partial file is removed. Errors never name
+// the destination.
 ReceivedFile receive_file(RequestContext& ctx, const std::string& field,
                           const std::string& destination);
 

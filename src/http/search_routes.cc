@@ -6,6 +6,7 @@
 #include "db/pool.h"
 #include "db/system_metadata.h"
 #include "http/json_input.h"
+#include "http/request_bodies.h"
 #include "http/routes.h"
 #include "app/app_context.h"
 #include "vector/index_manager.h"
@@ -15,18 +16,6 @@
 namespace keepsake::http {
 namespace {
 
-using vector::NullableText;
-
-std::vector<float> floats_from_json(const nlohmann::json& j) {
-  if (j.is_string()) return floats_from_json(nlohmann::json::parse(j.get<std::string>()));
-  if (!j.is_array()) throw Error(ErrorKind::kInvalidArgument, "embedding must be an array of numbers");
-  std::vector<float> out;
-  for (const auto& x : j) {
-    if (!x.is_number()) throw Error(ErrorKind::kInvalidArgument, "embedding must be an array of numbers");
-    out.push_back(x.get<float>());
-  }
-  return out;
-}
 
 std::string clip_model(db::Connection& conn) {
   auto config = db::SystemMetadataRepository(conn).get(db::metadata_key::kSystemConfig);
@@ -58,66 +47,7 @@ std::vector<float> encode_text(const std::string& ml_url, const std::string& mod
   if (!body.is_object() || !body.contains("clip")) {
     throw Error(ErrorKind::kUnavailable, "The machine-learning server answered without a clip embedding");
   }
-  return floats_from_json(body["clip"]);
-}
-
-std::optional<NullableText> nullable(const nlohmann::json& body, const char* field) {
-  if (!body.contains(field)) return std::nullopt;
-  if (body[field].is_null()) return NullableText{};
-  if (!body[field].is_string()) throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be a string");
-  return NullableText{body[field].get<std::string>()};
-}
-
-std::optional<bool> opt_bool(const nlohmann::json& body, const char* field) {
-  if (!body.contains(field) || body[field].is_null()) return std::nullopt;
-  if (!body[field].is_boolean()) throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be a boolean value");
-  return body[field].get<bool>();
-}
-
-int opt_int(const nlohmann::json& body, const char* field, int fallback, int min, int max) {
-  if (!body.contains(field) || body[field].is_null()) return fallback;
-  if (!body[field].is_number_integer() || body[field].get<int64_t>() < min || body[field].get<int64_t>() > max) {
-    throw Error(ErrorKind::kInvalidArgument, std::string(field) + " must be an integer between " +
-                                                 std::to_string(min) + " and " + std::to_string(max));
-  }
-  return body[field].get<int>();
-}
-
-vector::SmartSearchOptions parse_options(const nlohmann::json& body) {
-  vector::SmartSearchOptions o;
-  if (auto v = optional_string(body, "visibility")) {
-    if (*v != "archive" && *v != "timeline" && *v != "hidden" && *v != "locked") {
-      throw Error(ErrorKind::kInvalidArgument, "visibility must be one of the following values: archive, timeline, hidden, locked");
-    }
-    o.visibility = *v;
-  }
-  o.with_deleted = opt_bool(body, "withDeleted").value_or(false);
-  o.type = optional_string(body, "type");
-  o.is_favorite = opt_bool(body, "isFavorite");
-  o.taken_before = optional_string(body, "takenBefore");
-  o.taken_after = optional_string(body, "takenAfter");
-  o.created_before = optional_string(body, "createdBefore");
-  o.created_after = optional_string(body, "createdAfter");
-  o.make = nullable(body, "make");
-  o.model = nullable(body, "model");
-  o.lens_model = nullable(body, "lensModel");
-  o.city = nullable(body, "city");
-  o.state = nullable(body, "state");
-  o.country = nullable(body, "country");
-  if (body.contains("rating") && !body["rating"].is_null()) o.rating = opt_int(body, "rating", 0, -1, 5);
-  auto ids = [&](const char* field) {
-    return body.contains(field) && !body[field].is_null() ? string_array(body, field)
-                                                          : std::vector<std::string>{};
-  };
-  o.album_ids = ids("albumIds");
-  o.person_ids = ids("personIds");
-  o.tag_ids = ids("tagIds");
-  for (const auto* ids : {&o.album_ids, &o.person_ids, &o.tag_ids}) {
-    for (const auto& id : *ids) require_uuid(id, "each value");
-  }
-  o.page = opt_int(body, "page", 1, 1, 1000000);
-  o.size = opt_int(body, "size", 100, 1, 1000);
-  return o;
+  return read_embedding(body["clip"]);
 }
 
 nlohmann::json asset_json(const db::Result& r, int i) {
@@ -183,14 +113,14 @@ std::vector<std::string> user_ids_to_search(db::Connection& conn, const std::str
 }
 
 void smart_search(RequestContext& ctx, const RouteDeps& deps) {
-  auto body = ctx.json_body();
-  auto options = parse_options(body);
+  auto body = read_smart_search_body(ctx.json_body());
+  auto& options = body.options;
   auto conn = deps.pool->acquire();
   options.user_ids = user_ids_to_search(*conn, ctx.user().id);
-  auto query = optional_string(body, "query");
-  auto query_asset = optional_string(body, "queryAssetId");
-  if (body.contains("embedding") && !body["embedding"].is_null()) {
-    options.embedding = floats_from_json(body["embedding"]);
+  const auto& query = body.query;
+  const auto& query_asset = body.query_asset_id;
+  if (body.embedding) {
+    options.embedding = *body.embedding;
   } else if (query) {
     std::string ml = deps.app ? deps.app->config().machine_learning_url : "";
     if (ml.empty()) {
@@ -198,7 +128,7 @@ void smart_search(RequestContext& ctx, const RouteDeps& deps) {
                   "Text search needs a machine-learning server, and IMMICH_MACHINE_LEARNING_URL is not set",
                   "set IMMICH_MACHINE_LEARNING_URL, or search with queryAssetId or embedding");
     }
-    options.embedding = encode_text(ml, clip_model(*conn), *query, optional_string(body, "language"));
+    options.embedding = encode_text(ml, clip_model(*conn), *query, body.language);
   } else if (query_asset) {
     require_uuid(*query_asset, "queryAssetId");
     auto owner = conn->exec("SELECT 1 FROM asset WHERE id = $1::uuid AND \"ownerId\" = ANY($2::uuid[])",

@@ -3,6 +3,8 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <cstring>
+
 #include "common/error.h"
 #include "http/access_log.h"
 #include "http/responses.h"
@@ -28,16 +30,31 @@ bool read_buffered_body(RequestContext& ctx, size_t limit) {
   return ok && !too_large;
 }
 
-// A body the handler left unread would be parsed as the next request: drain a small one, and
-// close the connection after a large one.
+// A body the handler left unread (e.g. a request refused before its upload) would be parsed as
+// the next request: drain a small one, and close the connection after a large or malformed one.
+// The answer is already decided: httplib's own status for a body it cannot read must not replace it.
 void finish_unread_body(RequestContext& ctx) {
   if (!ctx.reader() || ctx.body_consumed()) return;
   size_t drained = 0;
-  bool ok = ctx.read_body([&](const char*, size_t length) {
+  auto drain = [&](const char*, size_t length) {
     drained += length;
     return drained <= kDrainLimitBytes;
-  });
+  };
+  int status = ctx.response().status;
+  bool ok = ctx.is_multipart() ? ctx.read_multipart([](const httplib::MultipartFormData&) { return true; }, drain)
+                               : ctx.read_body(drain);
+  ctx.response().status = status;
   if (!ok) ctx.response().set_header("Connection", "close");
+}
+
+// Why a request was refused, next to the access log's status line (messages never hold secrets):
+// server errors always, refused credentials or permissions at info, other client errors at debug.
+void log_refusal(const httplib::Request& req, const Error& e) {
+  int status = http_status_for(e.kind());
+  auto level = status >= 500 ? spdlog::level::err
+               : status == 401 || status == 403 ? spdlog::level::info
+                                                : spdlog::level::debug;
+  spdlog::log(level, "{}: {} {}", request_for_log(req), status, status >= 500 ? e.full_message() : e.what());
 }
 
 void dispatch(const RouteTable& table, const Authenticator& authenticator,
@@ -63,14 +80,55 @@ void dispatch(const RouteTable& table, const Authenticator& authenticator,
     }
     route.handler(ctx);
   } catch (const Error& e) {
-    if (http_status_for(e.kind()) >= 500) spdlog::error("{} {}: {}", req.method, req.path, e.full_message());
+    log_refusal(req, e);
     send_error(res, e);
   } catch (const std::exception& e) {
-    spdlog::error("{} {}: unexpected error: {}", req.method, req.path, e.what());
+    spdlog::error("{}: unexpected error: {}", request_for_log(req), e.what());
     send_error(res, 500, "Internal server error");
   }
-  finish_unread_body(ctx);
+  try {
+    finish_unread_body(ctx);
+  } catch (const std::exception& e) {
+    spdlog::warn("{}: the unread request body could not be drained: {}", request_for_log(req), e.what());
+    res.set_header("Connection", "close");
+  }
 }
+
+// httplib's Server with its request processing reachable for requests held in memory.
+class HttplibServer : public httplib::Server {
+ public:
+  bool process(httplib::Stream& stream) {
+    bool closed = false;
+    return process_request(stream, /*close_connection=*/true, closed, nullptr);
+  }
+};
+
+// A connection whose request comes from memory and whose response goes to memory.
+class MemoryStream : public httplib::Stream {
+ public:
+  explicit MemoryStream(std::string_view request) : request_(request) {}
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    size_t n = std::min(size, request_.size() - read_);
+    std::memcpy(ptr, request_.data() + read_, n);
+    read_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    response_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 1; }
+  void get_local_ip_and_port(std::string& ip, int& port) const override { ip = "127.0.0.1", port = 2; }
+  socket_t socket() const override { return INVALID_SOCKET; }
+  std::string& response() { return response_; }
+
+ private:
+  std::string_view request_;
+  size_t read_ = 0;
+  std::string response_;
+};
 
 }  // namespace
 
@@ -78,7 +136,7 @@ Server::Server(ServerOptions options, RouteDeps deps, Authenticator authenticato
     : options_(std::move(options)),
       deps_(deps),
       authenticator_(std::move(authenticator)),
-      server_(std::make_unique<httplib::Server>()),
+      server_(std::make_unique<HttplibServer>()),
       routes_(std::make_shared<RouteTable>()) {
   deps_.switcher = this;
   install_handlers();
@@ -102,7 +160,14 @@ void Server::install_handlers() {
   s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
     access_log_finish(req, res);
   });
-  s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+  s.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+      spdlog::error("{}: unexpected error: {}", request_for_log(req), e.what());
+    } catch (...) {
+      spdlog::error("{}: unexpected error", request_for_log(req));
+    }
     send_error(res, 500, "Internal server error");
   });
   auto plain = [this](const httplib::Request& req, httplib::Response& res) {
@@ -172,6 +237,12 @@ void Server::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   server_->stop();
+}
+
+std::string Server::serve_in_memory(std::string_view request) {
+  MemoryStream stream(request);
+  static_cast<HttplibServer&>(*server_).process(stream);
+  return std::move(stream.response());
 }
 
 bool Server::running() const { return server_ && server_->is_running(); }

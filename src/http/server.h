@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "http/auth_guard.h"
 #include "http/route_registry.h"
@@ -59,6 +60,9 @@ class Server : public RouteSetSwitcher {
   void stop();
   bool running() const;
   int port() const { return port_; }
+  // Processes one raw HTTP request held in memory as a connection would (no socket; the
+  // connection is closed after it) and returns the raw response: for fuzzing and tests.
+  std::string serve_in_memory(std::string_view request);
   // "<host>:<port>" as bound, for the "listening" log line.
   std::string address() const;
 

@@ -55,7 +55,7 @@ std::string sign_maintenance_token(const std::string& secret, const std::string&
   payload["username"] = username;
   payload["iat"] = seconds(now);
   payload["exp"] = seconds(now) + kTokenLifetime.count();
-  std::string signing_input = base64url(R"({"alg":"HS256"})") + "." + base64url(payload.dump());
+  std::string signing_input = base64url(R"({"alg":"HS256"})") + "." + base64url(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return signing_input + "." + base64url(hmac_sha256(secret, signing_input));
 }
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "backup/backup_files.h"
-#include "backup/backup_service.h"
+#include "backup/dump_check.h"
 #include "backup/gzip_stream.h"
 #include "common/error.h"
 #include "restore/sql_splitter.h"
@@ -199,6 +199,20 @@ std::string dumped_by(const std::string& head) {
   return std::regex_search(head, m, kDumpedBy) ? m[1].str() : "";
 }
 
+// A file that is not gzip must be SQL text, and not named as a gzip file (empty files are
+// refused later, naming the file as empty).
+void refuse_unless_plain_sql(const std::string& path, const std::string& head) {
+  if (head.empty()) return;
+  if (backup::detect_dump_format(head) != backup::DumpFormat::kSql) {
+    throw Error(ErrorKind::kCorrupt, scanned_file + " is not a gzip stream or SQL dump",
+                "choose a backup made by Immich or Keepsake (.sql.gz or .sql); nothing was changed");
+  }
+  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0) {
+    throw Error(ErrorKind::kCorrupt, scanned_file + " is not a valid gzip file: not a gzip stream (bad magic number)",
+                "the file is damaged or is not a backup; Keepsake refuses to restore it (nothing was changed)");
+  }
+}
+
 }  // namespace
 
 uint64_t DumpPlan::table_bytes(const std::string& table) const {
@@ -215,15 +229,11 @@ DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
   scanned_file = std::filesystem::path(path).filename().string();
   backup::DumpFileReader reader(path);
   plan.compressed = reader.compressed();
-  bool gz_name = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
-  if (gz_name && !plan.compressed) {
-    throw Error(ErrorKind::kCorrupt, scanned_file + " is not a valid gzip file: not a gzip stream (bad magic number)",
-                "the file is damaged or is not a backup; Keepsake refuses to restore it (nothing was changed)");
-  }
   std::vector<char> buf(kChunk);
   std::string head, tail;
   size_t n = reader.read(buf.data(), buf.size());
   head.assign(buf.data(), std::min(n, kHead));
+  if (!plan.compressed) refuse_unless_plain_sql(path, head);
   Scanner scanner(is_cluster_dump_header(head));
   SqlSplitter splitter(scanner);
   uint64_t reported = 0;

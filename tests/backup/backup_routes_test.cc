@@ -204,6 +204,92 @@ std::vector<std::string> names_in(const std::string& folder) {
   return names;
 }
 
+// Issue 20: without credentials the upload answered 500 (the refused request's multipart body
+// was drained through the plain reader) and the log said nothing.
+TEST_F(BackupRoutesTest, UploadWithoutCredentialsIs401) {
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(true));
+  httplib::MultipartFormDataItems items = {{"file", gzip_of(dump_), "mine.sql.gz", "application/gzip"}};
+  auto res = server.client().Post("/api/admin/database-backups/upload", items);
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 401) << res->body;
+  EXPECT_EQ(nlohmann::json::parse(res->body),
+            (nlohmann::json{{"message", "Authentication required"}, {"error", "Unauthorized"}, {"statusCode", 401}}));
+  EXPECT_TRUE(fs::is_empty(folder_));
+}
+
+// Issue 20: a rejected upload named the server's part file. Answers name only what the client
+// sent, and say what to do; nothing of a rejected upload stays behind.
+TEST_F(BackupRoutesTest, RejectedUploadsNameOnlyWhatTheClientSent) {
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(true));
+  auto client = server.client();
+  std::string random(4000, '\0');
+  for (size_t i = 0; i < random.size(); ++i) random[i] = static_cast<char>((i * 2654435761u) >> 13);
+  struct Case {
+    std::string content, filename, expected;
+  };
+  std::vector<Case> cases = {
+      {random, "random.sql.gz", "random.sql.gz is not a gzip stream or SQL dump"},
+      {random, "random.sql", "random.sql is not a gzip stream or SQL dump"},
+      {"SELECT 1;\n", "half.sql", "half.sql is incomplete"},
+      {gzip_of(dump_).substr(0, 30), "cut.sql.gz", "cut.sql.gz is not a valid gzip file"},
+      {gzip_of(dump_), std::string(250, 'a') + ".sql.gz", "Invalid backup name!"},
+      {gzip_of(dump_), std::string("nul\0.sql.gz", 11), ""},  // refused by the name rules or by httplib's parser
+      {gzip_of(dump_), "../../etc/passwd", "Invalid backup name!"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.filename);
+    httplib::MultipartFormDataItems items = {{"file", c.content, c.filename, "application/octet-stream"}};
+    auto res = client.Post("/api/admin/database-backups/upload", key_, items);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << res->body;
+    std::string message = nlohmann::json::parse(res->body)["message"];
+    EXPECT_NE(message.find(c.expected), std::string::npos) << message;
+    EXPECT_EQ(message.find(".upload-"), std::string::npos) << message;
+    EXPECT_EQ(message.find(folder_), std::string::npos) << message;
+    EXPECT_TRUE(message.find("upload a complete backup") != std::string::npos ||
+                message.find("ends in .sql or .sql.gz") != std::string::npos ||
+                message.find("send the backup as") != std::string::npos) << message;
+  }
+  EXPECT_TRUE(fs::is_empty(folder_)) << names_in(folder_).size();
+}
+
+// Bodies that are not a multipart upload, or are cut or malformed: 400 with Immich's error JSON,
+// never 500, and nothing kept.
+TEST_F(BackupRoutesTest, MalformedUploadBodiesAre400) {
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = app_.get()}, as(true));
+  auto client = server.client();
+  auto post = [&](const std::string& body, const std::string& content_type) {
+    auto res = client.Post("/api/admin/database-backups/upload", key_, body, content_type);
+    EXPECT_TRUE(res);
+    return res ? std::make_pair(res->status, res->body) : std::make_pair(0, std::string());
+  };
+  std::string part = "--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.sql\"\r\n\r\n" + dump_;
+  struct Case {
+    std::string body, content_type, expected;
+  };
+  std::vector<Case> cases = {
+      {dump_, "application/sql", "Expected a multipart/form-data upload"},
+      {"{}", "application/json", "Expected a multipart/form-data upload"},
+      {part + "\r\n--b0--\r\n", "multipart/form-data", "not a complete multipart/form-data body"},
+      {part, "multipart/form-data; boundary=b0", "a.sql was cut short"},
+      {"--b0\r\nContent-Disposition: form-data; name=\"other\"\r\n\r\nx\r\n--b0--\r\n",
+       "multipart/form-data; boundary=b0", "Missing multipart field 'file'"},
+      {part + "\r\n--b0\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.sql\"\r\n\r\nx\r\n--b0--\r\n",
+       "multipart/form-data; boundary=b0", "Only one file may be uploaded"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.body.substr(0, 60) + " / " + c.content_type);
+    auto [status, body] = post(c.body, c.content_type);
+    EXPECT_EQ(status, 400) << body;
+    auto json = nlohmann::json::parse(body, nullptr, false);
+    ASSERT_TRUE(json.is_object()) << body;
+    EXPECT_EQ(json["statusCode"], 400);
+    EXPECT_NE(json["message"].get<std::string>().find(c.expected), std::string::npos) << body;
+  }
+  EXPECT_TRUE(fs::is_empty(folder_)) << names_in(folder_).size();
+}
+
+
 // Waits (bounded) until `done` holds for the folder's names.
 bool wait_for_folder(const std::string& folder, const std::function<bool(const std::vector<std::string>&)>& done) {
   for (int i = 0; i < 100; ++i) {

@@ -354,15 +354,6 @@ TEST_F(BackupServiceTest, VerifyRejectsDamageAndChecksumMismatch) {
   EXPECT_FALSE(verify_backup_file(plain).compressed);
 }
 
-TEST(DumpTrailerTest, CompletionTrailerForms) {
-  EXPECT_TRUE(dump_is_complete("x\n--\n-- PostgreSQL database dump complete\n--\n\n"));
-  EXPECT_TRUE(dump_is_complete("x\n--\n-- PostgreSQL database dump complete\n--\n\n\\unrestrict Zx9\n\n"));
-  EXPECT_FALSE(dump_is_complete("x\n--\n-- PostgreSQL database dump\n--\n"));
-  EXPECT_FALSE(dump_is_complete("-- PostgreSQL database dump complete\n--\nDROP TABLE x;\n"));
-  EXPECT_TRUE(dump_is_complete("\\connect x\n--\n-- PostgreSQL database cluster dump complete\n--\n\n"));
-  EXPECT_FALSE(dump_is_complete(""));
-}
-
 // The job: lock 42, retention from system-config, failure notification for the admin.
 class BackupJobTest : public BackupServiceTest {
  protected:

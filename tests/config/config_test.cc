@@ -55,6 +55,28 @@ TEST(ConfigTest, ParsesUnixSocketForms) {
   EXPECT_EQ(b.dbname, "db");
 }
 
+// Found by the db_url fuzz target (its input kept as fuzz/corpus/db_url/crash-mistyped-scheme):
+// a DB_URL refused for its scheme printed its password.
+TEST(ConfigTest, RejectsAMistypedSchemeWithoutPrintingPassword) {
+  for (const char* url : {"pos://user:secretpw@host:5432/immich", "Postgresql://u:secret pw@h/d", "pos;://u:secretpw@h"}) {
+    std::string msg = error_of({{"DB_URL", url}});
+    EXPECT_NE(msg.find("must start with postgresql://"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+  }
+  // fuzz/corpus/db_url/crash-at-in-user: libpq splits at the first '@' and reads the rest of the
+  // password as the port; the error showed that "port".
+  std::string msg = error_of({{"DB_URL", "postgresql://@u:gsecrets@host/db"}});
+  EXPECT_NE(msg.find("its port must be an integer"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+  // fuzz/corpus/db_url/crash-libpq-quotes-password: libpq's own message quoted the password.
+  // ... and crash-libpq-reads-to-the-first-at: libpq's password ends at the first '@'.
+  for (const char* url : {"postgresql://u:p%ostgresqlsecret@host/db", "postgresql://u:p%secret@x@h"}) {
+    msg = error_of({{"DB_URL", url}});
+    EXPECT_NE(msg.find("invalid percent-encoded token"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("secret"), std::string::npos) << msg;
+  }
+}
+
 TEST(ConfigTest, RejectsUnknownSslmodeWithoutPrintingPassword) {
   std::string msg = error_of({{"DB_URL", "postgresql://u:hunter2@h/d?sslmode=sometimes"}});
   EXPECT_NE(msg.find("DB_URL"), std::string::npos) << msg;

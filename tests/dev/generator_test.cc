@@ -72,6 +72,13 @@ TEST(CopyTextTest, TimestampsFormatAndParseInUtc) {
   EXPECT_EQ(format_date(parse_utc_time("2001-12-31")), "2001-12-31");
   EXPECT_THROW(parse_utc_time("yesterday"), Error);
   EXPECT_THROW(parse_utc_time("2024-13-01"), Error);
+  // Found by the copy_text fuzz target (fuzz/corpus/copy_text/crash-loose-date): other layouts
+  // and days a month does not have were accepted (as year 24, or as March 2).
+  EXPECT_THROW(parse_utc_time("024-01-29T"), Error);
+  EXPECT_THROW(parse_utc_time("2024-1-029"), Error);
+  EXPECT_THROW(parse_utc_time("2023-02-29"), Error);
+  EXPECT_THROW(parse_utc_time("2024-04-31T00:00:00Z"), Error);
+  EXPECT_EQ(format_date(parse_utc_time("2024-02-29")), "2024-02-29");
 }
 
 TEST(CopyTextTest, LinesEscapeEverythingCopyTreatsSpecially) {

@@ -167,6 +167,45 @@ TEST(HttpServer, StreamedMultipartUploadIsWrittenToDisk) {
   EXPECT_FALSE(std::filesystem::exists(target + ".part"));
 }
 
+// Issue 20: a streamed route refused before it read its multipart body answered 500 (draining
+// the body through the plain reader threw outside the handler's error handling).
+TEST(HttpServer, RefusedStreamedMultipartRequestsKeepTheirAnswer) {
+  RouteTable t;
+  t.post("/upload", {Access::kAdmin, "", BodyMode::kStreamed},
+         [](RequestContext& ctx) { send_json(ctx.response(), json::object(), 201); });
+  t.post("/busy", {Access::kPublic, "", BodyMode::kStreamed},
+         [](RequestContext&) { throw Error(ErrorKind::kConflict, "busy"); });
+  RunningServer server(std::move(t), fixed_authenticator);
+  auto c = server.client();
+  httplib::MultipartFormDataItems items = {{"file", std::string(100000, 'x'), "a.sql", "application/sql"}};
+  expect_error_shape(c.Post("/upload", items), 401, "Authentication required");
+  expect_error_shape(c.Post("/busy", items), 409, "busy");
+  expect_error_shape(c.Post("/busy", "no boundary", "multipart/form-data"), 409, "busy");
+  expect_error_shape(c.Post("/busy", "--b\r\nbroken", "multipart/form-data; boundary=b"), 409, "busy");
+}
+
+TEST(HttpServer, RequestsCanBeServedFromMemory) {
+  Server server({}, {}, fixed_authenticator);
+  server.switch_to(kNormalRoutes);
+  std::string ping = server.serve_in_memory("GET /api/server/ping HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(ping.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << ping;
+  EXPECT_NE(ping.find(R"({"res":"pong"})"), std::string::npos) << ping;
+  std::string missing = server.serve_in_memory("GET /api/nope HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(missing.rfind("HTTP/1.1 404", 0), 0u) << missing;
+  EXPECT_EQ(server.serve_in_memory(""), "");
+}
+
+// Found by the upload fuzz target (fuzz/corpus/upload/crash-invalid-utf8-path): a path that is not
+// UTF-8 is echoed in the 404 message, and writing that JSON threw: the answer was a 500.
+TEST(HttpServer, APathThatIsNotUtf8IsA404) {
+  Server server({}, {}, fixed_authenticator);
+  server.switch_to(kNormalRoutes);
+  std::string response = server.serve_in_memory("POST /api/\xf3\xf3/x HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+  EXPECT_EQ(response.rfind("HTTP/1.1 404", 0), 0u) << response;
+  EXPECT_NE(response.find("\"message\":\"Cannot POST /api/\xef\xbf\xbd\xef\xbf\xbd/x\""), std::string::npos)
+      << response;
+}
+
 TEST(HttpServer, FilesAreStreamedWithRanges) {
   keepsake::testing::TempDir dir;
   std::string path = dir.path() + "/data.bin";

@@ -44,6 +44,14 @@ TEST(MaintenanceTokenTest, VerifiesOtherWritersAndRefusesBadTokens) {
   EXPECT_FALSE(verify_maintenance_token("", mine, kIat));
 }
 
+// Found by the maintenance_token fuzz target (fuzz/corpus/maintenance_token/crash-invalid-utf8-username):
+// a username that is not UTF-8 made signing throw nlohmann's type_error instead of signing it.
+TEST(MaintenanceTokenTest, SignsAUsernameThatIsNotUtf8) {
+  std::string token;
+  ASSERT_NO_THROW(token = sign_maintenance_token(secret(), "\xc3" "c", kIat));
+  EXPECT_EQ(verify_maintenance_token(secret(), token, kIat + seconds(1)), "\xef\xbf\xbd" "c");
+}
+
 TEST(MaintenanceTokenTest, Base64UrlRoundTrips) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "\xff\xfe\x00 binary"}) {
     EXPECT_EQ(from_base64url(base64url(s)), s);

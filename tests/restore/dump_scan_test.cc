@@ -132,6 +132,23 @@ TEST(DumpScanTest, DamagedFilesAreRefused) {
   EXPECT_NE(std::string(scan_error(good).what()).find("checksum"), std::string::npos);
 }
 
+// Issue 20: random bytes were judged a plain dump without a trailer. The content decides, not
+// the name: whatever it is called, a file that is neither gzip nor SQL text is named as such.
+TEST(DumpScanTest, RandomBytesAreNeitherGzipNorSql) {
+  TempDir dir;
+  std::string random(5000, '\0');
+  for (size_t i = 0; i < random.size(); ++i) random[i] = static_cast<char>((i * 2654435761u) >> 13);
+  for (const char* name : {"random.sql.gz", "random.sql"}) {
+    std::string path = dir.path() + "/" + name;
+    std::ofstream(path, std::ios::binary) << random;
+    auto error = scan_error(path);
+    EXPECT_EQ(error.kind(), ErrorKind::kCorrupt);
+    EXPECT_EQ(std::string(error.what()), std::string(name) + " is not a gzip stream or SQL dump");
+  }
+  std::string plain_named_gz = file_in(dir, "plain.sql.gz", keepsake::testing::minimal_dump(""), false);
+  EXPECT_NE(std::string(scan_error(plain_named_gz).what()).find("not a valid gzip file"), std::string::npos);
+}
+
 class DumpScanDbTest : public keepsake::testing::BootstrappedDatabaseTest {
  protected:
   uint64_t total_rows() {

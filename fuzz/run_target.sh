@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target for a bounded time from a copy of its seed corpus, and prints one
+# summary line: "fuzz <name> seconds=<s> execs=<n> cov=<edges> ft=<features> crashes=<0|1>".
+# Usage: fuzz/run_target.sh <binary> <seed corpus dir> <work dir> <seconds>
+# The work dir keeps the growing corpus (work/corpus), the log (work/log) and any crash input
+# (work/crash-*, work/timeout-*, ...). Exits non-zero when the target crashed, leaked or timed out.
+set -uo pipefail
+binary=$1 seeds=$2 work=$3 seconds=$4
+name=$(basename "$binary"); name=${name#fuzz_}
+mkdir -p "$work/corpus"
+cp -n "$seeds"/* "$work/corpus"/ 2>/dev/null || true
+"$binary" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+  -max_len=65536 -artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1
+rc=$?
+execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n1)
+last=$(grep -E '^#[0-9]+' "$work/log" | grep 'cov:' | tail -n1)
+cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
+ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
+crashed=$([ $rc -eq 0 ] && echo 0 || echo 1)
+echo "fuzz $name seconds=$seconds execs=${execs:-0} cov=${cov:-0} ft=${ft:-0} crashes=$crashed"
+if [ $rc -ne 0 ]; then
+  echo "fuzz $name: FAILED (exit $rc); input kept in $work/ (see $work/log):" >&2
+  ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true
+  grep -E 'ERROR|runtime error|Assertion|SUMMARY' "$work/log" | head -n 5 >&2 || true
+fi
+exit $rc
