@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,8 +25,9 @@ class SeededLibraryTest : public keepsake::testing::BootstrappedDatabaseTest {
     ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
   }
 
-  ProcessResult keepsake(std::vector<std::string> args) {
-    return run_keepsake(db_name_, media(), data_dir(), std::move(args));
+  ProcessResult keepsake(std::vector<std::string> args,
+                         const std::map<std::string, std::string>& extra_env = {}) {
+    return run_keepsake(db_name_, media(), data_dir(), std::move(args), extra_env);
   }
   std::string media() const { return tmp_.path() + "/media"; }
   std::string data_dir() const { return tmp_.path() + "/data"; }
