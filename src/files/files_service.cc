@@ -292,10 +292,12 @@ CheckResult check_repository(const FilesSettings& settings, int read_data_percen
   if (read_data_percent > 0) {
     args.push_back("--read-data-subset=" + std::to_string(read_data_percent) + "%");
   }
-  auto r = restic_for(settings).run(args, {0, 1});
+  auto restic = restic_for(settings);
+  restic.run({"unlock"});  // only stale locks (a killed run's): check needs an exclusive lock
+  auto r = restic.run(args, {0, 1});
   if (r.exit_code == 1 && r.out.find("Fatal: repository contains errors") == std::string::npos &&
       r.err.find("Fatal: repository contains errors") == std::string::npos) {
-    throw_restic_failure(repository_of(settings), "check", r);
+    throw_restic_failure(restic.repository(), "check", r);
   }
   return {r.exit_code == 0, r.out + r.err};
 }

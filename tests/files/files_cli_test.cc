@@ -4,12 +4,19 @@
 // (every original's SHA-1 equals asset.checksum) and in place (only missing or different files,
 // nothing deleted); a wrong password gives one clear error; a repository inside the media folder
 // is refused.
+#include <signal.h>
 #include <sys/stat.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "harness/paths.h"
 #include "storage/checksum_verify.h"
 #include "storage/seeded_library.h"
 
@@ -126,6 +133,71 @@ TEST_F(FilesCliTest, MissingOriginalsAreBackedUpLoudlyAndAnInPlaceRestoreRepairs
   EXPECT_TRUE(fs::exists(extra)) << "nothing is deleted";
   auto verify = keepsake({"storage", "verify", "--all"});
   EXPECT_EQ(verify.exit_code, 0) << verify.out;
+}
+
+// The pid of a running restic whose parent is `parent`, or 0.
+pid_t restic_child_of(pid_t parent) {
+  for (const auto& e : fs::directory_iterator("/proc")) {
+    std::ifstream stat(e.path() / "stat");
+    std::string pid, comm, state;
+    pid_t ppid = 0;
+    if (stat >> pid >> comm >> state >> ppid && ppid == parent && comm == "(restic)") {
+      return std::stoi(pid);
+    }
+  }
+  return 0;
+}
+
+int64_t packs_in(const std::string& repo) {
+  int64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(repo + "/data")) n += e.is_regular_file();
+  return n;
+}
+
+TEST_F(FilesCliTest, AResticRunKilledMidSnapshotLeavesNoSnapshotAndTheNextRunCompletes) {
+  ASSERT_EQ(files({"init", "--repo", repo()}).exit_code, 0);
+  int64_t packs_before = packs_in(repo());
+  {
+    std::ofstream big(media() + "/upload/big-random.bin", std::ios::binary);
+    std::mt19937_64 rng(18);
+    std::vector<uint64_t> block(1 << 17);
+    for (int i = 0; i < 256; ++i) {  // 256 MiB, incompressible: many packs
+      for (auto& w : block) w = rng();
+      big.write(reinterpret_cast<const char*>(block.data()), block.size() * 8);
+    }
+  }
+  ProcessOptions o;
+  o.argv = {keepsake::testing::keepsake_binary(), "files", "backup"};
+  o.env = minimal_environment({{"DB_URL", keepsake::testing::database_url(db_name_)},
+                               {"IMMICH_MEDIA_LOCATION", media()},
+                               {"KEEPSAKE_DATA_DIR", data_dir()},
+                               {"IMMICH_LOG_LEVEL", "warn"}});
+  std::atomic<pid_t> keepsake_pid{0};
+  std::atomic<bool> killed{false};
+  std::thread killer([&] {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      pid_t restic = keepsake_pid ? restic_child_of(keepsake_pid) : 0;
+      if (restic && packs_in(repo()) > packs_before) {
+        killed = ::kill(restic, SIGKILL) == 0;
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  auto interrupted = run_process_streaming(o, [](std::string_view) {},
+                                           [&](pid_t pid) { keepsake_pid = pid; });
+  killer.join();
+  ASSERT_TRUE(killed) << "restic finished before it could be killed";
+  EXPECT_NE(interrupted.exit_code, 0);
+  EXPECT_TRUE(has(interrupted.err, "killed by signal 9")) << interrupted.err;
+  EXPECT_EQ(restic_snapshots().size(), 0u) << "an unfinished snapshot is not counted";
+
+  auto next = files({"backup"});
+  ASSERT_EQ(next.exit_code, 0) << next.err;
+  EXPECT_EQ(restic_snapshots().size(), 1u);
+  auto check = files({"check", "--read-data-percent", "100"});
+  EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
 }
 
 TEST_F(FilesCliTest, AWrongPasswordGivesOneClearErrorAndNeverShowsThePassword) {
