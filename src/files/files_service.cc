@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -73,8 +74,7 @@ std::map<std::string, std::string> restic_environment(const FilesSettings& s) {
     }
     passed["RESTIC_PASSWORD_FILE"] = password_file(s);
   }
-  auto env = minimal_environment(passed);
-  return env;
+  return minimal_environment(passed);
 }
 
 Restic restic_for(const FilesSettings& s, const std::string& cwd = {}) {
@@ -85,10 +85,8 @@ void refuse_inside_media(const FilesSettings& s, const std::string& repo) {
   if (is_remote(repo)) return;
   std::string path = repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo;
   auto absolute = fs::weakly_canonical(fs::absolute(path)).string();
-  storage::StorageLayout layout(s.media_location);
-  auto media = fs::weakly_canonical(layout.media_location()).string();
-  if (absolute == media || layout.contains(absolute) ||
-      absolute.rfind(media + "/", 0) == 0) {
+  auto media = fs::weakly_canonical(s.media_location).string();
+  if (absolute == media || absolute.rfind(media + "/", 0) == 0) {
     throw Error(ErrorKind::kInvalidArgument,
                 "the restic repository " + repo + " lies inside the media location " + media,
                 "a backup on the disk it protects is no backup: choose a path on another disk, "

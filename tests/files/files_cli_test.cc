@@ -16,7 +16,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "harness/paths.h"
 #include "storage/checksum_verify.h"
 #include "storage/seeded_library.h"
 
@@ -166,12 +165,8 @@ TEST_F(FilesCliTest, AResticRunKilledMidSnapshotLeavesNoSnapshotAndTheNextRunCom
       big.write(reinterpret_cast<const char*>(block.data()), block.size() * 8);
     }
   }
-  ProcessOptions o;
-  o.argv = {keepsake::testing::keepsake_binary(), "files", "backup"};
-  o.env = minimal_environment({{"DB_URL", keepsake::testing::database_url(db_name_)},
-                               {"IMMICH_MEDIA_LOCATION", media()},
-                               {"KEEPSAKE_DATA_DIR", data_dir()},
-                               {"IMMICH_LOG_LEVEL", "warn"}});
+  auto backup = storage::testing::keepsake_options(db_name_, media(), data_dir(),
+                                                   {"files", "backup"});
   std::atomic<pid_t> keepsake_pid{0};
   std::atomic<bool> killed{false};
   std::thread killer([&] {
@@ -185,7 +180,7 @@ TEST_F(FilesCliTest, AResticRunKilledMidSnapshotLeavesNoSnapshotAndTheNextRunCom
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   });
-  auto interrupted = run_process_streaming(o, [](std::string_view) {},
+  auto interrupted = run_process_streaming(backup, [](std::string_view) {},
                                            [&](pid_t pid) { keepsake_pid = pid; });
   killer.join();
   ASSERT_TRUE(killed) << "restic finished before it could be killed";

@@ -4,9 +4,9 @@
 
 namespace keepsake::storage::testing {
 
-ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
-                           const std::string& data_dir, std::vector<std::string> args,
-                           const std::map<std::string, std::string>& extra_env) {
+ProcessOptions keepsake_options(const std::string& db_name, const std::string& media,
+                                const std::string& data_dir, std::vector<std::string> args,
+                                const std::map<std::string, std::string>& extra_env) {
   args.insert(args.begin(), keepsake::testing::keepsake_binary());
   ProcessOptions options;
   options.argv = args;
@@ -16,7 +16,13 @@ ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
               {"KEEPSAKE_DATA_DIR", data_dir},
               {"IMMICH_LOG_LEVEL", "warn"}});
   options.env = minimal_environment(env);
-  return run_process(options);
+  return options;
+}
+
+ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
+                           const std::string& data_dir, std::vector<std::string> args,
+                           const std::map<std::string, std::string>& extra_env) {
+  return run_process(keepsake_options(db_name, media, data_dir, std::move(args), extra_env));
 }
 
 void StorageDbTest::SetUp() {
