@@ -66,7 +66,8 @@ void run_backup(ContextProvider& ctx, const std::string& repo, const BackupOptio
   warn_missing(r.scan);
   std::cout << "Snapshot " << r.snapshot.short_id << " of " << joined(r.folders) << "\n"
             << "  files: " << r.files_new << " new, " << r.files_changed << " changed, "
-            << r.files_unmodified << " unchanged; " << r.bytes_added << " bytes added\n"
+            << r.files_unmodified << " unchanged; " << r.bytes_processed << " bytes read, "
+            << r.bytes_added << " bytes added to the repository\n"
             << "  database backup: " << r.snapshot.db_backup << "\n"
             << "  scan: " << r.scan.irreplaceable.count << " irreplaceable and "
             << r.scan.regenerable.count << " regenerable files missing, " << r.scan.orphans

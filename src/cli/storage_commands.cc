@@ -192,8 +192,8 @@ void run_verify(ContextProvider& ctx, const VerifyFlags& flags) {
   options.max_mb_per_second = flags.max_mb_per_second;
   options.max_assets = flags.max_assets;
   options.on_progress = [](const VerifyProgress& p) {
-    std::cerr << "\rverified " << p.checked_in_pass << "/" << p.total << " originals"
-              << std::flush;
+    std::cerr << "\rverified " << p.checked_in_pass << "/" << p.total << " originals, "
+              << p.bytes_this_run / 1000000 << " MB read" << std::flush;
   };
   auto result = verify_checksums(*conn, options);
   std::cerr << "\n";

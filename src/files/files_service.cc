@@ -313,7 +313,7 @@ RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions&
                 "restore into a new or empty folder, or without --target to repair in place");
   }
   fs::create_directories(into);
-  restic_for(settings).run({"restore", options.snapshot, "--target", into});
+  restic_for(settings).run({"restore", "--target", into, "--", options.snapshot});
   if (!in_place) {
     result.written = count_files(into);
     return result;
