@@ -8,14 +8,15 @@
 set -euo pipefail
 
 # Building and running: the toolchain, PostgreSQL with its server headers (pgvector's build), and
-# every library the keepsake binary links. A library the build links belongs here, not below.
+# every library the keepsake binary links, and the programs it runs (restic: `keepsake files`).
+# A library the build links belongs here, not below.
 RUN_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache dpkg-dev
   postgresql-15 postgresql-server-dev-15 postgresql-contrib libpq-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
   libhiredis-dev libmsgpack-cxx-dev
-  util-linux
+  util-linux restic
 )
 # The test suite adds: GoogleTest, the tools the tests call, and the maintenance page's browser
 # test (Debian's chromium driven by playwright-core from npm, below; Debian's nodejs and npm only

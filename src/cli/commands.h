@@ -33,6 +33,7 @@ void register_backup_commands(CLI::App& app, ContextProvider& ctx);
 void register_maintenance_commands(CLI::App& app, ContextProvider& ctx);
 void register_jobs_commands(CLI::App& app, ContextProvider& ctx);
 void register_storage_commands(CLI::App& app, ContextProvider& ctx);
+void register_files_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
 void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
 

@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   keepsake::cli::register_maintenance_commands(app, ctx);
   keepsake::cli::register_jobs_commands(app, ctx);
   keepsake::cli::register_storage_commands(app, ctx);
+  keepsake::cli::register_files_commands(app, ctx);
   keepsake::cli::register_vector_commands(app, ctx);
   keepsake::cli::register_pitr_commands(app, ctx);
 

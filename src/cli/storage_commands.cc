@@ -1,7 +1,9 @@
 // `keepsake storage`: check (mount checks on demand), migrate-paths (media-location change) and
 // scan (database vs disk). Parses flags, calls src/storage/, prints; no business rules here.
 #include <fstream>
+#include <iomanip>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -9,6 +11,7 @@
 #include "db/connection.h"
 #include "db/locks.h"
 #include "db/write_fence.h"
+#include "storage/checksum_verify.h"
 #include "storage/file_scan.h"
 #include "storage/mount_checks.h"
 #include "storage/path_migration.h"
@@ -139,6 +142,89 @@ JSON (--json): {"mediaLocation", "summary": {"rows", "files", "missing": {"irrep
 "byKind", "jobs": [{"name", "queue", "kinds"}], "files": [...]}}, "orphans": [{"path"}],
 "foreign": [{"column", "id", "path"}]}. "id" is the id of the row in "column"'s table.)";
 
+struct VerifyFlags {
+  bool all = false;
+  bool json = false;
+  double max_mb_per_second = 0;
+  int64_t max_assets = 0;
+};
+
+nlohmann::json verify_json(const VerifyResult& r) {
+  auto findings = nlohmann::json::array();
+  for (const auto& f : r.findings) {
+    findings.push_back({{"assetId", f.asset_id},
+                        {"ownerId", f.owner_id},
+                        {"ownerEmail", f.owner_email},
+                        {"path", f.path},
+                        {"problem", f.problem}});
+  }
+  return {{"pass",
+           {{"startedAt", r.pass_started_at},
+            {"checked", r.checked_in_pass},
+            {"total", r.total},
+            {"complete", r.pass_complete},
+            {"resumed", r.resumed}}},
+          {"run",
+           {{"checked", r.checked_this_run},
+            {"bytes", r.bytes_this_run},
+            {"seconds", r.seconds},
+            {"mbPerSecond", r.seconds > 0 ? r.bytes_this_run / 1e6 / r.seconds : 0.0}}},
+          {"findings", findings}};
+}
+
+void write_verify_text(std::ostream& out, const VerifyResult& r) {
+  out << "Checksum verification of originals, pass started " << r.pass_started_at
+      << (r.resumed ? " (resumed)" : "") << "\n"
+      << "  checked: " << r.checked_in_pass << "/" << r.total
+      << (r.pass_complete ? " (pass complete)" : " (pass unfinished: the next run continues)")
+      << "\n"
+      << "  this run: " << r.checked_this_run << " originals, " << std::fixed
+      << std::setprecision(1) << r.bytes_this_run / 1e6 << " MB in " << r.seconds << " s\n"
+      << "  problems: " << r.findings.size() << "\n";
+  if (r.findings.empty()) return;
+  out << "\nDamaged or missing originals (problem, asset id, owner, path):\n";
+  for (const auto& f : r.findings) {
+    out << "  " << f.problem << "  " << f.asset_id << "  "
+        << (f.owner_email.empty() ? f.owner_id : f.owner_email) << "  " << f.path << "\n";
+  }
+}
+
+void run_verify(ContextProvider& ctx, const VerifyFlags& flags) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  auto conn = db::Connection::open(c.database());
+  VerifyOptions options;
+  options.restart = flags.all;
+  options.max_mb_per_second = flags.max_mb_per_second;
+  options.max_assets = flags.max_assets;
+  options.on_progress = [](const VerifyProgress& p) {
+    std::cerr << "\rverified " << p.checked_in_pass << "/" << p.total << " originals, "
+              << p.bytes_this_run / 1000000 << " MB read" << std::flush;
+  };
+  auto result = verify_checksums(*conn, options);
+  std::cerr << "\n";
+  if (flags.json) std::cout << verify_json(result).dump(2) << "\n";
+  else write_verify_text(std::cout, result);
+  std::cout.flush();
+  if (!result.findings.empty()) {
+    auto n = result.findings.size();
+    throw Error(ErrorKind::kConflict,
+                std::to_string(n) + " original" + (n == 1 ? " is" : "s are") +
+                    " damaged or missing",
+                "restore them from a copy of the media folder; the report lists them");
+  }
+}
+
+constexpr const char* kVerifyHelp = R"(Problems: missing (no file), damaged (content SHA-1 differs
+from asset.checksum), unreadable (cannot be read), path-changed (sha1-path assets of external
+libraries: SHA-1 of "path:" + originalPath differs).
+A pass covers every asset not in status 'deleted', in id order. Progress and findings are kept in
+the database (schema keepsake): a run that stops is continued by the next; a finished pass is
+followed by a new one; --all starts over. Exit status 1 when the pass so far found a problem.
+JSON (--json): {"pass": {"startedAt", "checked", "total", "complete", "resumed"}, "run":
+{"checked", "bytes", "seconds", "mbPerSecond"}, "findings": [{"assetId", "ownerId", "ownerEmail",
+"path", "problem"}]}.)";
+
 }  // namespace
 
 void register_storage_commands(CLI::App& app, ContextProvider& ctx) {
@@ -170,6 +256,22 @@ void register_storage_commands(CLI::App& app, ContextProvider& ctx) {
   s->add_option("--move-orphans", scan->move_orphans,
                 "Move orphan files into this folder (outside the managed folders)");
   s->callback([&ctx, scan] { run_scan(ctx, *scan); });
+
+  auto verify = std::make_shared<VerifyFlags>();
+  auto* v = storage->add_subcommand(
+      "verify",
+      "Check originals against their SHA-1 (asset.checksum), resumable; exit 1 when one is "
+      "damaged or missing");
+  v->footer(kVerifyHelp);
+  v->add_flag("--all", verify->all, "Start a new pass from the first asset");
+  v->add_flag("--json", verify->json, "Write the report as JSON");
+  v->add_option("--max-mb-per-second", verify->max_mb_per_second,
+                "Read at most this many MB/s (default unthrottled)")
+      ->check(CLI::NonNegativeNumber);
+  v->add_option("--max-assets", verify->max_assets,
+                "Stop after this many originals (a slice; the next run continues)")
+      ->check(CLI::NonNegativeNumber);
+  v->callback([&ctx, verify] { run_verify(ctx, *verify); });
 }
 
 }  // namespace keepsake::cli

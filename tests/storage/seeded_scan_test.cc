@@ -7,36 +7,15 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "harness/bootstrapped_database.h"
-#include "storage/storage_fixture.h"
+#include "storage/seeded_library.h"
 
 namespace keepsake::storage {
 namespace {
 
 namespace fs = std::filesystem;
-using Paths = std::set<std::string>;
 
-class SeededScanTest : public keepsake::testing::BootstrappedDatabaseTest {
+class SeededScanTest : public testing::SeededLibraryTest {
  protected:
-  void SetUp() override {
-    BootstrappedDatabaseTest::SetUp();
-    auto seeded = keepsake({"dev", "seed", "--files", "--assets", "300", "--now", "2026-01-01",
-                            "--no-progress", "--no-embeddings"});
-    ASSERT_EQ(seeded.exit_code, 0) << seeded.err;
-  }
-
-  ProcessResult keepsake(std::vector<std::string> args) {
-    return testing::run_keepsake(db_name_, media(), tmp_.path() + "/data", std::move(args));
-  }
-  std::string media() const { return tmp_.path() + "/media"; }
-
-  Paths first(int n, const std::string& sql) {
-    auto r = conn_->exec(sql + " ORDER BY 1 LIMIT " + std::to_string(n));
-    Paths out;
-    for (int i = 0; i < r.rows(); ++i) out.insert(r.text(i, 0));
-    EXPECT_EQ(out.size(), static_cast<size_t>(n)) << sql;
-    return out;
-  }
   Paths thumbnails(int n) {
     return first(n, "SELECT path FROM asset_file WHERE type = 'thumbnail'");
   }
@@ -48,11 +27,6 @@ class SeededScanTest : public keepsake::testing::BootstrappedDatabaseTest {
     for (const auto& f : files) out.insert(f["path"].get<std::string>());
     return out;
   }
-  static bool has(const std::string& text, const std::string& part) {
-    return text.find(part) != std::string::npos;
-  }
-
-  keepsake::testing::TempDir tmp_;
 };
 
 TEST_F(SeededScanTest, AFreshlySeededLibraryHasNothingMissing) {

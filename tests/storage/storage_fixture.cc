@@ -4,16 +4,25 @@
 
 namespace keepsake::storage::testing {
 
-ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
-                           const std::string& data_dir, std::vector<std::string> args) {
+ProcessOptions keepsake_options(const std::string& db_name, const std::string& media,
+                                const std::string& data_dir, std::vector<std::string> args,
+                                const std::map<std::string, std::string>& extra_env) {
   args.insert(args.begin(), keepsake::testing::keepsake_binary());
   ProcessOptions options;
   options.argv = args;
-  options.env = minimal_environment({{"DB_URL", keepsake::testing::database_url(db_name)},
-                                     {"IMMICH_MEDIA_LOCATION", media},
-                                     {"KEEPSAKE_DATA_DIR", data_dir},
-                                     {"IMMICH_LOG_LEVEL", "warn"}});
-  return run_process(options);
+  auto env = extra_env;
+  env.insert({{"DB_URL", keepsake::testing::database_url(db_name)},
+              {"IMMICH_MEDIA_LOCATION", media},
+              {"KEEPSAKE_DATA_DIR", data_dir},
+              {"IMMICH_LOG_LEVEL", "warn"}});
+  options.env = minimal_environment(env);
+  return options;
+}
+
+ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
+                           const std::string& data_dir, std::vector<std::string> args,
+                           const std::map<std::string, std::string>& extra_env) {
+  return run_process(keepsake_options(db_name, media, data_dir, std::move(args), extra_env));
 }
 
 void StorageDbTest::SetUp() {

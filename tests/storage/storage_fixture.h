@@ -3,6 +3,7 @@
 // temporary media location, and helpers to insert rows.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,13 @@
 namespace keepsake::storage::testing {
 
 // Runs the real keepsake binary against database `db_name` with IMMICH_MEDIA_LOCATION `media`
-// and KEEPSAKE_DATA_DIR `data_dir`.
+// and KEEPSAKE_DATA_DIR `data_dir`, plus `extra_env`.
+ProcessOptions keepsake_options(const std::string& db_name, const std::string& media,
+                                const std::string& data_dir, std::vector<std::string> args,
+                                const std::map<std::string, std::string>& extra_env = {});
 ProcessResult run_keepsake(const std::string& db_name, const std::string& media,
-                           const std::string& data_dir, std::vector<std::string> args);
+                           const std::string& data_dir, std::vector<std::string> args,
+                           const std::map<std::string, std::string>& extra_env = {});
 
 class StorageDbTest : public keepsake::testing::DatabaseTest {
  protected:

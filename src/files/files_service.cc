@@ -1,0 +1,326 @@
+#include "files/files_service.h"
+
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "backup/backup_files.h"
+#include "common/error.h"
+#include "files/restic.h"
+#include "storage/layout.h"
+
+namespace keepsake::files {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kDbTag = "keepsake-db:";
+constexpr const char* kRemoteSchemes[] = {"sftp:", "rest:", "s3:",    "b2:",
+                                          "azure:", "gs:",  "swift:", "rclone:"};
+// Passed through to restic: its own settings and the remote backends' credentials.
+constexpr const char* kPassedPrefixes[] = {"RESTIC_", "AWS_", "B2_", "AZURE_", "GOOGLE_",
+                                           "OS_",     "ST_",  "RCLONE_"};
+constexpr const char* kPassedNames[] = {"HOME", "SSH_AUTH_SOCK", "TMPDIR"};
+
+std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
+std::string saved_repository_file(const FilesSettings& s) { return files_dir(s) + "/repository"; }
+std::string password_file(const FilesSettings& s) { return files_dir(s) + "/restic-password"; }
+
+bool is_remote(const std::string& repo) {
+  return std::any_of(std::begin(kRemoteSchemes), std::end(kRemoteSchemes),
+                     [&](const char* scheme) { return repo.rfind(scheme, 0) == 0; });
+}
+
+std::string repository_of(const FilesSettings& s) {
+  if (!s.repository.empty()) return s.repository;
+  std::ifstream in(saved_repository_file(s));
+  std::string repo;
+  if (in && std::getline(in, repo) && !repo.empty()) return repo;
+  throw Error(ErrorKind::kNotFound, "no restic repository configured",
+              "create one with `keepsake files init --repo <path or restic URL>`, or pass --repo");
+}
+
+bool has_env(const FilesSettings& s, const char* name) {
+  auto it = s.env.find(name);
+  return it != s.env.end() && !it->second.empty();
+}
+
+bool user_gave_password(const FilesSettings& s) {
+  return has_env(s, "RESTIC_PASSWORD_FILE") || has_env(s, "RESTIC_PASSWORD");
+}
+
+std::map<std::string, std::string> restic_environment(const FilesSettings& s) {
+  std::map<std::string, std::string> passed;
+  for (const auto& [name, value] : s.env) {
+    bool pass = std::any_of(std::begin(kPassedPrefixes), std::end(kPassedPrefixes),
+                            [&](const char* p) { return name.rfind(p, 0) == 0; }) ||
+                std::find(std::begin(kPassedNames), std::end(kPassedNames), name) !=
+                    std::end(kPassedNames);
+    if (pass) passed[name] = value;
+  }
+  if (!passed.count("RESTIC_CACHE_DIR")) passed["RESTIC_CACHE_DIR"] = files_dir(s) + "/cache";
+  if (!user_gave_password(s)) {
+    if (!fs::exists(password_file(s))) {
+      throw Error(ErrorKind::kUnauthorized, "no password for the restic repository",
+                  "set RESTIC_PASSWORD_FILE or RESTIC_PASSWORD, or run `keepsake files init`, "
+                  "which creates one");
+    }
+    passed["RESTIC_PASSWORD_FILE"] = password_file(s);
+  }
+  return minimal_environment(passed);
+}
+
+Restic restic_for(const FilesSettings& s, const std::string& cwd = {}) {
+  return Restic(repository_of(s), restic_environment(s), cwd);
+}
+
+void refuse_inside_media(const FilesSettings& s, const std::string& repo) {
+  if (is_remote(repo)) return;
+  std::string path = repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo;
+  auto absolute = fs::weakly_canonical(fs::absolute(path)).string();
+  auto media = fs::weakly_canonical(s.media_location).string();
+  if (absolute == media || absolute.rfind(media + "/", 0) == 0) {
+    throw Error(ErrorKind::kInvalidArgument,
+                "the restic repository " + repo + " lies inside the media location " + media,
+                "a backup on the disk it protects is no backup: choose a path on another disk, "
+                "or a remote repository (sftp:, rest:, s3:, ...)");
+  }
+}
+
+// 32 random bytes as hex, written to a new file with mode 0600.
+void create_password_file(const std::string& path) {
+  unsigned char bytes[32];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    throw Error(ErrorKind::kInternal, "no random bytes for the restic password");
+  }
+  std::string hex;
+  static const char* digits = "0123456789abcdef";
+  for (unsigned char b : bytes) {
+    hex += digits[b >> 4];
+    hex += digits[b & 15];
+  }
+  hex += "\n";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) throw Error(ErrorKind::kIo, "cannot create " + path + ": " + std::strerror(errno));
+  bool written = ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
+  ::close(fd);
+  if (!written) throw Error(ErrorKind::kIo, "cannot write " + path);
+}
+
+void save_repository(const FilesSettings& s, const std::string& repo) {
+  std::ofstream out(saved_repository_file(s), std::ios::trunc);
+  out << repo << "\n";
+  if (!out) throw Error(ErrorKind::kIo, "cannot write " + saved_repository_file(s));
+}
+
+std::string newest_database_backup(const std::string& media_location) {
+  auto backups = backup::list_backups(backup::backups_folder(media_location));
+  for (const auto& b : backups) {
+    if (backup::is_routine_backup_name(b.filename)) return b.filename;
+  }
+  return backups.empty() ? "none" : backups.front().filename;
+}
+
+Snapshot snapshot_from(const nlohmann::json& j) {
+  Snapshot s;
+  s.id = j.value("id", "");
+  s.short_id = j.value("short_id", s.id.substr(0, 8));
+  s.time = j.value("time", "");
+  s.paths = j.value("paths", std::vector<std::string>{});
+  s.tags = j.value("tags", std::vector<std::string>{});
+  for (const auto& t : s.tags) {
+    if (t.rfind(kDbTag, 0) == 0) s.db_backup = t.substr(std::string(kDbTag).size());
+  }
+  return s;
+}
+
+std::vector<std::string> scan_tags(const storage::ScanSummary& scan, const std::string& db) {
+  return {kDbTag + db,
+          "keepsake-missing-irreplaceable:" + std::to_string(scan.irreplaceable.count),
+          "keepsake-missing-regenerable:" + std::to_string(scan.regenerable.count),
+          "keepsake-orphans:" + std::to_string(scan.orphans)};
+}
+
+// restic backup --json prints one JSON object a line: the summary, and errors for unreadable files.
+void read_backup_output(const std::string& out, BackupResult& result, std::string& short_id) {
+  std::istringstream lines(out);
+  std::string line;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) continue;
+    auto type = j.value("message_type", "");
+    if (type == "summary") {
+      result.files_new = j.value("files_new", 0);
+      result.files_changed = j.value("files_changed", 0);
+      result.files_unmodified = j.value("files_unmodified", 0);
+      result.bytes_processed = j.value("total_bytes_processed", int64_t{0});
+      result.bytes_added = j.value("data_added", int64_t{0});
+      short_id = j.value("snapshot_id", "");
+    } else if (type == "error") {
+      result.unreadable.push_back(j.value("item", ""));
+    }
+  }
+}
+
+bool same_content(const fs::path& a, const fs::path& b) {
+  std::error_code ec;
+  if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
+  std::ifstream x(a, std::ios::binary), y(b, std::ios::binary);
+  std::vector<char> bx(1 << 20), by(1 << 20);
+  while (x && y) {
+    x.read(bx.data(), static_cast<std::streamsize>(bx.size()));
+    y.read(by.data(), static_cast<std::streamsize>(by.size()));
+    if (x.gcount() != y.gcount() || !std::equal(bx.begin(), bx.begin() + x.gcount(), by.begin())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Copies every file of `from` that is missing or different under `to` (through a temporary name
+// and a rename); never deletes anything under `to`.
+void merge_into(const fs::path& from, const fs::path& to, RestoreResult& result) {
+  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (!it->is_regular_file()) continue;
+    auto dest = to / fs::relative(it->path(), from);
+    if (fs::exists(dest) && same_content(it->path(), dest)) {
+      ++result.unchanged;
+      continue;
+    }
+    fs::create_directories(dest.parent_path());
+    auto temporary = dest.string() + ".keepsake-restore";
+    fs::copy_file(it->path(), temporary, fs::copy_options::overwrite_existing);
+    fs::rename(temporary, dest);
+    ++result.written;
+  }
+}
+
+int64_t count_files(const fs::path& dir) {
+  int64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+}  // namespace
+
+const std::vector<std::string>& default_folders() {
+  static const std::vector<std::string> folders{"library", "upload", "profile", "backups"};
+  return folders;
+}
+
+const std::vector<std::string>& regenerable_folders() {
+  static const std::vector<std::string> folders{"thumbs", "encoded-video"};
+  return folders;
+}
+
+InitResult init_repository(const FilesSettings& settings) {
+  if (settings.repository.empty()) {
+    throw Error(ErrorKind::kInvalidArgument, "`files init` needs --repo <path or restic URL>");
+  }
+  refuse_inside_media(settings, settings.repository);
+  fs::create_directories(files_dir(settings));
+  InitResult result{settings.repository, std::nullopt};
+  if (!user_gave_password(settings) && !fs::exists(password_file(settings))) {
+    create_password_file(password_file(settings));
+    result.created_password_file = password_file(settings);
+  }
+  restic_for(settings).run({"init", "--json"});
+  save_repository(settings, settings.repository);
+  return result;
+}
+
+BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
+                          const BackupOptions& options) {
+  auto restic = restic_for(settings, settings.media_location);
+  BackupResult result;
+  storage::StorageLayout layout(settings.media_location);
+  storage::ScanReport report;
+  storage::scan_storage(conn, layout, report);
+  result.scan = report.summary;
+  auto wanted = default_folders();
+  if (options.include_regenerable) {
+    wanted.insert(wanted.end(), regenerable_folders().begin(), regenerable_folders().end());
+  }
+  for (const auto& f : wanted) {
+    if (fs::is_directory(settings.media_location + "/" + f)) result.folders.push_back(f);
+  }
+  if (result.folders.empty()) {
+    throw Error(ErrorKind::kNotFound, "nothing to back up under " + settings.media_location,
+                "none of " + std::to_string(wanted.size()) + " media folders exists");
+  }
+  std::vector<std::string> args{"backup", "--json", "--quiet", "--host", "keepsake"};
+  for (const auto& tag : scan_tags(result.scan, newest_database_backup(settings.media_location))) {
+    args.insert(args.end(), {"--tag", tag});
+  }
+  args.push_back("--");
+  args.insert(args.end(), result.folders.begin(), result.folders.end());
+  auto r = restic.run(args, {0, 3});  // 3: snapshot made, some files unreadable
+  std::string short_id;
+  read_backup_output(r.out, result, short_id);
+  for (const auto& s : list_snapshots(settings)) {
+    if (!short_id.empty() && s.id.rfind(short_id, 0) == 0) result.snapshot = s;
+  }
+  if (result.snapshot.id.empty()) {
+    throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
+  }
+  return result;
+}
+
+std::vector<Snapshot> list_snapshots(const FilesSettings& settings) {
+  auto r = restic_for(settings).run({"snapshots", "--json"});
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  if (!j.is_array()) throw Error(ErrorKind::kIo, "restic snapshots printed no JSON list");
+  std::vector<Snapshot> out;
+  for (const auto& s : j) out.push_back(snapshot_from(s));
+  std::sort(out.begin(), out.end(),
+            [](const Snapshot& a, const Snapshot& b) { return a.time > b.time; });
+  return out;
+}
+
+CheckResult check_repository(const FilesSettings& settings, int read_data_percent) {
+  std::vector<std::string> args{"check"};
+  if (read_data_percent > 0) {
+    args.push_back("--read-data-subset=" + std::to_string(read_data_percent) + "%");
+  }
+  auto restic = restic_for(settings);
+  restic.run({"unlock"});  // only stale locks (a killed run's): check needs an exclusive lock
+  auto r = restic.run(args, {0, 1});
+  if (r.exit_code == 1 && r.out.find("Fatal: repository contains errors") == std::string::npos &&
+      r.err.find("Fatal: repository contains errors") == std::string::npos) {
+    throw_restic_failure(restic.repository(), "check", r);
+  }
+  return {r.exit_code == 0, r.out + r.err};
+}
+
+RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions& options) {
+  RestoreResult result;
+  bool in_place = options.target.empty();
+  result.target = in_place ? settings.media_location : fs::absolute(options.target).string();
+  std::string into = result.target;
+  if (in_place) {
+    into = files_dir(settings) + "/restore-staging";
+    fs::remove_all(into);
+  } else if (fs::exists(into) && !fs::is_empty(into)) {
+    throw Error(ErrorKind::kConflict, "the restore target " + into + " is not empty",
+                "restore into a new or empty folder, or without --target to repair in place");
+  }
+  fs::create_directories(into);
+  restic_for(settings).run({"restore", "--target", into, "--", options.snapshot});
+  if (!in_place) {
+    result.written = count_files(into);
+    return result;
+  }
+  merge_into(into, settings.media_location, result);
+  fs::remove_all(into);
+  return result;
+}
+
+}  // namespace keepsake::files

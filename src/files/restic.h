@@ -1,0 +1,35 @@
+// The restic child process of `keepsake files` (internal to src/files/): argv without a shell,
+// the environment built here (the password only ever as RESTIC_PASSWORD_FILE or RESTIC_PASSWORD,
+// never in argv or logs), and restic's failures turned into one clear keepsake::Error each.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/process.h"
+
+namespace keepsake::files {
+
+class Restic {
+ public:
+  // `env` is restic's whole environment (see files_service.cc); `repository` a path or URL.
+  Restic(std::string repository, std::map<std::string, std::string> env, std::string cwd = {})
+      : repository_(std::move(repository)), env_(std::move(env)), cwd_(std::move(cwd)) {}
+
+  // Runs `restic -r <repo> <args>`; throws the mapped Error unless the exit code is listed.
+  ProcessResult run(const std::vector<std::string>& args, std::vector<int> ok_codes = {0}) const;
+
+  const std::string& repository() const { return repository_; }
+
+ private:
+  std::string repository_;
+  std::map<std::string, std::string> env_;
+  std::string cwd_;
+};
+
+// The Error for a failed restic run (wrong password, no repository, locked, full disk, other).
+[[noreturn]] void throw_restic_failure(const std::string& repository, const std::string& command,
+                                       const ProcessResult& r);
+
+}  // namespace keepsake::files
