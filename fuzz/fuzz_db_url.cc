@@ -18,18 +18,14 @@ bool appears_once(const std::string& url, const std::string& secret) {
 }
 
 // The URL with the letters g-z of its written password (after the user's ':' up to the last '@'
-// before the path)
-// shifted: the same structure (no delimiter, no hex digit of a %-escape changes), another secret.
+// of the authority, which ends at the first '/', '?' or '#', as URL parsers read it) shifted: the
+// same structure (no delimiter, no hex digit of a %-escape changes), another secret.
 std::string with_other_password(std::string url) {
   size_t start = url.find("://");
   if (start == std::string::npos) return url;
-  size_t at = url.rfind('@', url.find('/', start + 3));  // in the authority, before the path
+  size_t at = url.rfind('@', url.find_first_of("/?#", start + 3));
   if (at == std::string::npos || at < start) return url;
-  // Several '@': libpq and URL parsers disagree on where the password ends (the open finding in
-  // docs/RELIABILITY.md); not checked until Keepsake splits as URL parsers do.
-  if (url.find('@', start) != at) return url;
   if (url.find("://", start + 3) != std::string::npos) return url;  // several URLs: no one password
-  if (url.find("uselibpqcompat") != std::string::npos) return url;  // removed wherever it stands
   size_t colon = url.find(':', start + 3);
   if (colon == std::string::npos || colon > at || at - colon < 7) return url;  // short ones may be everywhere
   if (!appears_once(url, url.substr(colon + 1, at - colon - 1))) return url;  // redacted wherever it stands

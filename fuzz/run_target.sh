@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time from a copy of its seed corpus, and prints one
 # summary line: "fuzz <name> seconds=<s> execs=<n> cov=<edges> ft=<features> crashes=<0|1>".
-# Usage: fuzz/run_target.sh <binary> <seed corpus dir> <work dir> <seconds>
+# Usage: fuzz/run_target.sh <binary> <seed corpus dir> <work dir> <seconds> [runs]
+# With runs (the ctest smoke): a fresh work dir, a fixed seed and that many executions (seconds is
+# then only a cap), so the smoke tries the same inputs on every machine and a red CI is reproducible.
 # The work dir keeps the growing corpus (work/corpus), the log (work/log) and any crash input
 # (work/crash-*, work/timeout-*, ...). Exits non-zero when the target crashed, leaked or timed out.
 set -uo pipefail
-binary=$1 seeds=$2 work=$3 seconds=$4
+binary=$1 seeds=$2 work=$3 seconds=$4 runs=${5:-}
 name=$(basename "$binary"); name=${name#fuzz_}
+repeatable=()
+if [ -n "$runs" ]; then
+  rm -rf "$work"
+  repeatable=(-seed=1 -runs="$runs")
+fi
 mkdir -p "$work/corpus"
 cp -n "$seeds"/* "$work/corpus"/ 2>/dev/null || true
-"$binary" -max_total_time="$seconds" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
+"$binary" -max_total_time="$seconds" "${repeatable[@]}" -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 \
   -max_len=65536 -artifact_prefix="$work/" "$work/corpus" >"$work/log" 2>&1
 rc=$?
 execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log" | tail -n1)

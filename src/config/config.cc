@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "config/postgres_url.h"
 
 extern char** environ;
 
@@ -146,19 +147,13 @@ std::string DatabaseConfig::display_url() const {
 
 namespace {
 
-// The password of a URL as written, after the user's ':' up to the last '@' of the authority
-// (as URL parsers read it) and up to the first (as libpq does); libpq's parse errors may quote it.
-std::vector<std::string> written_passwords(const std::string& url) {
-  size_t start = url.find("://");
-  if (start == std::string::npos) return {};
-  start += 3;
-  size_t end = url.find('/', start);
-  size_t colon = url.find(':', start);
-  std::vector<std::string> out;
-  for (size_t at : {url.rfind('@', end == std::string::npos ? std::string::npos : end), url.find('@', start)}) {
-    if (at != std::string::npos && colon != std::string::npos && colon < at) out.push_back(url.substr(colon + 1, at - colon - 1));
+// The libpq connection keywords (host, sslrootcert, application_name, ...): a URL may set them.
+bool is_libpq_keyword(const std::string& key) {
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> defaults(PQconndefaults(), &PQconninfoFree);
+  for (PQconninfoOption* o = defaults.get(); o && o->keyword; ++o) {
+    if (key == o->keyword) return true;
   }
-  return out;
+  return false;
 }
 
 }  // namespace
@@ -168,43 +163,30 @@ DatabaseConfig parse_database_url(const std::string& raw) {
   if (raw.rfind("postgresql://", 0) != 0 && raw.rfind("postgres://", 0) != 0) {
     invalid("DB_URL", shown, "must start with postgresql:// or postgres://");
   }
-  // Immich's pg-connection-string accepts uselibpqcompat; libpq does not know it.
-  std::string url = raw;
-  for (const std::string key : {"uselibpqcompat=true", "uselibpqcompat=false"}) {
-    for (auto pos = url.find(key); pos != std::string::npos; pos = url.find(key)) {
-      std::size_t start = pos, end = pos + key.size();
-      if (end < url.size() && url[end] == '&') ++end;
-      else if (start > 0 && (url[start - 1] == '&' || url[start - 1] == '?')) --start;
-      url.erase(start, end - start);
-    }
+  PostgresUrlParts parts;
+  try {
+    parts = split_postgres_url(raw);
+  } catch (const Error& e) {
+    invalid("DB_URL", shown, e.what());
   }
-  char* err = nullptr;
-  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> opts(
-      PQconninfoParse(url.c_str(), &err), &PQconninfoFree);
-  if (!opts) {
-    std::string why = err ? err : "cannot parse";
-    PQfreemem(err);
-    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    why = log::redact_url(why);  // libpq may quote the whole URL
-    for (const std::string& password : written_passwords(url)) {
-      if (password.empty()) continue;
-      for (auto at = why.find(password); at != std::string::npos; at = why.find(password)) why.replace(at, password.size(), "***");
+  DatabaseConfig db{parts.host, parts.port, parts.user, parts.password, parts.dbname};
+  size_t number = 0;
+  for (const auto& [key, value] : parts.query) {
+    ++number;
+    if (key == "uselibpqcompat") continue;  // Immich's pg-connection-string option; libpq does not know it
+    if (key == "host") db.host = value;
+    else if (key == "port") db.port = value;
+    else if (key == "user") db.user = value;
+    else if (key == "password") db.password = value;
+    else if (key == "dbname") db.dbname = value;
+    else if (key == "sslmode") db.sslmode = value;
+    else if (!is_libpq_keyword(key)) {
+      // Not quoted: a password with an unencoded '?' or '/' ends up in the query.
+      invalid("DB_URL", shown, "its query parameter #" + std::to_string(number) + " is not a PostgreSQL connection setting");
     }
-    invalid("DB_URL", shown, why);
-  }
-  DatabaseConfig db;
-  for (PQconninfoOption* o = opts.get(); o->keyword; ++o) {
-    if (!o->val) continue;
-    std::string k = o->keyword, v = o->val;
-    if (k == "host") db.host = v;
-    else if (k == "port") db.port = v;
-    else if (k == "user") db.user = v;
-    else if (k == "password") db.password = v;
-    else if (k == "dbname") db.dbname = v;
-    else if (k == "sslmode") db.sslmode = v;
   }
   if (!db.sslmode.empty()) check_sslmode("DB_URL", shown, db.sslmode);
-  // The URL is shown redacted: what libpq read as the port may be part of a password.
+  // The URL is shown redacted: what was read as the port may be part of a password.
   if (!db.port.empty() && !is_port(db.port)) invalid("DB_URL", shown, "its port must be an integer between 1 and 65535");
   if (db.user.empty()) db.user = "postgres";
   if (db.dbname.empty()) db.dbname = "immich";
