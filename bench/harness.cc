@@ -37,7 +37,11 @@ double children_cpu_seconds() {
 }
 
 std::vector<std::string> library_seed_args(int64_t size, const std::string& variant) {
-  return {"--assets", std::to_string(size), "--seed", "1", "--now", "2026-01-01", variant, "--no-progress"};
+  std::vector<std::string> args = {"--assets", std::to_string(size), "--seed", "1", "--now", "2026-01-01"};
+  std::istringstream words(variant);
+  for (std::string w; words >> w;) args.push_back(w);
+  args.push_back("--no-progress");
+  return args;
 }
 
 std::string seed_command(const std::vector<std::string>& args) {

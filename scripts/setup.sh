@@ -3,6 +3,7 @@
 # Debian's source package (trixie) for the installed PostgreSQL. Idempotent: skips what is done.
 #   scripts/setup.sh --for run    what building and running `keepsake serve` needs (scripts/run.sh)
 #   scripts/setup.sh [--for test] that, plus what the test suite adds (scripts/test.sh; the default)
+#   scripts/setup.sh --for bench  building, plus the anchors the benchmarks compare with (bench/run.sh)
 # Runs as root. Never touches the system's apt sources: the trixie source entry lives in a private
 # apt configuration under /var/cache/keepsake/apt.
 set -euo pipefail
@@ -28,19 +29,24 @@ TEST_PACKAGES=(
   gzip curl jq git
   chromium
 )
+# The benchmarks' anchors: the tools a user would otherwise use (bench/README.md).
+BENCH_PACKAGES=(
+  borgbackup rsync
+)
 
 PURPOSE=test
 case "${1:-}" in
   "") ;;
   --for)
     case "${2:-}" in
-      run|test) PURPOSE=$2 ;;
-      *) echo "setup: --for takes run or test" >&2; exit 2 ;;
+      run|test|bench) PURPOSE=$2 ;;
+      *) echo "setup: --for takes run, test or bench" >&2; exit 2 ;;
     esac ;;
-  *) echo "usage: $0 [--for run|test]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--for run|test|bench]" >&2; exit 2 ;;
 esac
 PACKAGES=("${RUN_PACKAGES[@]}")
 [ "$PURPOSE" = test ] && PACKAGES+=("${TEST_PACKAGES[@]}")
+[ "$PURPOSE" = bench ] && PACKAGES+=("${BENCH_PACKAGES[@]}")
 
 log() { echo "setup: $*" >&2; }
 
