@@ -4,7 +4,11 @@
 // Records throughput, p50/p99/max latency and errors per request kind, and the server's peak RSS
 // next to the library's size. Anchor: the same load on the quiet server, in the same run. Its
 // figures also go into docs/RELIABILITY.md (section "load"), written by this tool.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <httplib.h>
 #include <nlohmann/json.hpp>
@@ -194,10 +198,19 @@ bool wait_until_up(int port, int seconds) {
   return false;
 }
 
+// A TCP port on 127.0.0.1 that was free a moment ago (the socket is closed before returning).
 int free_port() {
-  httplib::Server probe;
-  int port = probe.bind_to_any_port("127.0.0.1");
-  return port;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    throw Error(ErrorKind::kIo, "cannot find a free TCP port on 127.0.0.1");
+  }
+  ::close(fd);
+  return ntohs(addr.sin_port);
 }
 
 class LoadBench : public Benchmark {

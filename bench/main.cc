@@ -51,7 +51,9 @@ std::string machine_description(BenchEnv& env) {
       << "), " << std::fixed;
   out.precision(1);
   out << mem_kb / 1024 / 1024 << " GiB memory, " << u.sysname << " " << u.release
-      << ", PostgreSQL " << conn->server_version() << " (throwaway cluster started by the harness)";
+      << ", PostgreSQL " << conn->server_version() << " (throwaway cluster started by the harness)"
+      << "; load average (1, 5, 15 min) when the benchmark started: "
+      << read_first("/proc/loadavg", "").substr(0, read_first("/proc/loadavg", "").find(" ", 10));
   return out.str();
 }
 
