@@ -41,6 +41,14 @@ std::string read_first(const std::string& file, const std::string& key) {
   return "unknown";
 }
 
+// "1.02 0.87 0.60": the 1, 5 and 15 minute load averages (other work on the machine shows here).
+std::string load_average() {
+  std::istringstream in(read_first("/proc/loadavg", ""));
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 std::string machine_description(BenchEnv& env) {
   std::ostringstream out;
   double mem_kb = std::atof(read_first("/proc/meminfo", "MemTotal").c_str());
@@ -53,7 +61,7 @@ std::string machine_description(BenchEnv& env) {
   out << mem_kb / 1024 / 1024 << " GiB memory, " << u.sysname << " " << u.release
       << ", PostgreSQL " << conn->server_version() << " (throwaway cluster started by the harness)"
       << "; load average (1, 5, 15 min) when the benchmark started: "
-      << read_first("/proc/loadavg", "").substr(0, read_first("/proc/loadavg", "").find(" ", 10));
+      << load_average();
   return out.str();
 }
 
