@@ -74,7 +74,10 @@ std::string random_embedding(std::mt19937& rng) {
   std::normal_distribution<float> normal;
   std::vector<float> v(kDimension);
   double norm = 0;
-  for (float& x : v) norm += (x = normal(rng)) * x;
+  for (float& x : v) {
+    x = normal(rng);
+    norm += x * x;
+  }
   for (float& x : v) x = static_cast<float>(x / std::sqrt(norm));
   return nlohmann::json{{"embedding", v}, {"size", 10}}.dump();
 }
