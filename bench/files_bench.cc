@@ -39,14 +39,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-std::string fixed(double v, int digits) {
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(digits);
-  out << v;
-  return out.str();
-}
-
 std::string sha1_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
@@ -178,9 +170,7 @@ class FilesBench : public Benchmark {
   // A copy of the library whose first kLargeOriginals originals are large random files.
   void prepare_verify_copy(BenchEnv& env) {
     verify_db_ = "files_verify";
-    auto admin = db::Connection::open(env.database("postgres"));
-    admin->exec("DROP DATABASE IF EXISTS " + verify_db_ + " WITH (FORCE)");
-    admin->exec("CREATE DATABASE " + verify_db_ + " TEMPLATE " + lib_.dbname);
+    env.copy_database(lib_.dbname, verify_db_);
     auto conn = db::Connection::open(env.database(verify_db_));
     auto ids = conn->exec("SELECT id::text FROM asset WHERE \"deletedAt\" IS NULL ORDER BY id LIMIT " + std::to_string(kLargeOriginals));
     const std::string folder = env.work_dir() + "/large-originals";
@@ -230,14 +220,14 @@ class FilesBench : public Benchmark {
   std::string report(std::vector<double> (&times)[kToolCount][kStepCount], const std::vector<double>& verify_mbs,
                      const std::vector<double>& sha1_mbs, int runs) const {
     std::ostringstream md;
-    md << "Covered: " << covered_files_ << " files, " << fixed(covered_bytes_ / 1048576, 1) << " MiB; "
+    md << "Covered: " << covered_files_ << " files, " << fixed_text(covered_bytes_ / 1048576, 1) << " MiB; "
        << runs << " runs per way, alternating.\n\n| way | " << kStepLabels[0] << " | " << kStepLabels[1] << " | "
        << kStepLabels[2] << " |\n|---|---:|---:|---:|\n";
     for (int tool = 0; tool < kToolCount; ++tool) {
       md << "| " << kToolLabels[tool];
       for (int s = 0; s < kStepCount; ++s) {
         Summary sum = summarize(times[tool][s]);
-        md << " | " << fixed(sum.median, 2) << " s (" << fixed(sum.min, 2) << "–" << fixed(sum.max, 2) << ")";
+        md << " | " << fixed_text(sum.median, 2) << " s (" << fixed_text(sum.min, 2) << "–" << fixed_text(sum.max, 2) << ")";
       }
       md << " |\n";
     }
@@ -246,7 +236,7 @@ class FilesBench : public Benchmark {
     for (int anchor : {kBorg, kRsync}) {
       md << "| " << kToolLabels[anchor] << " / Keepsake";
       for (int s = 0; s < kStepCount; ++s) {
-        md << " | " << fixed(summarize(times[anchor][s]).median / summarize(times[kKeepsake][s]).median, 2) << "×";
+        md << " | " << fixed_text(summarize(times[anchor][s]).median / summarize(times[kKeepsake][s]).median, 2) << "×";
       }
       md << " |\n";
     }
@@ -255,13 +245,13 @@ class FilesBench : public Benchmark {
     double again = summarize(times[kBorg][kNoChange]).median / summarize(times[kKeepsake][kNoChange]).median;
     double verify = summarize(verify_mbs).median, sha1 = summarize(sha1_mbs).median;
     md << "\nTarget: first backup no slower than borg's: " << met(first >= 1.0) << " (borg / Keepsake "
-       << fixed(first, 2) << "×); no-change backup no slower than borg's: " << met(again >= 1.0) << " ("
-       << fixed(again, 2) << "×).\n\n| verify (" << verify_files_ << " originals, " << fixed(verify_bytes_ / 1048576, 0)
-       << " MiB) | MB/s (median, min–max) |\n|---|---:|\n| `keepsake storage verify --all` | " << fixed(verify, 0)
-       << " (" << fixed(summarize(verify_mbs).min, 0) << "–" << fixed(summarize(verify_mbs).max, 0) << ") |\n| `sha1sum` | "
-       << fixed(sha1, 0) << " (" << fixed(summarize(sha1_mbs).min, 0) << "–" << fixed(summarize(sha1_mbs).max, 0)
+       << fixed_text(first, 2) << "×); no-change backup no slower than borg's: " << met(again >= 1.0) << " ("
+       << fixed_text(again, 2) << "×).\n\n| verify (" << verify_files_ << " originals, " << fixed_text(verify_bytes_ / 1048576, 0)
+       << " MiB) | MB/s (median, min–max) |\n|---|---:|\n| `keepsake storage verify --all` | " << fixed_text(verify, 0)
+       << " (" << fixed_text(summarize(verify_mbs).min, 0) << "–" << fixed_text(summarize(verify_mbs).max, 0) << ") |\n| `sha1sum` | "
+       << fixed_text(sha1, 0) << " (" << fixed_text(summarize(sha1_mbs).min, 0) << "–" << fixed_text(summarize(sha1_mbs).max, 0)
        << ") |\n\nTarget: verify within 1.2× of sha1sum's throughput: " << met(sha1 / verify <= 1.2) << " (sha1sum / Keepsake "
-       << fixed(sha1 / verify, 2) << "×).\n";
+       << fixed_text(sha1 / verify, 2) << "×).\n";
     return md.str();
   }
 

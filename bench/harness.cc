@@ -130,6 +130,20 @@ void BenchEnv::create_from_template(db::Connection& admin, const std::string& na
   }
 }
 
+void BenchEnv::copy_database(const std::string& source, const std::string& name) {
+  auto admin = db::Connection::open(database("postgres"));
+  admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(name) + " WITH (FORCE)", {}, "drop an old benchmark database");
+  admin->exec("CREATE DATABASE " + db::quote_ident(name) + " TEMPLATE " + db::quote_ident(source), {}, "copy a library");
+}
+
+std::string fixed_text(double value, int digits) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(digits);
+  out << value;
+  return out.str();
+}
+
 void BenchEnv::drop_database(const std::string& dbname) {
   auto admin = db::Connection::open(database("postgres"));
   admin->exec("DROP DATABASE IF EXISTS " + db::quote_ident(dbname) + " WITH (FORCE)", {},

@@ -56,6 +56,9 @@ class BenchEnv {
   // A fresh database with nothing in it (CREATE DATABASE ... TEMPLATE template0).
   std::string create_empty_database(const std::string& prefix);
   void drop_database(const std::string& dbname);
+  // A copy of `source` (e.g. a seeded library, which callers must not change) named `name`,
+  // replacing an older database of that name.
+  void copy_database(const std::string& source, const std::string& name);
   // Runs a program with a minimal environment plus `env`; throws with its stderr on failure.
   ProcessResult run(const std::vector<std::string>& argv,
                     const std::map<std::string, std::string>& env = {},
@@ -154,6 +157,8 @@ struct Summary {
   double median = 0, min = 0, max = 0;
 };
 Summary summarize(std::vector<double> values);
+// `value` with `digits` decimals ("12.35").
+std::string fixed_text(double value, int digits);
 
 // Replaces (or appends) the section of `name` in the markdown file, creating the file with its
 // header when missing. Sections are delimited by <!-- bench:NAME:begin --> / <!-- ...:end -->.

@@ -145,14 +145,6 @@ double percentile(std::vector<double> v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(std::ceil(p * v.size())) - (p > 0 ? 1 : 0))];
 }
 
-std::string fixed(double v, int digits) {
-  std::ostringstream out;
-  out.setf(std::ios::fixed);
-  out.precision(digits);
-  out << v;
-  return out.str();
-}
-
 // The server as a child process, stopped (SIGTERM) when this goes away.
 class ServeProcess {
  public:
@@ -238,9 +230,7 @@ class LoadBench : public Benchmark {
   void prepare(BenchEnv& env, int64_t size) override {
     SeededLibrary lib = env.seeded_library(library_seed_args(size, ""));
     db_ = "load_" + std::to_string(size);
-    auto admin = db::Connection::open(env.database("postgres"));
-    admin->exec("DROP DATABASE IF EXISTS " + db_ + " WITH (FORCE)");
-    admin->exec("CREATE DATABASE " + db_ + " TEMPLATE " + lib.dbname);
+    env.copy_database(lib.dbname, db_);
     auto conn = db::Connection::open(env.database(db_));
     email_ = conn->exec("SELECT email FROM \"user\" WHERE \"isAdmin\" ORDER BY \"createdAt\" LIMIT 1").text(0, 0);
     database_mib_ = static_cast<double>(conn->exec("SELECT pg_database_size(current_database())").int64(0, 0)) / 1048576;
@@ -275,7 +265,7 @@ class LoadBench : public Benchmark {
       auto timed = [&](const std::string& what, const std::vector<std::string>& argv, const std::map<std::string, std::string>& e) {
         auto start = Clock::now();
         ProcessResult r = env.run(argv, e);
-        lines.push_back(what + ": " + fixed(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s");
+        lines.push_back(what + ": " + fixed_text(std::chrono::duration<double>(Clock::now() - start).count(), 1) + " s");
         return r;
       };
       auto e = env.keepsake_env(db_);
@@ -305,17 +295,17 @@ class LoadBench : public Benchmark {
         const auto& ms = p->tally.ms[k];
         total_errors += p->tally.errors[k];
         md << "| " << p->name << " | " << kKindLabels[k] << " | " << ms.size() << " | "
-           << fixed(ms.size() / p->seconds, 1) << " | " << fixed(percentile(ms, 0.5), 1) << " ms | "
-           << fixed(percentile(ms, 0.99), 1) << " ms | " << fixed(ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()), 1)
+           << fixed_text(ms.size() / p->seconds, 1) << " | " << fixed_text(percentile(ms, 0.5), 1) << " ms | "
+           << fixed_text(percentile(ms, 0.99), 1) << " ms | " << fixed_text(ms.empty() ? 0 : *std::max_element(ms.begin(), ms.end()), 1)
            << " ms | " << p->tally.errors[k] << " |\n";
       }
     }
     auto search_p99 = [](const PhaseResult& p) { return percentile(p.tally.ms[kSearch], 0.99); };
     md << "\n" << clients << " clients on " << std::thread::hardware_concurrency() << " cores; library: "
-       << size << " assets, database " << fixed(database_mib_, 0) << " MiB. **Errors: " << total_errors
-       << "**. Search p99: " << fixed(search_p99(quiet), 1) << " ms quiet, " << fixed(search_p99(busy), 1)
-       << " ms busy (ratio " << fixed(search_p99(busy) / std::max(0.001, search_p99(quiet)), 2)
-       << "). Server peak RSS (VmHWM): **" << fixed(peak_rss_mib_, 0) << " MiB**.\n\nBeside the server:\n";
+       << size << " assets, database " << fixed_text(database_mib_, 0) << " MiB. **Errors: " << total_errors
+       << "**. Search p99: " << fixed_text(search_p99(quiet), 1) << " ms quiet, " << fixed_text(search_p99(busy), 1)
+       << " ms busy (ratio " << fixed_text(search_p99(busy) / std::max(0.001, search_p99(quiet)), 2)
+       << "). Server peak RSS (VmHWM): **" << fixed_text(peak_rss_mib_, 0) << " MiB**.\n\nBeside the server:\n";
     for (const auto& line : background) md << "- " << line << "\n";
     for (const PhaseResult* p : {&quiet, &busy}) {
       for (const auto& e : p->tally.first_errors) md << "- error (" << p->name << "): " << e << "\n";
