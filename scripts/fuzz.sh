@@ -7,6 +7,7 @@
 #
 #   scripts/fuzz.sh [seconds per target] [target ...]    e.g. scripts/fuzz.sh 600 dump_scan cron
 #   scripts/fuzz.sh --build-only                          (what scripts/test.sh runs)
+#   scripts/fuzz.sh --table                               (rewrite the table from the ledger)
 #   KEEPSAKE_FUZZ_JOBS=2 scripts/fuzz.sh 300             (two targets at a time)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,10 @@ write_table() {
   mv "$DOC.tmp" "$DOC"
 }
 
+if [ "${1:-}" = "--table" ]; then
+  write_table
+  exit 0
+fi
 if [ "${1:-}" = "--build-only" ]; then
   build
   exit 0
