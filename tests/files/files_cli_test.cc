@@ -245,7 +245,8 @@ void truncate_half(const std::string& path) {
 
 std::set<std::pair<std::string, std::string>> findings_of(const std::string& verify_json) {
   std::set<std::pair<std::string, std::string>> out;
-  for (const auto& f : nlohmann::json::parse(verify_json)["findings"]) {
+  auto report = nlohmann::json::parse(verify_json);
+  for (const auto& f : report["findings"]) {
     out.insert({f["path"].get<std::string>(), f["problem"].get<std::string>()});
   }
   return out;
