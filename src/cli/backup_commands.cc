@@ -1,5 +1,6 @@
 // `keepsake backup create|list|verify <file>|prune`: Immich-compatible database backups in
-// <media>/backups. create runs the DatabaseBackup job (lock 42, backup, retention) and shows a
+// <media>/backups; list adds the library points (database backup + file snapshot, docs/FILES.md)
+// when a restic repository is set up. create runs the DatabaseBackup job (lock 42, backup, retention) and shows a
 // progress bar (bytes and rate) when stderr is a terminal.
 #include <unistd.h>
 
@@ -83,15 +84,74 @@ void create(ContextProvider& ctx, int lock_wait_seconds) {
             << r->sha256 << ", " << r->seconds << " s\n";
 }
 
+nlohmann::json point_json(const files::LibraryPoint& p) {
+  return {{"id", p.snapshot.short_id},
+          {"time", p.snapshot.time},
+          {"database", {{"filename", p.database_backup},
+                        {"sha256", p.database_sha256},
+                        {"state", p.database_state}}},
+          {"files", {{"snapshot", p.snapshot.id},
+                     {"paths", p.snapshot.paths},
+                     {"checked", !p.files_checked_at.empty()},
+                     {"checkedAt", p.files_checked_at},
+                     {"readDataPercent", p.files_read_data_percent}}},
+          {"scan", {{"missingIrreplaceable", p.missing_irreplaceable},
+                    {"missingRegenerable", p.missing_regenerable},
+                    {"orphans", p.orphans}}}};
+}
+
+std::string files_state(const files::LibraryPoint& p) {
+  if (p.files_checked_at.empty()) return "unchecked";
+  return "checked " + p.files_checked_at.substr(0, 10) + " (" +
+         std::to_string(p.files_read_data_percent) + "% data)";
+}
+
+void print_points(const std::vector<files::LibraryPoint>& points) {
+  std::cout << "\nLibrary points (database backup + file snapshot), newest first:\n";
+  for (const auto& p : points) {
+    std::cout << "  " << p.snapshot.short_id << "  " << p.snapshot.time.substr(0, 19) << "  "
+              << p.database_backup << " [" << p.database_state << "]  files ["
+              << files_state(p) << "]  scan: " << p.missing_irreplaceable
+              << " irreplaceable missing";
+    if (p.missing_irreplaceable > 0) std::cout << " (!)";
+    std::cout << "\n";
+  }
+  std::cout << "  " << points.size() << " library points"
+            << (points.empty() ? " (`keepsake files backup` makes one)" : "") << "\n";
+}
+
+// The library points of the saved restic repository; an error there is reported, not thrown, so
+// the database backups are listed whatever happens to the repository.
+std::optional<std::vector<files::LibraryPoint>> library_points(ContextProvider& ctx,
+                                                               std::string& problem) {
+  auto settings = files_settings(ctx, "");
+  if (!files::has_repository(settings)) return std::nullopt;
+  try {
+    return files::list_library_points(settings);
+  } catch (const Error& e) {
+    problem = e.full_message();
+    return std::nullopt;
+  }
+}
+
 void list(ContextProvider& ctx, bool as_json) {
-  auto files = backup::list_backups(folder_of(ctx.get()));
+  auto backups = backup::list_backups(folder_of(ctx.get()));
+  std::string problem;
+  auto points = library_points(ctx, problem);
   if (as_json) {
-    nlohmann::json out = nlohmann::json::array();
-    for (auto& f : files) out.push_back({{"filename", f.filename}, {"filesize", f.filesize}});
+    nlohmann::json out{{"backups", nlohmann::json::array()}, {"libraryPoints", nullptr}};
+    for (auto& f : backups) out["backups"].push_back({{"filename", f.filename}, {"filesize", f.filesize}});
+    if (points) {
+      out["libraryPoints"] = nlohmann::json::array();
+      for (const auto& p : *points) out["libraryPoints"].push_back(point_json(p));
+    }
+    if (!problem.empty()) out["libraryPointsError"] = problem;
     std::cout << out.dump(2) << "\n";
     return;
   }
-  for (auto& f : files) std::cout << f.filename << "\t" << human_bytes(static_cast<double>(f.filesize)) << "\n";
+  for (auto& f : backups) std::cout << f.filename << "\t" << human_bytes(static_cast<double>(f.filesize)) << "\n";
+  if (points) print_points(*points);
+  if (!problem.empty()) std::cerr << "library points unavailable: " << problem << "\n";
 }
 
 void verify(ContextProvider& ctx, const std::string& file) {
@@ -140,8 +200,8 @@ void register_backup_commands(CLI::App& app, ContextProvider& ctx) {
   c->callback([&] { create(ctx, lock_wait); });
 
   static bool as_json = false;
-  auto* l = group->add_subcommand("list", "List backups, newest first");
-  l->add_flag("--json", as_json, "print JSON");
+  auto* l = group->add_subcommand("list", "List backups and library points, newest first");
+  l->add_flag("--json", as_json, "print JSON: {backups: [...], libraryPoints: [...] or null}");
   l->callback([&] { list(ctx, as_json); });
 
   static std::string file;

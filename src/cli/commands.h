@@ -9,6 +9,7 @@
 
 #include "app/app_context.h"
 #include "db/connection.h"
+#include "files/files_service.h"
 
 namespace keepsake::cli {
 
@@ -36,6 +37,12 @@ void register_storage_commands(CLI::App& app, ContextProvider& ctx);
 void register_files_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
 void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
+
+// `keepsake files` settings from the configuration and the environment (restic's variables);
+// `repo` empty = the saved repository. Shared by `files`, `backup list` and `restore --library`.
+files::FilesSettings files_settings(ContextProvider& ctx, const std::string& repo);
+void add_delete_extra_flag(CLI::App* command, bool& flag);
+void print_files_restore(const files::RestoreResult& r, const files::RestoreOptions& options);
 
 // doctor's schema lines: the same verdict as `keepsake schema check` (migrations and drift; notes
 // for database settings), in doctor's "ok/ERROR/note" words. Returns the number of problems.

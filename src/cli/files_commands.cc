@@ -1,34 +1,20 @@
 // `keepsake files`: the media folder's files backed up with restic (init, backup, list, check,
 // restore). Parses flags, calls src/files/, prints; no business rules here.
-#include <unistd.h>
-
 #include <iostream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "config/system_config.h"
 #include "db/connection.h"
 #include "files/files_service.h"
-
-extern char** environ;
 
 namespace keepsake::cli {
 namespace {
 
 using namespace keepsake::files;
 
-std::map<std::string, std::string> own_environment() {
-  std::map<std::string, std::string> env;
-  for (char** e = environ; *e; ++e) {
-    std::string entry(*e);
-    auto eq = entry.find('=');
-    if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
-  }
-  return env;
-}
-
 FilesSettings settings_for(ContextProvider& ctx, const std::string& repo) {
-  auto& c = ctx.get();
-  return {c.config().media_location, c.config().data_dir, repo, own_environment()};
+  return files_settings(ctx, repo);
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -57,18 +43,20 @@ void warn_missing(const storage::ScanSummary& scan) {
                "them. !!!\n\n";
 }
 
-void run_backup(ContextProvider& ctx, const std::string& repo, const BackupOptions& options) {
+void run_backup(ContextProvider& ctx, const std::string& repo, BackupOptions options) {
   auto& c = ctx.get();
   auto settings = settings_for(ctx, repo);
   c.ensure_database_running();
   auto conn = db::Connection::open(c.database());
+  options.database = c.database();
   auto r = backup_files(*conn, settings, options);
   warn_missing(r.scan);
   std::cout << "Snapshot " << r.snapshot.short_id << " of " << joined(r.folders) << "\n"
             << "  files: " << r.files_new << " new, " << r.files_changed << " changed, "
             << r.files_unmodified << " unchanged; " << r.bytes_processed << " bytes read, "
             << r.bytes_added << " bytes added to the repository\n"
-            << "  database backup: " << r.snapshot.db_backup << "\n"
+            << "  database backup: " << r.snapshot.db_backup
+            << (r.database_backup_made ? " (made now)" : " (newest verified)") << "\n"
             << "  scan: " << r.scan.irreplaceable.count << " irreplaceable and "
             << r.scan.regenerable.count << " regenerable files missing, " << r.scan.orphans
             << " orphans\n";
@@ -101,18 +89,74 @@ void run_check(ContextProvider& ctx, const std::string& repo, int percent) {
   std::cout << "Repository check passed\n";
 }
 
-void run_restore(ContextProvider& ctx, const std::string& repo, const RestoreOptions& options) {
-  auto r = restore_files(settings_for(ctx, repo), options);
+void run_repair(ContextProvider& ctx, const std::string& repo) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  auto conn = db::Connection::open(c.database());
+  auto r = repair_files(*conn, settings_for(ctx, repo));
+  for (const auto& f : r.repaired) {
+    std::cout << "repaired " << f.path << " (from snapshot " << f.snapshot << ")\n";
+  }
+  for (const auto& p : r.not_found) std::cerr << "no good copy in any snapshot: " << p << "\n";
+  std::cout << r.repaired.size() << " files repaired, " << r.not_found.size()
+            << " without a good copy\n";
+  if (!r.not_found.empty()) {
+    throw Error(ErrorKind::kNotFound,
+                std::to_string(r.not_found.size()) + " files could not be repaired",
+                "no snapshot holds a copy that matches asset.checksum");
+  }
+}
+
+void run_restore(ContextProvider& ctx, const std::string& repo, const RestoreOptions& options,
+                 bool repair) {
+  if (repair) return run_repair(ctx, repo);
+  print_files_restore(restore_files(settings_for(ctx, repo), options), options);
+}
+
+void run_forget(ContextProvider& ctx, const std::string& repo, ForgetPolicy policy) {
+  auto& c = ctx.get();
+  if (policy.keep_last <= 0) {
+    c.ensure_database_running();
+    auto conn = db::Connection::open(c.database());
+    policy.keep_last =
+        config::database_backup_settings(config::load_system_config(*conn)).keep_last_amount;
+  }
+  auto r = forget_snapshots(settings_for(ctx, repo), policy);
+  std::cout << r.removed << " snapshots forgotten and pruned, " << r.kept
+            << " kept (the last " << policy.keep_last << " points";
+  if (policy.keep_daily) std::cout << ", " << policy.keep_daily << " daily";
+  if (policy.keep_weekly) std::cout << ", " << policy.keep_weekly << " weekly";
+  if (policy.keep_monthly) std::cout << ", " << policy.keep_monthly << " monthly";
+  std::cout << ")\n";
+}
+
+}  // namespace
+
+FilesSettings files_settings(ContextProvider& ctx, const std::string& repo) {
+  auto& c = ctx.get();
+  return {c.config().media_location, c.config().data_dir, repo, process_environment()};
+}
+
+void add_delete_extra_flag(CLI::App* command, bool& flag) {
+  command->add_flag("--delete-extra", flag,
+                    "In place: move files the snapshot does not hold aside into "
+                    "<media>/.keepsake-extras/ (never removed; backups/ left alone)");
+}
+
+void print_files_restore(const RestoreResult& r, const RestoreOptions& options) {
   if (options.target.empty()) {
     std::cout << "Restored in place into " << r.target << ": " << r.written
               << " files written (missing or different), " << r.unchanged
-              << " already identical; nothing deleted\n";
+              << " already identical; ";
+    if (r.extras_moved > 0) {
+      std::cout << r.extras_moved << " extra files moved aside into " << r.extras_folder << "\n";
+    } else {
+      std::cout << "nothing deleted\n";
+    }
   } else {
     std::cout << "Restored " << r.written << " files into " << r.target << "\n";
   }
 }
-
-}  // namespace
 
 void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   auto* files = app.add_subcommand("files", "Back up the media folder's files with restic");
@@ -134,6 +178,9 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   add_repo(b);
   b->add_flag("--include-regenerable", backup->include_regenerable,
               "Also thumbs/ and encoded-video/ (Immich can make them again)");
+  b->add_flag("--database-backup", backup->new_database_backup,
+              "Make a database backup right before the snapshot and pair with it (default: the "
+              "newest verified one, or a new one when none verifies)");
   b->callback([&ctx, repo, backup] { run_backup(ctx, *repo, *backup); });
 
   auto* list = files->add_subcommand("list", "List the snapshots, newest first");
@@ -148,13 +195,31 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   check->callback([&ctx, repo, percent] { run_check(ctx, *repo, *percent); });
 
   auto restore = std::make_shared<RestoreOptions>();
+  auto repair = std::make_shared<bool>(false);
   auto* r = files->add_subcommand(
       "restore", "Restore a snapshot into a new folder, or in place (missing or different files "
                  "only, nothing deleted)");
   add_repo(r);
   r->add_option("snapshot", restore->snapshot, "Snapshot id (default latest)");
-  r->add_option("--target", restore->target, "A new or empty folder (default: in place)");
-  r->callback([&ctx, repo, restore] { run_restore(ctx, *repo, *restore); });
+  auto* target = r->add_option("--target", restore->target, "A new or empty folder (default: in place)");
+  add_delete_extra_flag(r, restore->delete_extra);
+  r->add_flag("--repair", *repair,
+              "Only the files the scan finds missing and the verification finds damaged, each "
+              "from the newest snapshot with a good copy")
+      ->excludes(target);
+  r->callback([&ctx, repo, restore, repair] { run_restore(ctx, *repo, *restore, *repair); });
+
+  auto policy = std::make_shared<ForgetPolicy>();
+  policy->keep_last = 0;
+  auto* forget = files->add_subcommand(
+      "forget", "Apply retention to the snapshots (restic forget --prune)");
+  add_repo(forget);
+  forget->add_option("--keep-last", policy->keep_last,
+                     "default: backup.database.keepLastAmount, as for the database backups");
+  forget->add_option("--keep-daily", policy->keep_daily, "also keep the last N daily snapshots");
+  forget->add_option("--keep-weekly", policy->keep_weekly, "also keep the last N weekly ones");
+  forget->add_option("--keep-monthly", policy->keep_monthly, "also keep the last N monthly ones");
+  forget->callback([&ctx, repo, policy] { run_forget(ctx, *repo, *policy); });
 }
 
 }  // namespace keepsake::cli

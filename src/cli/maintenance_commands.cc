@@ -1,4 +1,4 @@
-// `keepsake maintenance enable|disable|status` and `keepsake restore <file>|cleanup`.
+// `keepsake maintenance enable|disable|status` and `keepsake restore <file>|--library <point>|cleanup`.
 // enable/disable write Immich's maintenance-mode record (Keepsake servers switch within a second)
 // and then tell running Immich servers through the restart channel (immich/restart_channel.h);
 // restore puts the server into maintenance mode, tells Immich and waits for every acknowledgement,
@@ -164,6 +164,10 @@ struct RestoreFlags {
   bool force = false;
   std::string strategy = "auto";
   int jobs = 2;
+  std::string library;  // a library point: its database backup, then its files
+  std::string repo;
+  std::string target;
+  bool delete_extra = false;
 };
 
 void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
@@ -223,6 +227,39 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   for (auto& note : result.notes) std::cout << "Skipped: " << note << "\n";
 }
 
+void print_proof(const files::LibraryProof& proof) {
+  for (const auto& f : proof.findings) {
+    std::cout << "  " << f.problem << "  " << f.asset_id << "  " << f.path << "\n";
+  }
+  if (!proof.ok()) {
+    throw Error(ErrorKind::kCorrupt,
+                std::to_string(proof.findings.size()) + " originals missing or not matching " +
+                    "their SHA-1, " + std::to_string(proof.missing_irreplaceable) +
+                    " irreplaceable files missing after the restore",
+                "`keepsake files restore --repair` looks for good copies in older snapshots");
+  }
+  std::cout << "Proof: all " << proof.originals_checked
+            << " originals the database references are present and match their SHA-1\n";
+}
+
+// `restore --library <point>`: the point's database backup through the restore above (fetched
+// from the snapshot first when backups/ lost it), then the snapshot's files, then the proof.
+void run_library_restore(ContextProvider& ctx, RestoreFlags flags) {
+  auto settings = files_settings(ctx, flags.repo);
+  auto point = files::find_library_point(settings, flags.library);
+  std::cout << "Library point " << point.snapshot.short_id << ": database backup "
+            << point.database_backup << ", file snapshot of " << point.snapshot.time << "\n";
+  if (files::fetch_database_backup(settings, point.snapshot.id, point.database_backup)) {
+    std::cout << "Fetched " << point.database_backup << " from the snapshot into backups/\n";
+  }
+  flags.file = point.database_backup;
+  run_restore(ctx, flags);
+  files::RestoreOptions options{point.snapshot.id, flags.target, flags.delete_extra};
+  print_files_restore(files::restore_files(settings, options), options);
+  auto conn = db::Connection::open(live_config(ctx.get()).db);
+  print_proof(files::prove_library(*conn, settings, flags.target));
+}
+
 void cleanup(ContextProvider& ctx, int older_than_days) {
   Config config = live_config(ctx.get());
   auto dropped = restore::cleanup_restore_databases(config.db, std::chrono::hours(24 * older_than_days));
@@ -241,7 +278,18 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx) {
 
   auto flags = std::make_shared<RestoreFlags>();
   auto* r = app.add_subcommand("restore", "Restore a backup from <media>/backups (or `restore cleanup`)");
-  r->add_option("file", flags->file, "The backup's file name in <media>/backups");
+  auto* file = r->add_option("file", flags->file, "The backup's file name in <media>/backups");
+  auto* library = r->add_option(
+      "--library", flags->library,
+      "A library point (`keepsake backup list`; a snapshot id or latest): its database backup "
+      "and its files, then the proof that every original matches its SHA-1");
+  library->excludes(file);
+  r->add_option("--repo", flags->repo, "--library: the restic repository (default: the saved one)")
+      ->needs(library);
+  r->add_option("--target", flags->target,
+                "--library: restore the files into this new folder instead of in place")
+      ->needs(library);
+  add_delete_extra_flag(r, flags->delete_extra);
   r->add_flag("--yes,-y", flags->yes, "Do not ask for confirmation");
   r->add_flag("--force", flags->force,
               "Restore although other clients can neither be told to stop writing nor fenced");
@@ -255,6 +303,10 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx) {
   c->callback([&ctx, days] { cleanup(ctx, *days); });
   r->callback([&ctx, r, c, flags] {
     if (c->parsed()) return;
+    if (!flags->library.empty()) return run_library_restore(ctx, *flags);
+    if (flags->delete_extra) {
+      throw Error(ErrorKind::kInvalidArgument, "--delete-extra goes with --library");
+    }
     if (flags->file.empty()) throw Error(ErrorKind::kInvalidArgument, "which backup? keepsake restore <file>");
     run_restore(ctx, *flags);
   });

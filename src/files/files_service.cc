@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,15 +14,16 @@
 #include <sstream>
 
 #include "backup/backup_files.h"
+#include "backup/backup_service.h"
+#include "backup/dump_check.h"
 #include "common/error.h"
-#include "files/restic.h"
+#include "files/files_internal.h"
 #include "storage/layout.h"
 
 namespace keepsake::files {
 namespace fs = std::filesystem;
 namespace {
 
-constexpr const char* kDbTag = "keepsake-db:";
 constexpr const char* kRemoteSchemes[] = {"sftp:", "rest:", "s3:",    "b2:",
                                           "azure:", "gs:",  "swift:", "rclone:"};
 // Passed through to restic: its own settings and the remote backends' credentials.
@@ -29,7 +31,6 @@ constexpr const char* kPassedPrefixes[] = {"RESTIC_", "AWS_", "B2_", "AZURE_", "
                                            "OS_",     "ST_",  "RCLONE_"};
 constexpr const char* kPassedNames[] = {"HOME", "SSH_AUTH_SOCK", "TMPDIR"};
 
-std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
 std::string saved_repository_file(const FilesSettings& s) { return files_dir(s) + "/repository"; }
 std::string password_file(const FilesSettings& s) { return files_dir(s) + "/restic-password"; }
 
@@ -77,10 +78,6 @@ std::map<std::string, std::string> restic_environment(const FilesSettings& s) {
   return minimal_environment(passed);
 }
 
-Restic restic_for(const FilesSettings& s, const std::string& cwd = {}) {
-  return Restic(repository_of(s), restic_environment(s), cwd);
-}
-
 void refuse_inside_media(const FilesSettings& s, const std::string& repo) {
   if (is_remote(repo)) return;
   std::string path = repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo;
@@ -120,32 +117,68 @@ void save_repository(const FilesSettings& s, const std::string& repo) {
   if (!out) throw Error(ErrorKind::kIo, "cannot write " + saved_repository_file(s));
 }
 
-std::string newest_database_backup(const std::string& media_location) {
-  auto backups = backup::list_backups(backup::backups_folder(media_location));
-  for (const auto& b : backups) {
-    if (backup::is_routine_backup_name(b.filename)) return b.filename;
+struct PairedBackup {
+  std::string filename;
+  std::string sha256;
+};
+
+// The newest routine database backup that verifies completely and matches its .sha256 sidecar.
+std::optional<PairedBackup> newest_verified_backup(const std::string& media_location) {
+  auto folder = backup::backups_folder(media_location);
+  for (const auto& b : backup::list_backups(folder)) {
+    auto path = folder + "/" + b.filename;
+    if (!backup::is_routine_backup_name(b.filename) || !backup::read_sha256_sidecar(path)) continue;
+    try {
+      auto v = backup::verify_backup_file(path);
+      if (v.sidecar_checked) return PairedBackup{b.filename, v.sha256};
+    } catch (const Error&) {
+    }
   }
-  return backups.empty() ? "none" : backups.front().filename;
+  return std::nullopt;
 }
 
-Snapshot snapshot_from(const nlohmann::json& j) {
-  Snapshot s;
-  s.id = j.value("id", "");
-  s.short_id = j.value("short_id", s.id.substr(0, 8));
-  s.time = j.value("time", "");
-  s.paths = j.value("paths", std::vector<std::string>{});
-  s.tags = j.value("tags", std::vector<std::string>{});
-  for (const auto& t : s.tags) {
-    if (t.rfind(kDbTag, 0) == 0) s.db_backup = t.substr(std::string(kDbTag).size());
-  }
-  return s;
+PairedBackup make_database_backup(const DatabaseConfig& db, const std::string& media_location) {
+  backup::JobOptions job;
+  job.backup.db = db;
+  job.backup.media_location = media_location;
+  job.lock_timeout = std::chrono::seconds(60);
+  auto made = backup::run_database_backup_job(job);
+  if (!made) throw Error(ErrorKind::kConflict, "the database backup before the snapshot was skipped");
+  return {made->filename, made->sha256};
 }
 
-std::vector<std::string> scan_tags(const storage::ScanSummary& scan, const std::string& db) {
-  return {kDbTag + db,
-          "keepsake-missing-irreplaceable:" + std::to_string(scan.irreplaceable.count),
-          "keepsake-missing-regenerable:" + std::to_string(scan.regenerable.count),
-          "keepsake-orphans:" + std::to_string(scan.orphans)};
+// The database backup the snapshot pairs with: one made now when asked or when none verifies.
+std::optional<PairedBackup> pair_database_backup(const FilesSettings& s, const BackupOptions& o,
+                                                 bool& made) {
+  std::optional<PairedBackup> paired;
+  if (!o.new_database_backup) paired = newest_verified_backup(s.media_location);
+  if (!paired && o.database) {
+    paired = make_database_backup(*o.database, s.media_location);
+    made = true;
+  }
+  return paired;
+}
+
+std::string scan_report_path(const FilesSettings& s, const std::string& snapshot_id) {
+  return files_dir(s) + "/scans/" + snapshot_id + ".json";
+}
+
+void save_scan_report(const FilesSettings& s, const storage::ScanReport& report,
+                      const std::string& snapshot_id) {
+  fs::create_directories(files_dir(s) + "/scans");
+  std::ofstream out(scan_report_path(s, snapshot_id), std::ios::trunc);
+  report.write_json(out, s.media_location);
+}
+
+std::vector<std::string> scan_tags(const storage::ScanSummary& scan,
+                                   const std::optional<PairedBackup>& db) {
+  std::vector<std::string> tags{
+      kDbTag + (db ? db->filename : std::string("none")),
+      "keepsake-missing-irreplaceable:" + std::to_string(scan.irreplaceable.count),
+      "keepsake-missing-regenerable:" + std::to_string(scan.regenerable.count),
+      "keepsake-orphans:" + std::to_string(scan.orphans)};
+  if (db) tags.push_back(kDbSha256Tag + db->sha256);
+  return tags;
 }
 
 // restic backup --json prints one JSON object a line: the summary, and errors for unreadable files.
@@ -169,6 +202,82 @@ void read_backup_output(const std::string& out, BackupResult& result, std::strin
   }
 }
 
+// Copies every file of `from` that is missing or different under `to` (through a temporary name
+// and a rename); never deletes anything under `to`.
+void merge_into(const fs::path& from, const fs::path& to, RestoreResult& result) {
+  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
+       ++it) {
+    if (!it->is_regular_file()) continue;
+    auto dest = to / fs::relative(it->path(), from);
+    if (fs::exists(dest) && same_content(it->path(), dest)) {
+      ++result.unchanged;
+      continue;
+    }
+    copy_into_place(it->path(), dest);
+    ++result.written;
+  }
+}
+
+std::string compact_utc_now() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// Moves every file under the restored tree's top folders in `media` that the tree lacks into
+// <media>/.keepsake-extras/<time>/, keeping its relative path. backups/ is left alone: database
+// backups made after the snapshot are no extras.
+void move_extras_aside(const fs::path& tree, const fs::path& media, RestoreResult& result) {
+  auto aside = media / ".keepsake-extras" / compact_utc_now();
+  for (const auto& top : fs::directory_iterator(tree)) {
+    auto live = media / top.path().filename();
+    if (!top.is_directory() || !fs::is_directory(live) || top.path().filename() == "backups") {
+      continue;
+    }
+    std::vector<fs::path> extras;
+    for (const auto& e : fs::recursive_directory_iterator(live)) {
+      if (e.is_regular_file() && !fs::exists(tree / fs::relative(e.path(), media))) {
+        extras.push_back(e.path());
+      }
+    }
+    for (const auto& e : extras) {
+      auto dest = aside / fs::relative(e, media);
+      fs::create_directories(dest.parent_path());
+      fs::rename(e, dest);
+      ++result.extras_moved;
+    }
+  }
+  if (result.extras_moved > 0) result.extras_folder = aside.string();
+}
+
+int64_t count_files(const fs::path& dir) {
+  int64_t n = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
+  return n;
+}
+
+}  // namespace
+
+std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
+
+Restic restic_for(const FilesSettings& s, const std::string& cwd) {
+  return Restic(repository_of(s), restic_environment(s), cwd);
+}
+
+Snapshot snapshot_from(const nlohmann::json& j) {
+  Snapshot s;
+  s.id = j.value("id", "");
+  s.short_id = j.value("short_id", s.id.substr(0, 8));
+  s.time = j.value("time", "");
+  s.paths = j.value("paths", std::vector<std::string>{});
+  s.tags = j.value("tags", std::vector<std::string>{});
+  for (const auto& t : s.tags) {
+    if (t.rfind(kDbTag, 0) == 0) s.db_backup = t.substr(std::string(kDbTag).size());
+  }
+  return s;
+}
+
 bool same_content(const fs::path& a, const fs::path& b) {
   std::error_code ec;
   if (fs::file_size(a, ec) != fs::file_size(b, ec) || ec) return false;
@@ -184,32 +293,19 @@ bool same_content(const fs::path& a, const fs::path& b) {
   return true;
 }
 
-// Copies every file of `from` that is missing or different under `to` (through a temporary name
-// and a rename); never deletes anything under `to`.
-void merge_into(const fs::path& from, const fs::path& to, RestoreResult& result) {
-  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (!it->is_regular_file()) continue;
-    auto dest = to / fs::relative(it->path(), from);
-    if (fs::exists(dest) && same_content(it->path(), dest)) {
-      ++result.unchanged;
-      continue;
-    }
-    fs::create_directories(dest.parent_path());
-    auto temporary = dest.string() + ".keepsake-restore";
-    fs::copy_file(it->path(), temporary, fs::copy_options::overwrite_existing);
-    fs::rename(temporary, dest);
-    ++result.written;
-  }
+void copy_into_place(const fs::path& from, const fs::path& to) {
+  fs::create_directories(to.parent_path());
+  auto temporary = to.string() + ".keepsake-restore";
+  fs::copy_file(from, temporary, fs::copy_options::overwrite_existing);
+  fs::rename(temporary, to);
 }
 
-int64_t count_files(const fs::path& dir) {
-  int64_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
-  return n;
+std::string fresh_staging(const FilesSettings& s, const std::string& name) {
+  auto dir = files_dir(s) + "/" + name;
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
 }
-
-}  // namespace
 
 const std::vector<std::string>& default_folders() {
   static const std::vector<std::string> folders{"library", "upload", "profile", "backups"};
@@ -245,6 +341,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   storage::ScanReport report;
   storage::scan_storage(conn, layout, report);
   result.scan = report.summary;
+  auto paired = pair_database_backup(settings, options, result.database_backup_made);
   auto wanted = default_folders();
   if (options.include_regenerable) {
     wanted.insert(wanted.end(), regenerable_folders().begin(), regenerable_folders().end());
@@ -257,7 +354,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                 "none of " + std::to_string(wanted.size()) + " media folders exists");
   }
   std::vector<std::string> args{"backup", "--json", "--quiet", "--host", "keepsake"};
-  for (const auto& tag : scan_tags(result.scan, newest_database_backup(settings.media_location))) {
+  for (const auto& tag : scan_tags(result.scan, paired)) {
     args.insert(args.end(), {"--tag", tag});
   }
   args.push_back("--");
@@ -271,6 +368,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   if (result.snapshot.id.empty()) {
     throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
   }
+  save_scan_report(settings, report, result.snapshot.id);
   return result;
 }
 
@@ -297,6 +395,7 @@ CheckResult check_repository(const FilesSettings& settings, int read_data_percen
       r.err.find("Fatal: repository contains errors") == std::string::npos) {
     throw_restic_failure(restic.repository(), "check", r);
   }
+  if (r.exit_code == 0) record_passed_check(settings, read_data_percent);
   return {r.exit_code == 0, r.out + r.err};
 }
 
@@ -306,8 +405,10 @@ RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions&
   result.target = in_place ? settings.media_location : fs::absolute(options.target).string();
   std::string into = result.target;
   if (in_place) {
-    into = files_dir(settings) + "/restore-staging";
-    fs::remove_all(into);
+    into = fresh_staging(settings, "restore-staging");
+  } else if (options.delete_extra) {
+    throw Error(ErrorKind::kInvalidArgument, "--delete-extra applies to an in-place restore only",
+                "a restore into a new folder has no extra files");
   } else if (fs::exists(into) && !fs::is_empty(into)) {
     throw Error(ErrorKind::kConflict, "the restore target " + into + " is not empty",
                 "restore into a new or empty folder, or without --target to repair in place");
@@ -319,8 +420,30 @@ RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions&
     return result;
   }
   merge_into(into, settings.media_location, result);
+  if (options.delete_extra) move_extras_aside(into, settings.media_location, result);
   fs::remove_all(into);
   return result;
+}
+
+bool fetch_database_backup(const FilesSettings& settings, const std::string& snapshot,
+                           const std::string& filename) {
+  auto folder = backup::backups_folder(settings.media_location);
+  auto path = backup::resolve_backup_path(folder, filename, /*must_exist=*/false);
+  if (fs::is_regular_file(path)) return false;
+  auto staging = fresh_staging(settings, "backup-staging");
+  restic_for(settings).run({"restore", "--target", staging, "--include", "/backups/" + filename,
+                            "--include", "/backups/" + filename + ".sha256", "--", snapshot});
+  auto fetched = fs::path(staging) / "backups" / filename;
+  if (!fs::is_regular_file(fetched)) {
+    throw Error(ErrorKind::kNotFound, "the snapshot " + snapshot + " does not hold " + filename);
+  }
+  fs::create_directories(folder);
+  if (fs::exists(fetched.string() + ".sha256")) {
+    copy_into_place(fetched.string() + ".sha256", path + ".sha256");
+  }
+  copy_into_place(fetched, path);
+  fs::remove_all(staging);
+  return true;
 }
 
 }  // namespace keepsake::files

@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "db/connection.h"
+#include "storage/checksum_verify.h"
 #include "storage/file_scan.h"
 
 namespace keepsake::files {
@@ -49,6 +51,10 @@ struct Snapshot {
 
 struct BackupOptions {
   bool include_regenerable = false;  // thumbs/ and encoded-video/ too
+  // Set: a database backup (the DatabaseBackup job) is made right before the snapshot when asked
+  // or when no routine backup verifies; unset: such a snapshot pairs with none (no library point).
+  std::optional<DatabaseConfig> database;
+  bool new_database_backup = false;
 };
 
 struct BackupResult {
@@ -58,10 +64,14 @@ struct BackupResult {
   int64_t files_new = 0, files_changed = 0, files_unmodified = 0;
   int64_t bytes_processed = 0, bytes_added = 0;
   std::vector<std::string> unreadable;  // files restic could not read (snapshot still made)
+  bool database_backup_made = false;     // the paired database backup was made for this snapshot
 };
-// Scans first (the caller's connection, not in a transaction), then snapshots the folders that
-// exist, tagged keepsake-db:<newest database backup or "none">, keepsake-missing-irreplaceable:N,
-// keepsake-missing-regenerable:N, keepsake-orphans:N.
+// Scans first (the caller's connection, not in a transaction), pairs a database backup (the
+// newest routine one that verifies and matches its .sha256 sidecar, or one made now), then
+// snapshots the folders that exist, tagged keepsake-db:<backup or "none">,
+// keepsake-db-sha256:<its SHA-256>, keepsake-missing-irreplaceable:N,
+// keepsake-missing-regenerable:N, keepsake-orphans:N. The scan's full report is kept as
+// <data dir>/files/scans/<snapshot id>.json.
 BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options = {});
 
@@ -75,15 +85,84 @@ struct CheckResult {
 // `restic check`, reading `read_data_percent` % of the packs (0 = structure only).
 CheckResult check_repository(const FilesSettings& settings, int read_data_percent = 0);
 
+// A library point: a finished file snapshot and the database backup it pairs with. restic writes
+// a snapshot only when its run finishes, so a killed run leaves none and is never a point.
+struct LibraryPoint {
+  Snapshot snapshot;
+  std::string database_backup;  // a file name in <media>/backups
+  std::string database_sha256;  // as paired ("" for snapshots made before the tag existed)
+  // verified: in backups/ with the paired .sha256 sidecar; changed: the sidecar differs now;
+  // in-snapshot-only: gone from backups/ (the snapshot holds it); unknown: no SHA-256 to compare.
+  std::string database_state;
+  std::string files_checked_at;  // a passed `files check` that covered the snapshot; "" = none
+  int files_read_data_percent = 0;
+  int64_t missing_irreplaceable = -1, missing_regenerable = -1, orphans = -1;  // the scan before
+};
+// Newest first. Snapshots paired with no database backup are not points.
+std::vector<LibraryPoint> list_library_points(const FilesSettings& settings);
+// "latest" or a snapshot id (a prefix will do); kNotFound otherwise.
+LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id);
+// A repository was given or `files init` saved one.
+bool has_repository(const FilesSettings& settings);
+// Notes that a `restic check` passed over every snapshot there is now (for the points' state).
+void record_passed_check(const FilesSettings& settings, int read_data_percent);
+
 struct RestoreOptions {
   std::string snapshot = "latest";
   std::string target;  // a new or empty folder; empty = in place, into the media location
+  // In place: files under the snapshot's folders that it does not hold are moved aside, into
+  // <media>/.keepsake-extras/<time>/ (never removed).
+  bool delete_extra = false;
 };
 struct RestoreResult {
   std::string target;
   int64_t written = 0;    // files created or rewritten (in place) / all files (new folder)
   int64_t unchanged = 0;  // in place: files already identical
+  int64_t extras_moved = 0;
+  std::string extras_folder;  // where they went
 };
 RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions& options);
+
+// Brings <media>/backups/<filename> (and its .sha256 sidecar) back from the snapshot when it is
+// not in the backups folder any more. Returns true when it was fetched.
+bool fetch_database_backup(const FilesSettings& settings, const std::string& snapshot,
+                           const std::string& filename);
+
+struct RepairedFile {
+  std::string path;
+  std::string snapshot;  // the short id it came from
+};
+struct RepairResult {
+  std::vector<RepairedFile> repaired;
+  std::vector<std::string> not_found;  // no snapshot holds a good copy
+};
+// `files restore --repair`: runs the scan and a new checksum-verification pass, then brings back
+// exactly the files the scan finds missing and the originals the verification finds damaged or
+// missing, each from the newest snapshot holding a good copy (an original's SHA-1 must equal
+// asset.checksum). Writes through a temporary name and a rename; deletes nothing.
+RepairResult repair_files(db::Connection& conn, const FilesSettings& settings);
+
+// The proof after a library restore: every original the database references is present and
+// matches its SHA-1. In the media folder: the scan and a new checksum-verification pass; in a copy
+// of it (`root`, a restore target): each original's SHA-1 under root.
+struct LibraryProof {
+  int64_t originals_checked = 0;
+  int64_t missing_irreplaceable = 0;  // the scan's (media folder only)
+  std::vector<storage::ChecksumFinding> findings;
+  bool ok() const { return missing_irreplaceable == 0 && findings.empty(); }
+};
+LibraryProof prove_library(db::Connection& conn, const FilesSettings& settings,
+                           const std::string& root = {});
+
+// Retention of snapshots, as the database backups' (keepLastAmount) plus optional calendar rules.
+struct ForgetPolicy {
+  int keep_last = 14;
+  int keep_daily = 0, keep_weekly = 0, keep_monthly = 0;  // 0 = not used
+};
+struct ForgetResult {
+  int64_t kept = 0, removed = 0;
+};
+// `restic forget --prune` over all of Keepsake's snapshots (one group).
+ForgetResult forget_snapshots(const FilesSettings& settings, const ForgetPolicy& policy);
 
 }  // namespace keepsake::files

@@ -41,9 +41,10 @@ TEST_F(BackupCliTest, CreateListVerifyPrune) {
 
   auto listed = keepsake({"backup", "list", "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  auto json = nlohmann::json::parse(listed.out);
+  auto json = nlohmann::json::parse(listed.out)["backups"];
   ASSERT_EQ(json.size(), 1u);
   std::string name = json[0]["filename"];
+  EXPECT_TRUE(nlohmann::json::parse(listed.out)["libraryPoints"].is_null()) << "no repository";
   EXPECT_TRUE(is_routine_backup_name(name));
 
   auto verified = keepsake({"backup", "verify", name});

@@ -3,7 +3,9 @@
 // (tags: the paired database backup, the scan's counts), list, check, restore into a new folder
 // (every original's SHA-1 equals asset.checksum) and in place (only missing or different files,
 // nothing deleted); a wrong password gives one clear error; a repository inside the media folder
-// is refused.
+// is refused; library points in `backup list`; `restore --library` (database and files, extras
+// moved aside, the SHA-1 proof); `files restore --repair` from the newest good copy; `files
+// forget` retention.
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -16,6 +18,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "backup/backup_files.h"
 #include "storage/checksum_verify.h"
 #include "storage/seeded_library.h"
 
@@ -24,8 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Env = std::map<std::string, std::string>;
-
-constexpr const char* kDbBackup = "immich-db-backup-20260101T020000-v2.7.5-pg15.10.sql.gz";
 
 class FilesCliTest : public storage::testing::SeededLibraryTest {
  protected:
@@ -37,8 +38,6 @@ class FilesCliTest : public storage::testing::SeededLibraryTest {
     return keepsake(std::move(args), env);
   }
   void init_and_back_up() {
-    fs::create_directories(media() + "/backups");
-    std::ofstream(media() + "/backups/" + kDbBackup) << "a stand-in dump";
     auto init = files({"init", "--repo", repo()});
     ASSERT_EQ(init.exit_code, 0) << init.err;
     auto backup = files({"backup"});
@@ -63,6 +62,12 @@ class FilesCliTest : public storage::testing::SeededLibraryTest {
   std::string relative_to_media(const std::string& path) {
     return fs::relative(path, media()).string();
   }
+  nlohmann::json library_points() {
+    auto list = keepsake({"backup", "list", "--json"});
+    EXPECT_EQ(list.exit_code, 0) << list.err;
+    auto points = nlohmann::json::parse(list.out)["libraryPoints"];
+    return points.is_array() ? points : nlohmann::json::array();
+  }
 };
 
 TEST_F(FilesCliTest, InitBackupListAndARestoreIntoANewFolderReproducesEveryOriginal) {
@@ -74,13 +79,20 @@ TEST_F(FilesCliTest, InitBackupListAndARestoreIntoANewFolderReproducesEveryOrigi
   auto snapshots = restic_snapshots();
   ASSERT_EQ(snapshots.size(), 1u);
   auto tags = snapshots[0]["tags"].get<std::set<std::string>>();
-  EXPECT_EQ(tags, (std::set<std::string>{std::string("keepsake-db:") + kDbBackup,
+  auto made = backup::list_backups(backup::backups_folder(media()));
+  ASSERT_EQ(made.size(), 1u) << "no database backup verified, so one was made before the snapshot";
+  auto sha256 = backup::read_sha256_sidecar(backup::backups_folder(media()) + "/" + made[0].filename);
+  ASSERT_TRUE(sha256);
+  EXPECT_EQ(tags, (std::set<std::string>{"keepsake-db:" + made[0].filename,
+                                         "keepsake-db-sha256:" + *sha256,
                                          "keepsake-missing-irreplaceable:0",
                                          "keepsake-missing-regenerable:0", "keepsake-orphans:0"}));
+  EXPECT_TRUE(fs::exists(data_dir() + "/files/scans/" + snapshots[0]["id"].get<std::string>() +
+                         ".json"));
 
   auto list = files({"list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
-  EXPECT_TRUE(has(list.out, kDbBackup)) << list.out;
+  EXPECT_TRUE(has(list.out, made[0].filename)) << list.out;
   EXPECT_TRUE(has(list.out, "1 snapshots")) << list.out;
 
   auto check = files({"check", "--read-data-percent", "100"});
@@ -90,7 +102,7 @@ TEST_F(FilesCliTest, InitBackupListAndARestoreIntoANewFolderReproducesEveryOrigi
   auto restore = files({"restore", "latest", "--target", restored});
   ASSERT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_FALSE(fs::exists(restored + "/thumbs")) << "thumbs/ is not covered by default";
-  EXPECT_TRUE(fs::exists(restored + "/backups/" + kDbBackup));
+  EXPECT_TRUE(fs::exists(restored + "/backups/" + made[0].filename));
   std::vector<char> buffer;
   auto all = originals();
   ASSERT_GT(all.size(), 200u);
@@ -105,6 +117,7 @@ TEST_F(FilesCliTest, MissingOriginalsAreBackedUpLoudlyAndAnInPlaceRestoreRepairs
   fs::create_directories(media() + "/backups");
   ASSERT_EQ(files({"init", "--repo", repo()}).exit_code, 0);
   ASSERT_EQ(files({"backup"}).exit_code, 0);
+  EXPECT_EQ(library_points().size(), 1u);
   auto all = originals();
   auto lost = all.begin()->second.first;
   ASSERT_TRUE(fs::remove(lost));
@@ -187,12 +200,14 @@ TEST_F(FilesCliTest, AResticRunKilledMidSnapshotLeavesNoSnapshotAndTheNextRunCom
   EXPECT_NE(interrupted.exit_code, 0);
   EXPECT_TRUE(has(interrupted.err, "killed by signal 9")) << interrupted.err;
   EXPECT_EQ(restic_snapshots().size(), 0u) << "an unfinished snapshot is not counted";
+  EXPECT_EQ(library_points().size(), 0u) << "nor is it a library point";
 
   auto next = files({"backup"});
   ASSERT_EQ(next.exit_code, 0) << next.err;
   EXPECT_EQ(restic_snapshots().size(), 1u);
   auto check = files({"check", "--read-data-percent", "100"});
   EXPECT_EQ(check.exit_code, 0) << check.err << check.out;
+  EXPECT_EQ(library_points().size(), 1u);
 }
 
 TEST_F(FilesCliTest, AWrongPasswordGivesOneClearErrorAndNeverShowsThePassword) {
@@ -214,6 +229,109 @@ TEST_F(FilesCliTest, ARepositoryInsideTheMediaFolderIsRefused) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_TRUE(has(r.err, "lies inside the media location")) << r.err;
   EXPECT_FALSE(fs::exists(media() + "/library/restic"));
+}
+
+void flip_byte(const std::string& path) {
+  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(5);
+  char c = static_cast<char>(f.get());
+  f.seekp(5);
+  f.put(static_cast<char>(c ^ 0x01));
+}
+
+void truncate_half(const std::string& path) {
+  fs::resize_file(path, fs::file_size(path) / 2);
+}
+
+std::set<std::pair<std::string, std::string>> findings_of(const std::string& verify_json) {
+  std::set<std::pair<std::string, std::string>> out;
+  auto report = nlohmann::json::parse(verify_json);
+  for (const auto& f : report["findings"]) {
+    out.insert({f["path"].get<std::string>(), f["problem"].get<std::string>()});
+  }
+  return out;
+}
+
+TEST_F(FilesCliTest, RestoreLibraryBringsTheDatabaseAndTheFilesBackAndProvesEverySha1) {
+  init_and_back_up();
+  auto points = library_points();
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0]["database"]["state"], "verified");
+  EXPECT_EQ(points[0]["files"]["checked"], false);
+  ASSERT_EQ(files({"check"}).exit_code, 0);
+  EXPECT_EQ(library_points()[0]["files"]["checked"], true);
+  auto text = keepsake({"backup", "list"});
+  EXPECT_TRUE(has(text.out, "1 library points")) << text.out;
+
+  auto all = originals();
+  std::vector<std::string> paths;
+  for (const auto& [id, original] : all) paths.push_back(original.first);
+  ASSERT_TRUE(fs::remove(paths[0]) && fs::remove(paths[1]));
+  flip_byte(paths[2]);
+  truncate_half(paths[3]);
+  std::string extra = fs::path(paths[4]).parent_path() / "added-after-the-point.jpg";
+  std::ofstream(extra) << "not in the snapshot";
+  auto verify = keepsake({"storage", "verify", "--all", "--json"});
+  EXPECT_EQ(verify.exit_code, 1) << verify.err;
+  EXPECT_EQ(findings_of(verify.out),
+            (std::set<std::pair<std::string, std::string>>{{paths[0], "missing"},
+                                                          {paths[1], "missing"},
+                                                          {paths[2], "damaged"},
+                                                          {paths[3], "damaged"}}));
+  conn_->exec(R"(UPDATE "user" SET name = 'changed after the point')");
+  auto db_backup = points[0]["database"]["filename"].get<std::string>();
+  fs::remove(backup::backups_folder(media()) + "/" + db_backup);  // the snapshot still holds it
+  conn_.reset();  // the restore swaps the database: no other client
+
+  auto restore = keepsake({"restore", "--library", points[0]["id"], "--yes", "--delete-extra"});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err << restore.out;
+  EXPECT_TRUE(has(restore.out, "Fetched " + db_backup)) << restore.out;
+  EXPECT_TRUE(has(restore.out, "4 files written")) << restore.out;
+  EXPECT_TRUE(has(restore.out, "Proof: all ")) << restore.out;
+  EXPECT_FALSE(fs::exists(extra));
+  EXPECT_EQ(fs::exists(media() + "/.keepsake-extras"), true) << "extras are moved aside";
+
+  conn_ = db::Connection::open(db_config_);
+  EXPECT_EQ(conn_->exec(R"(SELECT count(*) FROM "user" WHERE name = 'changed after the point')")
+                .int64(0, 0),
+            0);
+  std::vector<char> buffer;
+  for (const auto& [id, original] : originals()) {
+    auto d = storage::sha1_of_file(original.first, buffer);
+    ASSERT_TRUE(d.sha1) << original.first;
+    EXPECT_EQ(*d.sha1, original.second) << id;
+  }
+  EXPECT_EQ(keepsake({"restore", "cleanup"}).exit_code, 0);
+}
+
+TEST_F(FilesCliTest, RepairTakesEachFileFromTheNewestGoodCopyAndForgetKeepsTheLastPoints) {
+  init_and_back_up();
+  auto first = restic_snapshots()[0]["short_id"].get<std::string>();
+  auto all = originals();
+  std::vector<std::string> paths;
+  for (const auto& [id, original] : all) paths.push_back(original.first);
+  flip_byte(paths[0]);  // damaged before the second snapshot: only the first holds it good
+  ASSERT_EQ(files({"backup"}).exit_code, 0);
+  ASSERT_TRUE(fs::remove(paths[1]));
+  std::string extra = fs::path(paths[2]).parent_path() / "mine.txt";
+  std::ofstream(extra) << "mine";
+
+  auto repair = files({"restore", "--repair"});
+  ASSERT_EQ(repair.exit_code, 0) << repair.err << repair.out;
+  EXPECT_TRUE(has(repair.out, "repaired " + paths[0] + " (from snapshot " + first + ")"))
+      << repair.out;
+  EXPECT_TRUE(has(repair.out, "repaired " + paths[1])) << repair.out;
+  EXPECT_TRUE(has(repair.out, "2 files repaired, 0 without a good copy")) << repair.out;
+  EXPECT_TRUE(fs::exists(extra));
+  EXPECT_EQ(keepsake({"storage", "verify", "--all"}).exit_code, 0);
+
+  ASSERT_EQ(files({"backup"}).exit_code, 0);
+  auto forget = files({"forget", "--keep-last", "2"});
+  ASSERT_EQ(forget.exit_code, 0) << forget.err;
+  EXPECT_TRUE(has(forget.out, "1 snapshots forgotten and pruned, 2 kept")) << forget.out;
+  EXPECT_EQ(restic_snapshots().size(), 2u);
+  EXPECT_EQ(library_points().size(), 2u);
+  EXPECT_EQ(files({"check", "--read-data-percent", "100"}).exit_code, 0);
 }
 
 }  // namespace
