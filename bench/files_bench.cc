@@ -58,8 +58,8 @@ class FilesBench : public Benchmark {
            "originals and sidecars). Each way backs up the folders Immich's borg template covers "
            "(the media folder without thumbs/ and encoded-video/) into a fresh local repository or "
            "folder: the first backup, again with nothing changed, then after 1% more files were "
-           "added to upload/ (4 KiB each). Keepsake's way includes the database-vs-disk scan it runs "
-           "before every snapshot. restic and borg encrypt (restic: always; borg: repokey-blake2) "
+           "added to upload/ (4 KiB each). Keepsake's way includes what it does before every "
+           "snapshot: the database-vs-disk scan and the check of the database backup it pairs with. restic and borg encrypt (restic: always; borg: repokey-blake2) "
            "and compress by default; rsync copies. Caches (restic's, borg's) live in the run's own "
            "folder, so the no-change backup uses them as a user's second night would. Verify: " +
            std::to_string(kLargeOriginals) + " originals of a copy of the database are pointed at "
