@@ -9,6 +9,7 @@
 
 #include "app/app_context.h"
 #include "db/connection.h"
+#include "restore/restore_service.h"
 
 namespace keepsake::cli {
 
@@ -36,6 +37,22 @@ void register_storage_commands(CLI::App& app, ContextProvider& ctx);
 void register_files_commands(CLI::App& app, ContextProvider& ctx);
 void register_vector_commands(CLI::App& app, ContextProvider& ctx);
 void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
+
+// A restore as `keepsake restore` runs one (maintenance_commands.cc), for other kinds of restore
+// (`pitr restore`): asks for confirmation unless `yes` (refused when stdin is not a terminal),
+// checks the other clients, enters maintenance mode and waits for Immich's acknowledgements,
+// holds lock 621, then calls `run` with the options filled in (live config, progress bar, the
+// maintenance state for the restored database); leaves maintenance mode after success, and puts
+// it back as it was after a failure. `what` names the restore in questions and messages.
+struct GuardedRestore {
+  std::string what;
+  bool yes = false;
+  bool force = false;
+};
+restore::RestoreResult run_guarded_restore(ContextProvider& ctx, const GuardedRestore& guard,
+                                           const std::function<restore::RestoreResult(restore::RestoreOptions&)>& run);
+// The lines `keepsake restore` prints after success.
+void print_restore_result(const std::string& what, const restore::RestoreResult& result);
 
 // doctor's schema lines: the same verdict as `keepsake schema check` (migrations and drift; notes
 // for database settings), in doctor's "ok/ERROR/note" words. Returns the number of problems.
