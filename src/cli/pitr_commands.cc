@@ -2,7 +2,6 @@
 // runs as `keepsake restore` does (run_guarded_restore), its dump streamed from the recovered
 // scratch cluster.
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -39,40 +38,6 @@ void base_backup(ContextProvider& ctx) {
   std::cout << "base backup " << b.name << ", " << mib(b.size) << ", verified, " << b.seconds << " s\n";
 }
 
-nlohmann::json base_json(const pitr::BaseBackupInfo& b) {
-  return {{"name", b.name},
-          {"start", pitr::format_iso8601(b.start_us)},
-          {"end", pitr::format_iso8601(b.end_us)},
-          {"startLsn", b.start_lsn},
-          {"endLsn", b.end_lsn},
-          {"size", b.size},
-          {"verified", b.verified},
-          {"verifiedAt", b.verified ? nlohmann::json(pitr::format_iso8601(b.verified_us)) : nullptr}};
-}
-
-nlohmann::json status_json(const pitr::Status& s) {
-  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  nlohmann::json points = nlohmann::json::array();
-  for (auto& p : s.restore_points) {
-    points.push_back({{"name", p.name}, {"lsn", p.lsn}, {"time", pitr::format_iso8601(p.time_us)}, {"operation", p.operation}});
-  }
-  return {{"enabled", s.enabled},
-          {"archive", s.archive_dir},
-          {"earliestRecoverable", s.earliest_us ? nlohmann::json(pitr::format_iso8601(*s.earliest_us)) : nullptr},
-          {"latestRecoverable", s.latest_us ? nlohmann::json(pitr::format_iso8601(*s.latest_us)) : nullptr},
-          {"lagBytes", opt(s.lag_bytes)},
-          {"lagSeconds", opt(s.lag_seconds)},
-          {"currentLsn", s.current_lsn},
-          {"slot", {{"name", pitr::kSlotName}, {"exists", s.slot.exists}, {"active", s.slot.active},
-                    {"restartLsn", s.slot.restart_lsn}, {"walStatus", s.slot.wal_status}}},
-          {"lastBaseBackup", s.last_base_backup ? base_json(*s.last_base_backup) : nlohmann::json(nullptr)},
-          {"baseBackups", s.base_backups},
-          {"walSegments", s.wal_segments},
-          {"spaceUsed", s.space_used},
-          {"restorePoints", points},
-          {"problems", s.problems}};
-}
-
 void print_status(const pitr::Status& s) {
   if (!s.enabled) {
     std::cout << "PITR is not enabled (archive " << s.archive_dir << "); run `keepsake pitr enable`\n";
@@ -103,7 +68,7 @@ void status(ContextProvider& ctx, bool as_json) {
   auto& c = ctx.get();
   auto s = pitr::read_status(c.database(), pitr::archive_dir_for(c.config()));
   if (as_json) {
-    std::cout << status_json(s).dump(2) << "\n";
+    std::cout << pitr::status_json(s).dump(2) << "\n";
   } else {
     print_status(s);
   }

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -150,6 +151,10 @@ struct Status {
 
 // Reads the archive, and the server when it can be reached (problems say when not).
 Status read_status(const DatabaseConfig& db, const std::string& archive_dir);
+// `pitr status --json` and GET /api/admin/pitr: enabled, archive, earliestRecoverable,
+// latestRecoverable, lagBytes, lagSeconds, currentLsn, slot, lastBaseBackup, baseBackups,
+// walSegments, spaceUsed, restorePoints, problems.
+nlohmann::json status_json(const Status& status);
 
 // ---- restore ---------------------------------------------------------------------------------
 
