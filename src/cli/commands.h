@@ -10,6 +10,7 @@
 #include "app/app_context.h"
 #include "db/connection.h"
 #include "files/files_service.h"
+#include "restore/restore_service.h"
 
 namespace keepsake::cli {
 
@@ -43,6 +44,21 @@ void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
 files::FilesSettings files_settings(ContextProvider& ctx, const std::string& repo);
 void add_delete_extra_flag(CLI::App* command, bool& flag);
 void print_files_restore(const files::RestoreResult& r, const files::RestoreOptions& options);
+// A restore as `keepsake restore` runs one (maintenance_commands.cc), for other kinds of restore
+// (`pitr restore`): asks for confirmation unless `yes` (refused when stdin is not a terminal),
+// checks the other clients, enters maintenance mode and waits for Immich's acknowledgements,
+// holds lock 621, then calls `run` with the options filled in (live config, progress bar, the
+// maintenance state for the restored database); leaves maintenance mode after success, and puts
+// it back as it was after a failure. `what` names the restore in questions and messages.
+struct GuardedRestore {
+  std::string what;
+  bool yes = false;
+  bool force = false;
+};
+restore::RestoreResult run_guarded_restore(ContextProvider& ctx, const GuardedRestore& guard,
+                                           const std::function<restore::RestoreResult(restore::RestoreOptions&)>& run);
+// The lines `keepsake restore` prints after success.
+void print_restore_result(const std::string& what, const restore::RestoreResult& result);
 
 // doctor's schema lines: the same verdict as `keepsake schema check` (migrations and drift; notes
 // for database settings), in doctor's "ok/ERROR/note" words. Returns the number of problems.

@@ -171,18 +171,40 @@ struct RestoreFlags {
 };
 
 void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
+  auto& c = ctx.get();
+  c.ensure_database_running();
+  backup::resolve_backup_path(backup::backups_folder(c.config().media_location), flags.file);
+  auto result = run_guarded_restore(ctx, {flags.file, flags.yes, flags.force}, [&](restore::RestoreOptions& o) {
+    o.filename = flags.file;
+    o.strategy = parse_strategy(flags.strategy);
+    o.connections = flags.jobs;
+    return restore::restore_database(o);
+  });
+  print_restore_result(flags.file, result);
+}
+
+void cleanup(ContextProvider& ctx, int older_than_days) {
+  Config config = live_config(ctx.get());
+  auto dropped = restore::cleanup_restore_databases(config.db, std::chrono::hours(24 * older_than_days));
+  if (dropped.empty()) std::cout << "Nothing to remove.\n";
+  for (auto& d : dropped) std::cout << "Removed " << d << "\n";
+}
+
+}  // namespace
+
+restore::RestoreResult run_guarded_restore(ContextProvider& ctx, const GuardedRestore& guard,
+                                           const std::function<restore::RestoreResult(restore::RestoreOptions&)>& run) {
   Config config = live_config(ctx.get());
   const auto redis = redis_config();
-  backup::resolve_backup_path(backup::backups_folder(config.media_location), flags.file);
-  if (!flags.yes) {
+  if (!guard.yes) {
     if (!isatty(STDIN_FILENO)) {
       throw Error(ErrorKind::kInvalidArgument, "restore replaces the library database: confirm with --yes");
     }
-    if (!confirmed(flags.file, config)) throw Error(ErrorKind::kInvalidArgument, "restore cancelled; nothing changed");
+    if (!confirmed(guard.what, config)) throw Error(ErrorKind::kInvalidArgument, "restore cancelled; nothing changed");
   }
   for (auto& m : restore::recover_restores(config.db, config.restore_keep_days).messages) std::cerr << m << "\n";
 
-  db::check_or_refuse(config.db, "restore of " + flags.file, restart_channel_configured(), flags.force);
+  db::check_or_refuse(config.db, "restore of " + guard.what, restart_channel_configured(), guard.force);
   auto conn = db::Connection::open(config.db);
   immich::RestartAnnouncement announcement(redis);
   auto entered = maintenance::enable_maintenance_mode(*conn);
@@ -197,16 +219,13 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   maintenance::MaintenanceState kept{true, entered.secret, maintenance::MaintenanceAction::kStart, ""};
   restore::RestoreOptions o;
   o.config = config;
-  o.filename = flags.file;
-  o.strategy = parse_strategy(flags.strategy);
-  o.connections = flags.jobs;
-  o.force = flags.force;
+  o.force = guard.force;
   RestoreBar bar;
   o.progress = [&](const restore::RestoreProgress& p) { bar.update(p); };
   o.prepare_restored = [&](db::Connection& restored) { maintenance::write_maintenance_state(restored, kept); };
   restore::RestoreResult result;
   try {
-    result = restore::restore_database(o);
+    result = run(o);
   } catch (...) {
     bar.done();
     lock.reset();
@@ -217,7 +236,11 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   bar.done();
   lock.reset();
   leave_maintenance(config, redis);
-  std::cout << "Restored " << flags.file << " in " << static_cast<int>(result.seconds + 0.5) << " s ("
+  return result;
+}
+
+void print_restore_result(const std::string& what, const restore::RestoreResult& result) {
+  std::cout << "Restored " << what << " in " << static_cast<int>(result.seconds + 0.5) << " s ("
             << restore::strategy_name(result.strategy) << ", " << result.rows << " rows).\n";
   if (!result.previous_database.empty()) {
     std::cout << "The previous database is kept as " << result.previous_database
@@ -226,6 +249,8 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
   if (!result.restore_point.empty()) std::cout << "Restore point: " << result.restore_point << "\n";
   for (auto& note : result.notes) std::cout << "Skipped: " << note << "\n";
 }
+
+namespace {
 
 void print_proof(const files::LibraryProof& proof) {
   for (const auto& f : proof.findings) {
@@ -258,13 +283,6 @@ void run_library_restore(ContextProvider& ctx, RestoreFlags flags) {
   print_files_restore(files::restore_files(settings, options), options);
   auto conn = db::Connection::open(live_config(ctx.get()).db);
   print_proof(files::prove_library(*conn, settings, flags.target));
-}
-
-void cleanup(ContextProvider& ctx, int older_than_days) {
-  Config config = live_config(ctx.get());
-  auto dropped = restore::cleanup_restore_databases(config.db, std::chrono::hours(24 * older_than_days));
-  if (dropped.empty()) std::cout << "Nothing to remove.\n";
-  for (auto& d : dropped) std::cout << "Removed " << d << "\n";
 }
 
 }  // namespace

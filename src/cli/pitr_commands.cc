@@ -1,6 +1,7 @@
-// `keepsake pitr enable|backup|status|restore`: point-in-time recovery (docs/PITR.md).
+// `keepsake pitr enable|backup|status|restore`: point-in-time recovery (docs/PITR.md). `restore`
+// runs as `keepsake restore` does (run_guarded_restore), its dump streamed from the recovered
+// scratch cluster.
 #include <iostream>
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "common/error.h"
@@ -37,40 +38,6 @@ void base_backup(ContextProvider& ctx) {
   std::cout << "base backup " << b.name << ", " << mib(b.size) << ", verified, " << b.seconds << " s\n";
 }
 
-nlohmann::json base_json(const pitr::BaseBackupInfo& b) {
-  return {{"name", b.name},
-          {"start", pitr::format_iso8601(b.start_us)},
-          {"end", pitr::format_iso8601(b.end_us)},
-          {"startLsn", b.start_lsn},
-          {"endLsn", b.end_lsn},
-          {"size", b.size},
-          {"verified", b.verified},
-          {"verifiedAt", b.verified ? nlohmann::json(pitr::format_iso8601(b.verified_us)) : nullptr}};
-}
-
-nlohmann::json status_json(const pitr::Status& s) {
-  auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-  nlohmann::json points = nlohmann::json::array();
-  for (auto& p : s.restore_points) {
-    points.push_back({{"name", p.name}, {"lsn", p.lsn}, {"time", pitr::format_iso8601(p.time_us)}, {"operation", p.operation}});
-  }
-  return {{"enabled", s.enabled},
-          {"archive", s.archive_dir},
-          {"earliestRecoverable", s.earliest_us ? nlohmann::json(pitr::format_iso8601(*s.earliest_us)) : nullptr},
-          {"latestRecoverable", s.latest_us ? nlohmann::json(pitr::format_iso8601(*s.latest_us)) : nullptr},
-          {"lagBytes", opt(s.lag_bytes)},
-          {"lagSeconds", opt(s.lag_seconds)},
-          {"currentLsn", s.current_lsn},
-          {"slot", {{"name", pitr::kSlotName}, {"exists", s.slot.exists}, {"active", s.slot.active},
-                    {"restartLsn", s.slot.restart_lsn}, {"walStatus", s.slot.wal_status}}},
-          {"lastBaseBackup", s.last_base_backup ? base_json(*s.last_base_backup) : nlohmann::json(nullptr)},
-          {"baseBackups", s.base_backups},
-          {"walSegments", s.wal_segments},
-          {"spaceUsed", s.space_used},
-          {"restorePoints", points},
-          {"problems", s.problems}};
-}
-
 void print_status(const pitr::Status& s) {
   if (!s.enabled) {
     std::cout << "PITR is not enabled (archive " << s.archive_dir << "); run `keepsake pitr enable`\n";
@@ -101,7 +68,7 @@ void status(ContextProvider& ctx, bool as_json) {
   auto& c = ctx.get();
   auto s = pitr::read_status(c.database(), pitr::archive_dir_for(c.config()));
   if (as_json) {
-    std::cout << status_json(s).dump(2) << "\n";
+    std::cout << pitr::status_json(s).dump(2) << "\n";
   } else {
     print_status(s);
   }
@@ -110,42 +77,67 @@ void status(ContextProvider& ctx, bool as_json) {
 
 struct RestoreFlags {
   std::string to, point;
-  bool latest = false, yes = false;
+  bool latest = false, yes = false, force = false;
   int timeout = 3600;
 };
 
-void restore(ContextProvider& ctx, const RestoreFlags& f) {
-  pitr::RecoverOptions o;
+pitr::RecoveryTarget target_of(const RestoreFlags& f) {
   if (int(!f.to.empty()) + int(!f.point.empty()) + int(f.latest) != 1) {
     throw Error(ErrorKind::kInvalidArgument, "give exactly one of --to, --to-restore-point, --latest");
   }
-  if (!f.to.empty()) o.target = {pitr::RecoveryTarget::Kind::kTime, pitr::parse_iso8601(f.to), ""};
-  if (!f.point.empty()) o.target = {pitr::RecoveryTarget::Kind::kRestorePoint, 0, f.point};
-  auto& c = ctx.get();
-  o.archive_dir = pitr::archive_dir_for(c.config());
-  o.database = c.database().dbname;
-  o.user = c.database().user;
-  o.timeout = std::chrono::seconds(f.timeout);
+  if (!f.to.empty()) return {pitr::RecoveryTarget::Kind::kTime, pitr::parse_iso8601(f.to), ""};
+  if (!f.point.empty()) return {pitr::RecoveryTarget::Kind::kRestorePoint, 0, f.point};
+  return {};
+}
+
+// "PITR to 2026-12-04T18:00:00.000000Z": names the restore in the question, the logs and the
+// scratch database's label.
+std::string describe(const pitr::RecoveryTarget& t) {
+  switch (t.kind) {
+    case pitr::RecoveryTarget::Kind::kTime: return "PITR to " + pitr::format_iso8601(t.time_us);
+    case pitr::RecoveryTarget::Kind::kRestorePoint: return "PITR to restore point " + t.name;
+    case pitr::RecoveryTarget::Kind::kLatest: break;
+  }
+  return "PITR to the latest archived state";
+}
+
+// Inside maintenance mode (writes stopped): the archive is brought up to now, recovered into a
+// scratch cluster and checked; while that cluster runs, its pg_dump is streamed into the
+// restore's beside-then-swap loader, which checks the result again and swaps it in.
+restore::RestoreResult recover_and_swap(app::AppContext& c, const RestoreFlags& f, const pitr::RecoveryTarget& target,
+                                        restore::RestoreOptions& o) {
+  pitr::RecoverOptions r;
+  r.archive_dir = pitr::archive_dir_for(c.config());
+  r.target = target;
+  r.database = o.config.db.dbname;
+  r.user = o.config.db.user;
+  r.timeout = std::chrono::seconds(f.timeout);
+  r.keep = false;
   // What the server has written up to now, unless `serve` streams it already (the slot is busy)
   // or the server is gone: then the archive as it is.
   try {
-    pitr::stream_until_current(c.database(), o.archive_dir, std::chrono::seconds(60));
+    pitr::stream_until_current(o.config.db, r.archive_dir, std::chrono::seconds(60));
   } catch (const Error& e) {
     std::cerr << "note: recovering from the archive as it is (" << e.what() << ")\n";
   }
-  auto r = pitr::recover(o);
-  std::cout << "Recovered and checked (" << r.migrations << " rows in kysely_migrations) from base backup "
-            << r.base_backup << " in " << r.seconds << " s\n"
-            << "  " << r.recovered_to << "\n"
-            << "  data folder: " << r.data_dir << " (stopped)\n"
-            << "The live database was not changed. To swap it in (not automated yet):\n";
-  if (c.uses_embedded()) {
-    std::cout << "  stop keepsake; mv " << c.embedded()->data_dir() << " " << c.embedded()->data_dir()
-              << ".before-pitr; mv " << r.data_dir << " " << c.embedded()->data_dir() << "; start keepsake\n";
-  } else {
-    std::cout << "  start it (pg_ctl -D " << r.data_dir << " -o \"-p <port> -c listen_addresses=''\" start, as postgres),\n"
-              << "  then pg_dump it and load that with `keepsake restore` (docs/PITR.md)\n";
-  }
+  restore::RestoreResult result;
+  r.use = [&](const DatabaseConfig& recovered) {
+    o.filename = describe(target);
+    o.stream = pitr::dump_stream(recovered);
+    result = restore::restore_database(o);
+  };
+  auto recovered = pitr::recover(r);
+  std::cout << "Recovered from base backup " << recovered.base_backup << ": " << recovered.recovered_to << "\n";
+  return result;
+}
+
+void restore(ContextProvider& ctx, const RestoreFlags& f) {
+  auto target = target_of(f);
+  auto& c = ctx.get();
+  auto result = run_guarded_restore(ctx, {describe(target), f.yes, f.force}, [&](restore::RestoreOptions& o) {
+    return recover_and_swap(c, f, target, o);
+  });
+  print_restore_result(describe(target), result);
 }
 
 }  // namespace
@@ -167,11 +159,13 @@ void register_pitr_commands(CLI::App& app, ContextProvider& ctx) {
   s->callback([&ctx, as_json] { status(ctx, *as_json); });
 
   auto flags = std::make_shared<RestoreFlags>();
-  auto* r = pitr->add_subcommand("restore", "Recover into a scratch cluster and check it (the live database is not changed)");
+  auto* r = pitr->add_subcommand("restore", "Recover the archive to a time and swap it into the live library");
   r->add_option("--to", flags->to, "ISO 8601 time, e.g. 2026-12-04T18:00:00Z");
   r->add_option("--to-restore-point", flags->point, "a restore point's name (pitr status lists them)");
   r->add_flag("--latest", flags->latest, "everything archived");
-  r->add_flag("--yes,-y", flags->yes, "do not ask for confirmation (nothing live changes yet)");
+  r->add_flag("--yes,-y", flags->yes, "do not ask for confirmation");
+  r->add_flag("--force", flags->force,
+              "restore although other clients can neither be told to stop writing nor fenced");
   r->add_option("--timeout", flags->timeout, "seconds recovery may take (default 3600)");
   r->callback([&ctx, flags] { restore(ctx, *flags); });
 }

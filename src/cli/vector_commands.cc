@@ -136,6 +136,23 @@ void report_other_clients(db::Connection& conn, const Config& config,
   }
 }
 
+// An external cluster: what archiving (`keepsake pitr enable`) still needs, as lines to paste.
+// The embedded cluster is configured for it by Keepsake itself.
+void report_pitr_readiness(ContextProvider& ctx, const std::function<void(Finding::Level, const std::string&)>& report) {
+  if (ctx.get().uses_embedded()) return;
+  try {
+    auto r = pitr::check_readiness(ctx.get().database());
+    if (r.ok()) report(Finding::Level::kOk, "PITR: the server allows WAL archiving over a replication connection");
+    for (const auto& line : r.missing) report(Finding::Level::kWarning, "PITR needs: " + line);
+    for (const auto& line : r.recommended) report(Finding::Level::kWarning, "PITR recommends: " + line);
+    if (!r.ok()) {
+      report(Finding::Level::kOk, "PITR: the replication connection (pg_hba.conf) is tried once the lines above are in place");
+    }
+  } catch (const Error& e) {
+    report(Finding::Level::kWarning, "PITR readiness not checked: " + std::string(e.what()));
+  }
+}
+
 int doctor(ContextProvider& ctx) {
   auto conn = open_database(ctx);
   int errors = 0;
@@ -193,6 +210,7 @@ int doctor(ContextProvider& ctx) {
                                          "(DROP EXTENSION IF EXISTS " + v.name + ";)");
   }
   report_other_clients(*conn, ctx.get().config(), report);
+  report_pitr_readiness(ctx, report);
   errors += print_schema_verdict_for_doctor(*conn, ctx.get().config());
   std::cout << (errors ? "doctor found problems\n" : "doctor found no problems\n");
   return errors;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -150,6 +151,10 @@ struct Status {
 
 // Reads the archive, and the server when it can be reached (problems say when not).
 Status read_status(const DatabaseConfig& db, const std::string& archive_dir);
+// `pitr status --json` and GET /api/admin/pitr: enabled, archive, earliestRecoverable,
+// latestRecoverable, lagBytes, lagSeconds, currentLsn, slot, lastBaseBackup, baseBackups,
+// walSegments, spaceUsed, restorePoints, problems.
+nlohmann::json status_json(const Status& status);
 
 // ---- restore ---------------------------------------------------------------------------------
 
@@ -168,6 +173,11 @@ struct RecoverOptions {
   // Runs on the recovered database after the checks, before the scratch cluster stops; throwing
   // fails the recovery.
   std::function<void(db::Connection&)> inspect;
+  // Runs next, still before the scratch cluster stops, with how to reach the recovered database
+  // (its socket, trusted): the swap into the live library (dump_stream). Throwing fails the
+  // recovery.
+  std::function<void(const DatabaseConfig& recovered)> use;
+  bool keep = true;  // false: the recovered data folder is removed once it stopped
 };
 
 struct RecoverResult {
@@ -181,6 +191,15 @@ struct RecoverResult {
 // Recovers the archive into a scratch cluster, checks it and stops it. Any failure removes the
 // scratch cluster and throws; the live database is never touched.
 RecoverResult recover(const RecoverOptions& options);
+
+// Stops and removes the scratch clusters of restores that were killed (a data folder under
+// restore/ with a postmaster.pid); returns what it removed. Done by recover() itself first.
+std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir);
+
+// The recovered database as pg_dump's plain SQL, streamed (never on disk): each call starts
+// pg_dump again. Every run gives the same bytes, since nothing else reaches the scratch cluster.
+using ByteSource = std::function<size_t(uint8_t* buf, size_t max)>;
+std::function<ByteSource()> dump_stream(const DatabaseConfig& recovered);
 
 // Parses "2026-12-04T18:00:00Z", "...T18:00:00.25+01:00" into microseconds since the epoch.
 // Throws Error(kInvalidArgument). Pure.

@@ -12,6 +12,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/process_reader.h"
 #include "db/connection.h"
 #include "pitr/archive.h"
 
@@ -231,6 +232,8 @@ int64_t check_recovered(const Scratch& s, const RecoverOptions& o) {
   int64_t migrations =
       conn->exec("SELECT count(*) FROM kysely_migrations", {}, "read kysely_migrations").int64(0, 0);
   if (o.inspect) o.inspect(*conn);
+  conn.reset();
+  if (o.use) o.use(c);
   return migrations;
 }
 
@@ -285,8 +288,43 @@ void recover_into(Scratch& s, const Archive& archive, const ArchiveState& state,
 
 }  // namespace
 
+std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator(Archive(archive_dir).restore_dir(), ec)) {
+    Scratch s;
+    s.root = entry.path().string();
+    s.data = s.root + "/data";
+    if (!fs::exists(s.data + "/postmaster.pid")) continue;
+    try {
+      s.bindir = fs::path(tool_path("pg_ctl", std::stoi(read_text(s.data + "/PG_VERSION")))).parent_path().string();
+      s.started = true;
+    } catch (const std::exception& e) {
+      spdlog::warn("PITR: the scratch cluster in {} may still run: {}", s.data, e.what());
+    }
+    remove_scratch(s);
+    spdlog::warn("PITR: removed the scratch cluster of an interrupted restore: {}", s.root);
+    removed.push_back(s.root);
+  }
+  return removed;
+}
+
+std::function<ByteSource()> dump_stream(const DatabaseConfig& recovered) {
+  int major = static_cast<int>(
+      db::Connection::open(recovered)->exec("SHOW server_version_num", {}, "read the server version").int64(0, 0) /
+      10000);
+  ProcessOptions p;
+  p.argv = {tool_path("pg_dump", major), "--clean", "--if-exists"};
+  p.env = minimal_environment(recovered.libpq_env());
+  return [p] {
+    auto reader = std::make_shared<ProcessReader>(p);
+    return [reader](uint8_t* buf, size_t max) { return reader->read(buf, max); };
+  };
+}
+
 RecoverResult recover(const RecoverOptions& o) {
   auto start = std::chrono::steady_clock::now();
+  remove_abandoned_scratch_clusters(o.archive_dir);
   Archive archive(o.archive_dir);
   auto state = archive.read_state();
   if (!state) throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + o.archive_dir, "run `keepsake pitr enable`");
@@ -314,7 +352,8 @@ RecoverResult recover(const RecoverOptions& o) {
   }
   std::error_code ec;
   fs::remove_all(s.socket_dir, ec);
-  result.data_dir = s.data;
+  if (!o.keep) fs::remove_all(s.root, ec);
+  result.data_dir = o.keep ? s.data : "";
   result.base_backup = base.name;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("PITR: recovered and checked in {} ({:.1f} s): {}", s.data, result.seconds, result.recovered_to);

@@ -198,6 +198,11 @@ class PieceReader {
   explicit PieceReader(const DumpPlan& plan) : plan_(plan) {}
 
   backup::DumpFileReader& at(uint64_t offset) {
+    if (plan_.stream) {  // a stream cannot seek: read on, or start it again
+      if (!reader_ || reader_->sql_bytes() > offset) reader_ = plan_.open_reader();
+      reader_->skip_to(offset);
+      return *reader_;
+    }
     backup::SeekPoint start = nearest_seek_point(offset);
     bool reusable = reader_ && reader_->sql_bytes() <= offset && reader_->sql_bytes() >= start.sql_offset;
     if (!reusable) reader_ = std::make_unique<backup::DumpFileReader>(plan_.path, start, plan_.compressed);
@@ -406,14 +411,14 @@ void checkpoint(const LoadOptions& o, std::string_view point) {
 void load_single_transaction(const DumpPlan& plan, const DatabaseConfig& target, const LoadOptions& o,
                              Shared& shared) {
   LoaderConnection conn(shared, target, {}, o.maintenance_work_mem);
-  backup::DumpFileReader reader(plan.path, backup::DumpFileReader::Digest::kSkip);
+  auto reader = plan.open_reader();
   db::Transaction tx(*conn);
   for (auto& sql : o.prelude) conn->exec_script(sql, "prepare the database for the restore");
   for (auto& item : plan.items) {
     if (item.role == StatementRole::kCopy) {
       shared.set_phase("data");
       uint64_t reported = 0;
-      copy_piece_once(*conn, reader, whole(item), nullptr, shared, reported);
+      copy_piece_once(*conn, *reader, whole(item), nullptr, shared, reported);
     } else {
       if (item.role == StatementRole::kIndex) shared.set_phase("indexes");
       run_statement(*conn, item, o.policy, shared);

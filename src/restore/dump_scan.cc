@@ -223,17 +223,21 @@ uint64_t DumpPlan::table_bytes(const std::string& table) const {
   return bytes;
 }
 
-DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
-  DumpPlan plan;
-  plan.path = path;
-  scanned_file = std::filesystem::path(path).filename().string();
-  backup::DumpFileReader reader(path);
+std::unique_ptr<backup::DumpFileReader> DumpPlan::open_reader() const {
+  if (stream) return std::make_unique<backup::DumpFileReader>(path, stream(), backup::DumpFileReader::Digest::kSkip);
+  return std::make_unique<backup::DumpFileReader>(path, backup::DumpFileReader::Digest::kSkip);
+}
+
+namespace {
+
+// Reads the whole dump once through the scanner and fills the plan (not its sidecar check).
+void scan_reader(DumpPlan& plan, backup::DumpFileReader& reader, const ScanOptions& options) {
   plan.compressed = reader.compressed();
   std::vector<char> buf(kChunk);
   std::string head, tail;
   size_t n = reader.read(buf.data(), buf.size());
   head.assign(buf.data(), std::min(n, kHead));
-  if (!plan.compressed) refuse_unless_plain_sql(path, head);
+  if (!plan.compressed) refuse_unless_plain_sql(plan.path, head);
   Scanner scanner(is_cluster_dump_header(head));
   SqlSplitter splitter(scanner);
   uint64_t reported = 0;
@@ -251,20 +255,40 @@ DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
   }
   if (!backup::dump_is_complete(tail)) {
     throw Error(ErrorKind::kCorrupt,
-                path + " is incomplete: the dump does not end with pg_dump's completion trailer",
+                plan.path + " is incomplete: the dump does not end with pg_dump's completion trailer",
                 "the dump was cut off; Keepsake refuses to restore it (nothing was changed)");
   }
   plan.file_bytes = reader.file_bytes();
   plan.sql_bytes = reader.sql_bytes();
   plan.sha256 = reader.sha256_hex();
   plan.seek_points = reader.seek_points();
+  plan.dumped_by = dumped_by(head);
+  scanner.finish(plan, options.target_database);
+  if (options.progress) options.progress(plan.file_bytes);
+}
+
+}  // namespace
+
+DumpPlan scan_dump(const std::string& path, const ScanOptions& options) {
+  DumpPlan plan;
+  plan.path = path;
+  scanned_file = std::filesystem::path(path).filename().string();
+  backup::DumpFileReader reader(path);
+  scan_reader(plan, reader, options);
   if (auto expected = backup::read_sha256_sidecar(path); expected && *expected != plan.sha256) {
     throw Error(ErrorKind::kCorrupt, path + " does not match its checksum in " + path + ".sha256",
                 "the file changed after it was written; Keepsake refuses to restore it");
   }
-  plan.dumped_by = dumped_by(head);
-  scanner.finish(plan, options.target_database);
-  if (options.progress) options.progress(plan.file_bytes);
+  return plan;
+}
+
+DumpPlan scan_dump_stream(const std::string& label, const DumpStream& stream, const ScanOptions& options) {
+  DumpPlan plan;
+  plan.path = label;
+  plan.stream = stream;
+  scanned_file = label;
+  backup::DumpFileReader reader(label, stream());
+  scan_reader(plan, reader, options);
   return plan;
 }
 

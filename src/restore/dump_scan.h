@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -50,8 +51,14 @@ struct DumpItem {
   CopyBlock copy;     // kCopy only
 };
 
+// A dump that is not a file but a stream (pg_dump's output): each call starts it again from its
+// first byte, and every start must give the same bytes (a dump of a cluster nothing else writes
+// to). Loaders then read it from the start and skip what they do not need, instead of seeking.
+using DumpStream = std::function<backup::DumpFileReader::Source()>;
+
 struct DumpPlan {
-  std::string path;
+  std::string path;                    // the file, or a stream's label
+  DumpStream stream;                   // set when the dump is a stream
   bool compressed = false;
   uint64_t file_bytes = 0;
   uint64_t sql_bytes = 0;
@@ -71,6 +78,8 @@ struct DumpPlan {
 
   // Data bytes per table (weights for ordering index builds).
   uint64_t table_bytes(const std::string& table) const;
+  // A reader of the dump's SQL from its first byte (no SHA-256).
+  std::unique_ptr<backup::DumpFileReader> open_reader() const;
 };
 
 struct ScanOptions {
@@ -83,5 +92,8 @@ struct ScanOptions {
 // Scans the dump file (.sql or .sql.gz). Throws keepsake::Error: kCorrupt for a damaged file,
 // kInvalidArgument for a dump Keepsake refuses to run (the message names the line and why).
 DumpPlan scan_dump(const std::string& path, const ScanOptions& options = {});
+// The same scan of a stream (`label` names it in messages); the plan keeps the stream for the
+// loaders. Nothing of it is written to disk.
+DumpPlan scan_dump_stream(const std::string& label, const DumpStream& stream, const ScanOptions& options = {});
 
 }  // namespace keepsake::restore

@@ -353,18 +353,17 @@ std::string default_maintenance_work_mem(uint64_t physical_bytes, int connection
 RestoreResult restore_database(const RestoreOptions& o) {
   auto start = std::chrono::steady_clock::now();
   Reporter report(o.progress);
-  std::string folder = backup::backups_folder(o.config.media_location);
-  std::string path = backup::resolve_backup_path(folder, o.filename);
+  std::string path = o.stream ? "" : backup::resolve_backup_path(backup::backups_folder(o.config.media_location), o.filename);
   spdlog::info("Database Restore Starting: {} ({} strategy requested)", o.filename, strategy_name(o.strategy));
   try {
     report("restore", 0, "checking the backup file");
     ScanOptions scan_options;
     scan_options.target_database = o.config.db.dbname;
-    uint64_t file_size = std::filesystem::file_size(path);
+    uint64_t file_size = o.stream ? 0 : std::filesystem::file_size(path);
     scan_options.progress = [&](uint64_t done) {
-      report("restore", 0.1 * static_cast<double>(done) / std::max<uint64_t>(file_size, 1), "checking the backup file");
+      report("restore", 0.1 * static_cast<double>(done) / std::max<uint64_t>(file_size, done), "checking the backup file");
     };
-    auto plan = scan_dump(path, scan_options);
+    auto plan = o.stream ? scan_dump_stream(o.filename, o.stream, scan_options) : scan_dump(path, scan_options);
     spdlog::info("Restore: {} checked in {:.1f} s: {} of SQL, {} statements, {} rows{}", o.filename,
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                  gib(plan.sql_bytes), plan.items.size(), plan.copy_rows,

@@ -40,6 +40,9 @@ struct RestoreProgress {
 struct RestoreOptions {
   Config config;          // the live database, the media location (backups folder)
   std::string filename;   // a file in <media>/backups (validated with Immich's rules)
+  // Instead of a file: a dump stream (pg_dump of a recovered cluster, see restore/dump_scan.h);
+  // `filename` then only names it in messages, and nothing of it is written to disk.
+  DumpStream stream;
   RestoreStrategy strategy = RestoreStrategy::kAuto;
   int connections = 2;    // parallel loaders (beside only)
   // Go on although other clients are connected that can neither be told to stop writing nor

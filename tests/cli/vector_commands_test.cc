@@ -20,7 +20,7 @@ class VectorCommandsTest : public keepsake::testing::BootstrappedDatabaseTest {
     std::map<std::string, std::string> env = {
         {"DB_URL", keepsake::testing::database_url(db_name_)},
         {"IMMICH_MEDIA_LOCATION", dir_.path()}};
-    env.merge(extra);
+    for (auto& [key, value] : extra) env[key] = value;
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), std::move(args));
     int code = p.wait_exit();
     return {code, p.stdout_text(), p.stderr_text()};
@@ -121,6 +121,23 @@ TEST_F(VectorCommandsTest, DoctorReportsAndNeverChangesTheDatabase) {
       << bad.out;
   EXPECT_NE(bad.out.find("doctor found problems"), std::string::npos) << bad.out;
   EXPECT_EQ(catalog_fingerprint(), before);
+}
+
+// An external cluster reached by a role without REPLICATION: doctor says what PITR needs.
+TEST_F(VectorCommandsTest, DoctorSaysWhatPitrNeedsOnAnExternalCluster) {
+  std::string role = "no_replication_" + db_name_;
+  conn_->exec("CREATE ROLE " + db::quote_ident(role) + " LOGIN PASSWORD 'pw-not-logged'");
+  conn_->exec("GRANT ALL ON DATABASE " + db::quote_ident(db_name_) + " TO " + db::quote_ident(role));
+  auto r = run({"doctor"}, {{"DB_URL", "postgresql://" + role + ":pw-not-logged@127.0.0.1:" +
+                                           keepsake::testing::superuser_config().port + "/" + db_name_}});
+  conn_->exec("REASSIGN OWNED BY " + db::quote_ident(role) + " TO postgres");
+  conn_->exec("DROP OWNED BY " + db::quote_ident(role));
+  conn_->exec("DROP ROLE " + db::quote_ident(role));
+  EXPECT_NE(r.out.find("WARN  PITR needs: ALTER ROLE \"" + role + "\" WITH REPLICATION;"), std::string::npos)
+      << r.out << r.err;
+  EXPECT_NE(r.out.find("PITR recommends: GRANT EXECUTE ON FUNCTION pg_create_restore_point(text)"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("pw-not-logged"), std::string::npos);
 }
 
 }  // namespace
