@@ -90,7 +90,9 @@ class TmpFile {
   }
   int fd() const { return fd_; }
   void sync_and_close() {
-    if (fault::failed("backup.create.fsync") || fsync(fd_) != 0) throw Error(ErrorKind::kIo, "cannot fsync " + path_ + ": " + std::strerror(errno));
+    if (fault::failed("backup.create.fsync") || fsync(fd_) != 0) {
+      throw Error(ErrorKind::kIo, "cannot fsync " + path_ + ": " + std::strerror(errno));
+    }
     if (close(fd_) != 0) {
       fd_ = -1;
       throw Error(ErrorKind::kIo, "cannot close " + path_ + ": " + std::strerror(errno));

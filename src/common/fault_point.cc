@@ -34,7 +34,8 @@ int injected(std::string_view phase) {
 }  // namespace
 
 void point(std::string_view phase) {
-  if (int code = injected(phase)) throw Error(ErrorKind::kIo, std::string(phase) + ": " + std::strerror(code));
+  if (int code = injected(phase))
+    throw Error(ErrorKind::kIo, std::string(phase) + ": " + std::strerror(code));
 }
 
 bool failed(std::string_view phase) {
