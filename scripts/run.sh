@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -eq 0 ]; then scripts/setup.sh --for run; else sudo scripts/setup.sh --for run; fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEPSAKE_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKEEPSAKE_BUILD_TESTS=OFF -DKEEPSAKE_FAULT_INJECTION=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target keepsake
 if [ -z "${KEEPSAKE_DATA_DIR:-}" ]; then
   KEEPSAKE_DATA_DIR=$PWD/data

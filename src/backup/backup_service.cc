@@ -10,6 +10,7 @@
 
 #include "backup/backup_files.h"
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "common/process.h"
 #include "config/system_config.h"
@@ -89,7 +90,9 @@ class TmpFile {
   }
   int fd() const { return fd_; }
   void sync_and_close() {
-    if (fsync(fd_) != 0) throw Error(ErrorKind::kIo, "cannot fsync " + path_ + ": " + std::strerror(errno));
+    if (fault::failed("backup.create.fsync") || fsync(fd_) != 0) {
+      throw Error(ErrorKind::kIo, "cannot fsync " + path_ + ": " + std::strerror(errno));
+    }
     if (close(fd_) != 0) {
       fd_ = -1;
       throw Error(ErrorKind::kIo, "cannot close " + path_ + ": " + std::strerror(errno));
@@ -156,6 +159,7 @@ void dump_into(const BackupOptions& o, const PgTool& tool, GzipFileWriter& write
   p.env = minimal_environment(o.db.libpq_env());
   BackupProgress progress{"dump", 0, 0, {}};
   auto sink = [&](std::string_view chunk) {
+    fault::point("backup.create.write");
     writer.write(chunk);
     if (o.progress) {
       progress.dump_bytes = writer.bytes_in();
@@ -176,6 +180,18 @@ void check_written(const GzipCheck& check, const GzipFileWriter& writer, const s
   if (check.uncompressed_bytes != writer.bytes_in()) throw fail("the decompressed size differs from the dump");
   if (check.members != writer.members()) throw fail("the file holds a different number of gzip members than were written");
   if (!dump_is_complete(check.tail)) throw fail("the dump does not end with pg_dump's completion trailer");
+}
+
+// Renames <path>.tmp to <path>; on failure removes the sidecar written for it, which would
+// otherwise describe a backup that does not exist.
+void rename_into_place(const std::string& path) {
+  std::error_code ec;
+  if (!fault::failed("backup.create.rename")) fs::rename(path + ".tmp", path, ec);
+  else ec.assign(errno, std::generic_category());
+  if (!ec) return;
+  std::error_code ignored;
+  fs::remove(path + ".sha256", ignored);
+  throw Error(ErrorKind::kIo, "cannot rename " + path + ".tmp: " + ec.message());
 }
 
 }  // namespace
@@ -204,9 +220,11 @@ BackupResult create_backup(const BackupOptions& o) {
     tmp.sync_and_close();
     if (o.progress) o.progress({"verify", writer.bytes_in(), writer.bytes_out(), std::chrono::steady_clock::now() - start});
     check_written(verifier.result(), writer, r.path);
+    fault::point("backup.create.sidecar");
     write_sha256_sidecar(r.path, writer.sha256_hex());
-    fs::rename(r.path + ".tmp", r.path);
+    rename_into_place(r.path);
     tmp.keep();
+    fault::point("backup.create.folder-fsync");
     fsync_path(folder, true);
     r.sha256 = writer.sha256_hex();
     r.size = writer.bytes_out();

@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "backup/dump_check.h"
 #include "backup/gzip_stream.h"
@@ -51,6 +52,10 @@ struct BackupResult {
 
 // Creates one backup. Throws keepsake::Error with the cause; nothing but the logs remains then.
 BackupResult create_backup(const BackupOptions& options);
+// Its fault-injection phases (common/fault_point.h), in order.
+inline constexpr std::string_view kCreateBackupPhases[] = {
+    "backup.create.write", "backup.create.fsync", "backup.create.sidecar", "backup.create.rename",
+    "backup.create.folder-fsync"};
 
 // Retention as the spec says, reading keepLastAmount from system-config. Returns deleted names.
 std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db,

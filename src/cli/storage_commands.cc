@@ -60,6 +60,8 @@ void print_counts(const std::vector<ColumnCount>& counts) {
 void run_migrate(ContextProvider& ctx, const MigrateFlags& flags) {
   auto& c = ctx.get();
   c.ensure_database_running();
+  // A migration killed behind its write fence left the database read-only for new sessions.
+  for (const auto& m : db::lift_abandoned_fences(c.database())) std::cerr << m << "\n";
   db::with_lock(c.database(), db::DatabaseLock::MediaLocation, [&](db::Connection& conn) {
     auto from = normalize_prefix(flags.from), to = normalize_prefix(flags.to);
     if (auto pending = pending_path_migration(conn)) {

@@ -12,6 +12,7 @@
 #include "backup/backup_files.h"
 #include "backup/dump_check.h"
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "http/responses.h"
 
 namespace keepsake::http {
@@ -51,13 +52,13 @@ class PartFile {
     return true;
   }
   void finish() {
-    bool ok = fsync(fd_) == 0;
+    bool ok = !fault::failed("backup.upload.fsync") && fsync(fd_) == 0;
     ok = close(fd_) == 0 && ok;
     fd_ = -1;
     if (!ok) throw storage_failure(errno);
   }
   void keep_as(const std::string& target) {
-    if (rename(path_.c_str(), target.c_str()) != 0) throw storage_failure(errno);
+    if (fault::failed("backup.upload.rename") || rename(path_.c_str(), target.c_str()) != 0) throw storage_failure(errno);
     kept_ = true;
   }
   const std::string& path() const { return path_; }
@@ -121,7 +122,7 @@ void receive_backup_upload(RequestContext& ctx, const std::string& dir, uint64_t
         if (!r.in_file) return true;
         r.bytes += n;
         if (r.bytes > limit) return r.too_large = true, false;
-        if (!r.part->write(data, n)) return r.problem = storage_failure(errno), false;
+        if (fault::failed("backup.upload.write") || !r.part->write(data, n)) return r.problem = storage_failure(errno), false;
         return true;
       });
   if (r.too_large) {

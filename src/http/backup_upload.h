@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "http/request_context.h"
 
@@ -14,5 +15,8 @@ namespace keepsake::http {
 
 // Throws keepsake::Error for a rejected upload (kInvalidArgument) or a server-side failure (kIo).
 void receive_backup_upload(RequestContext& ctx, const std::string& backups_folder, uint64_t limit_bytes);
+// Its fault-injection phases (common/fault_point.h), in order.
+inline constexpr std::string_view kBackupUploadPhases[] = {"backup.upload.write", "backup.upload.fsync",
+                                                           "backup.upload.rename"};
 
 }  // namespace keepsake::http

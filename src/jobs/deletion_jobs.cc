@@ -1,4 +1,5 @@
 #include "jobs/deletion_jobs.h"
+#include "common/fault_point.h"
 
 #include <spdlog/spdlog.h>
 
@@ -122,7 +123,9 @@ bool asset_delete(db::Connection& conn, MediaFiles& files, const std::string& as
     JobQueue(conn).enqueue({job_name::kAssetDelete,
                             {{"id", *live}, {"deleteOnDisk", delete_on_disk}, {"force", true}}});
   }
+  fault::point("jobs.asset-delete.rows");
   tx.commit();
+  fault::point("jobs.asset-delete.files");
   for (int i = 0; i < f.rows(); ++i) {
     if (f.text(i, "type") != "sidecar" || delete_on_disk) files.remove_file(f.text(i, "path"));
   }

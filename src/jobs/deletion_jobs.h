@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "db/connection.h"
 #include "jobs/media_files.h"
@@ -30,5 +31,8 @@ int64_t asset_delete_check(db::Connection& conn, int trash_days);
 // Throws Error(kNotFound) for an unknown id.
 bool asset_delete(db::Connection& conn, MediaFiles& files, const std::string& asset_id,
                   bool delete_on_disk, bool force = false);
+// The fault-injection phases (common/fault_point.h) of a claimed AssetDelete job, in order.
+inline constexpr std::string_view kAssetDeleteJobPhases[] = {"jobs.claim", "jobs.asset-delete.rows",
+                                                             "jobs.asset-delete.files", "jobs.complete"};
 
 }  // namespace keepsake::jobs

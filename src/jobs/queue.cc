@@ -1,4 +1,5 @@
 #include "jobs/queue.h"
+#include "common/fault_point.h"
 
 #include "common/error.h"
 #include "jobs/job_names.h"
@@ -122,6 +123,7 @@ std::optional<ClaimedJob> JobQueue::claim(const std::string& queue, const std::s
          RETURNING j.id, j.name, j.data, j.attempts, j.max_attempts, j.stalls)",
       {queue, worker, ms(lease)}, "claim a job from " + queue);
   if (r.empty()) return std::nullopt;
+  fault::point("jobs.claim");
   ClaimedJob job;
   job.id = r.int64(0, "id");
   job.queue = queue;
@@ -134,6 +136,7 @@ std::optional<ClaimedJob> JobQueue::claim(const std::string& queue, const std::s
 }
 
 bool JobQueue::complete(int64_t id, const std::string& worker) {
+  fault::point("jobs.complete");
   return conn_.exec("DELETE FROM keepsake.job WHERE id = $1 AND worker = $2 AND status = 'active'",
                     {std::to_string(id), worker}, "remove a completed job")
              .affected() == 1;

@@ -1,4 +1,5 @@
 #include "migrations/keepsake_migrations.h"
+#include "common/fault_point.h"
 
 #include <algorithm>
 #include <set>
@@ -41,12 +42,14 @@ std::vector<std::string> apply_keepsake_migrations(db::Connection& conn) {
   std::vector<std::string> done;
   for (const auto& m : keepsake_migrations()) {
     if (applied.count(m.name)) continue;
+    fault::point("migrations.keepsake.apply");
     tx.connection().exec_script(m.sql, "apply Keepsake migration " + m.name);
     tx.exec("INSERT INTO keepsake.migrations (name) VALUES ($1)", {m.name},
             "record Keepsake migration");
     spdlog::info("Keepsake migration \"{}\" succeeded", m.name);
     done.push_back(m.name);
   }
+  fault::point("migrations.keepsake.commit");
   tx.commit();
   return done;
 }

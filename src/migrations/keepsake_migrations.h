@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/connection.h"
@@ -34,6 +35,9 @@ std::vector<KeepsakeMigration> keepsake_migrations();
 // Applies the pending ones in one transaction (schema `keepsake` created if missing), under
 // kysely's transaction lock id + 1 so concurrent boots serialise. Returns the names applied.
 std::vector<std::string> apply_keepsake_migrations(db::Connection& conn);
+// Its fault-injection phases (common/fault_point.h), in order.
+inline constexpr std::string_view kKeepsakeMigrationPhases[] = {"migrations.keepsake.apply",
+                                                                "migrations.keepsake.commit"};
 
 }  // namespace keepsake::migrations
 

@@ -14,6 +14,7 @@
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "config/redis_config.h"
 #include "db/system_metadata.h"
 #include "db/write_fence.h"
@@ -30,14 +31,7 @@ namespace {
 
 using Clock = std::chrono::system_clock;
 
-// Test-only: KEEPSAKE_RESTORE_FAULT=<point> kills this process at that point, like a power cut.
-void fault_point(std::string_view point) {
-  const char* f = std::getenv("KEEPSAKE_RESTORE_FAULT");
-  if (f && point == f) {
-    spdlog::default_logger()->flush();
-    raise(SIGKILL);
-  }
-}
+void fault_point(std::string_view point) { fault::point("restore." + std::string(point)); }
 
 DatabaseConfig with_database(const DatabaseConfig& c, const std::string& name) {
   DatabaseConfig out = c;
@@ -409,6 +403,7 @@ RestoreResult restore_database(const RestoreOptions& o) {
 RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days) {
   RecoveryReport report;
   report.messages = db::lift_abandoned_fences(live);
+  fault_point("recovery.fences-lifted");
   std::unique_ptr<db::Connection> admin;
   try {
     admin = open_admin_connection(live);
@@ -427,6 +422,7 @@ RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days) {
                                  {d.name});
         std::string file = label.empty() ? "" : label.text(0, 0);
         if (file.rfind("keepsake restore of ", 0) == 0) file = file.substr(20);
+        fault_point("recovery.scratch-found");
         drop_restore_database(*admin, live.dbname, d.name);
         report.interrupted_file = file;
         report.messages.push_back("the restore" + (file.empty() ? "" : " of " + file) +
@@ -451,6 +447,7 @@ RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days) {
       report.messages.push_back("the restore of " + file + " completed (its database went live at " +
                                 journal->value("swappedAt", "?") + "); the previous database is kept as " +
                                 journal->value("previous", "?"));
+      fault_point("recovery.journal-found");
       repo.remove(kRestoreJournalKey);
     }
   } catch (const Error& e) {

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -67,6 +68,12 @@ struct RestoreResult {
 
 // Restores. Throws keepsake::Error with the cause; the live database is then unchanged.
 RestoreResult restore_database(const RestoreOptions& options);
+// Its fault-injection phases (common/fault_point.h) for each strategy, in order.
+inline constexpr std::string_view kRestoreBesidePhases[] = {
+    "restore.scanned", "restore.fenced", "restore.scratch-created", "restore.schema", "restore.data",
+    "restore.indexes", "restore.loaded", "restore.migrated", "restore.before-swap", "restore.after-swap"};
+inline constexpr std::string_view kRestoreInPlacePhases[] = {"restore.scanned", "restore.fenced", "restore.restore-point",
+                                                             "restore.loaded", "restore.committed"};
 
 // The system_metadata row a restore writes into the restored database just before its swap, and
 // removes once the swap is done: found by recover_restores() after a crash in between.
@@ -83,6 +90,9 @@ struct RecoveryReport {
 // the scratch databases, completes the journal, lifts the fence, and drops previous databases older than keep_days (0 = keep them). Never throws for a
 // missing permission: it reports it.
 RecoveryReport recover_restores(const DatabaseConfig& live, int keep_days);
+// Its fault-injection phases, in order (a scratch database and a journal are never found at once).
+inline constexpr std::string_view kRecoverRestoresPhases[] = {
+    "restore.recovery.fences-lifted", "restore.recovery.scratch-found", "restore.recovery.journal-found"};
 
 // `keepsake restore cleanup`: drops the previous databases (all, or those older than
 // older_than) and unused scratch databases. Returns the names dropped.

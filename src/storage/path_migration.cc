@@ -1,4 +1,5 @@
 #include "storage/path_migration.h"
+#include "common/fault_point.h"
 
 #include <nlohmann/json.hpp>
 
@@ -164,6 +165,7 @@ int64_t migrate_column(db::Connection& conn, const PathColumn& column, json& rec
     db::SystemMetadataRepository(conn).upsert(kPathMigrationKey, record);
     auto progress = progress_of(record, label);
     if (options.before_commit) options.before_commit(progress);
+    fault::point("storage.paths.batch");
     tx.commit();
     if (n > 0 && options.on_progress) options.on_progress(progress);
   }
@@ -182,6 +184,7 @@ void finish(db::Connection& conn, const std::string& from, const std::string& to
     result.media_location_saved = true;
   }
   repo.remove(kPathMigrationKey);
+  fault::point("storage.paths.finish");
   tx.commit();
 }
 
@@ -254,6 +257,7 @@ PathMigrationResult migrate_paths(db::Connection& conn, const std::string& from_
   }
   if (result.from == result.to && !pending_path_migration(conn)) return result;
   auto record = load_or_start(conn, result.from, result.to, result.resumed);
+  fault::point("storage.paths.started");
   for (const auto& column : path_columns()) {
     int64_t n = migrate_column(conn, column, record, options);
     result.updated.push_back({column.label(), n});

@@ -14,6 +14,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/connection.h"
@@ -78,6 +79,9 @@ std::optional<PendingPathMigration> pending_path_migration(db::Connection& conn)
 // when system_metadata's MediaLocation was `from`, it becomes `to` (same transaction).
 PathMigrationResult migrate_paths(db::Connection& conn, const std::string& from,
                                   const std::string& to, const PathMigrationOptions& options = {});
+// Its fault-injection phases (common/fault_point.h), in order.
+inline constexpr std::string_view kMigratePathsPhases[] = {"storage.paths.started", "storage.paths.batch",
+                                                           "storage.paths.finish"};
 
 // Drops the progress record of an interrupted migration (rows already rewritten stay rewritten).
 void abandon_path_migration(db::Connection& conn);

@@ -1,4 +1,5 @@
 #include "vector/index_manager.h"
+#include "common/fault_point.h"
 
 #include <bit>
 #include <cmath>
@@ -271,11 +272,28 @@ bool reindex_vectors(db::Connection& conn, Extension ext, const std::string& ind
   return true;
 }
 
+namespace {
+
+// The embedding column at <dim> and clip_index rebuilt on it (the column type now enforces the
+// dimension, so the check constraint goes).
+void retype_embeddings(db::Transaction& tx, Extension ext, int dim) {
+  tx.exec("drop index if exists clip_index");
+  tx.exec("ALTER TABLE smart_search ALTER COLUMN embedding TYPE " +
+          (ext == Extension::kVectors ? std::string("vector(") + std::to_string(dim) + ")"
+                                      : embedding_column_type(ext, dim)));
+  tx.exec(vector_index_sql(ext, "clip_index", 1), {}, "create vector index clip_index");
+  tx.exec("ALTER TABLE smart_search DROP CONSTRAINT dim_size_constraint");
+}
+
+}  // namespace
+
 void set_dimension_size(db::Connection& conn, Extension ext, int dim) {
   if (dim < 1 || dim > 65536) {
     throw Error(ErrorKind::kInvalidArgument, "Invalid CLIP dimension size: " + std::to_string(dim),
                 "use a positive dimension of at most 65536 (e.g. 512 or 768)");
   }
+  // One transaction: a crash in between would leave the embeddings deleted and the constraint
+  // at the new dimension, but the column and its index at the old one.
   {
     db::Transaction tx(conn);
     if (ext == Extension::kBuiltin) {
@@ -285,18 +303,12 @@ void set_dimension_size(db::Connection& conn, Extension ext, int dim) {
     }
     tx.exec("ALTER TABLE smart_search DROP CONSTRAINT IF EXISTS dim_size_constraint");
     tx.exec(dimension_constraint_sql("smart_search", dim));
+    fault::point("vector.dimension.emptied");
+    if (ext != Extension::kBuiltin) retype_embeddings(tx, ext, dim);
+    fault::point("vector.dimension.retyped");
     tx.commit();
   }
-  if (ext != Extension::kBuiltin) {
-    db::Transaction tx(conn);
-    tx.exec("drop index if exists clip_index");
-    tx.exec("ALTER TABLE smart_search ALTER COLUMN embedding TYPE " +
-            (ext == Extension::kVectors ? std::string("vector(") + std::to_string(dim) + ")"
-                                        : embedding_column_type(ext, dim)));
-    tx.exec(vector_index_sql(ext, "clip_index", 1), {}, "create vector index clip_index");
-    tx.exec("ALTER TABLE smart_search DROP CONSTRAINT dim_size_constraint");
-    tx.commit();
-  }
+  fault::point("vector.dimension.committed");
   probes().set("clip_index", 1);
   conn.exec("vacuum analyze smart_search");
 }

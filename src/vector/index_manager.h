@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "db/connection.h"
@@ -84,6 +85,9 @@ std::string dimension_constraint_sql(const std::string& table, int dim);
 // setDimensionSize under lock CLIPDimSize (512): empties smart_search and retypes its embedding
 // column to <dim>, recreating clip_index (lists 1) or, in built-in mode, the check constraint.
 void set_dimension_size(db::Connection& conn, Extension ext, int dim);
+// Its fault-injection phases (common/fault_point.h), in order.
+inline constexpr std::string_view kSetDimensionPhases[] = {"vector.dimension.emptied", "vector.dimension.retyped",
+                                                           "vector.dimension.committed"};
 // deleteAllSearchEmbeddings: TRUNCATE smart_search.
 void delete_all_search_embeddings(db::Connection& conn);
 

@@ -88,7 +88,7 @@ TEST_P(RestoreCrashTest, LiveDatabaseIsOldOrNewAndTheNextStartCleansUp) {
       {"DB_URL", keepsake::testing::database_url(live)},
       {"IMMICH_MEDIA_LOCATION", media_->path()},
       {"KEEPSAKE_DATA_DIR", work.path() + "/data"},
-      {"KEEPSAKE_RESTORE_FAULT", c.point}};
+      {"KEEPSAKE_FAULT", "restore." + std::string(c.point) + ":kill"}};
   keepsake::testing::KeepsakeProcess restore(env, work.path(),
                                              {"restore", *file_, "--yes", "--strategy", c.strategy});
   restore.wait_exit(300);

@@ -179,7 +179,7 @@ TEST_F(WriteFenceRestoreTest, InPlaceNoAcknowledgedWriteIsLost) {
 
 TEST_F(WriteFenceRestoreTest, KilledMidRestoreTheNextCommandLiftsTheFence) {
   auto e = env();
-  e["KEEPSAKE_RESTORE_FAULT"] = "scratch-created";
+  e["KEEPSAKE_FAULT"] = "restore.scratch-created:kill";
   KeepsakeProcess restore(e, work_.path(), {"restore", *file_, "--yes", "--strategy", "beside"});
   restore.wait_exit(300);
   ASSERT_EQ(restore.term_signal(), SIGKILL) << restore.stderr_text();

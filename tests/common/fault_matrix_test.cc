@@ -1,0 +1,481 @@
+// The fault matrix (docs/RELIABILITY.md): every phase that an operation declares in its phase list
+// (common/fault_point.h) × {kill, eio, enospc}, run through the real `keepsake` binary. After the
+// fault and the next start: the state the operation changes (database content, files) is exactly
+// the old or exactly the new one, every listed backup is complete, nothing of the failed attempt
+// is left, and the operation run again succeeds. Generated from the phase lists: a new phase is a
+// new case, and a declared phase that the operation never reaches fails its case.
+// Each case records its outcome in <build>/fault-matrix/ for scripts/fault_matrix.sh, which writes
+// the table of docs/RELIABILITY.md.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "auth/api_key_repository.h"
+#include "auth/crypto.h"
+#include "backup/backup_files.h"
+#include "backup/backup_service.h"
+#include "backup/dump_check.h"
+#include "common/error.h"
+#include "common/fault_point.h"
+#include "db/connection.h"
+#include "harness/bootstrapped_database.h"
+#include "harness/keepsake_process.h"
+#include "http/backup_upload.h"
+#include "migrations/keepsake_migrations.h"
+#include "restore/database_swap.h"
+#include "restore/restore_fixture.h"
+#include "restore/restore_service.h"
+#include "storage/path_migration.h"
+#include "vector/index_manager.h"
+
+namespace keepsake {
+namespace {
+
+namespace fs = std::filesystem;
+using keepsake::testing::KeepsakeProcess;
+using keepsake::testing::TempDir;
+
+const char* const kFaults[] = {"kill", "eio", "enospc"};
+
+// One case's world: a fresh bootstrapped database, a media folder and a data folder.
+struct Scene {
+  std::string db = keepsake::testing::create_bootstrapped_database("fault");
+  TempDir dir;
+  Scene() { fs::create_directories(backups()); }
+  ~Scene() {
+    try {
+      auto admin = db::Connection::open(keepsake::testing::superuser_config());
+      for (auto& d : restore::find_restore_databases(*admin, db))
+        restore::drop_restore_database(*admin, db, d.name);
+      keepsake::testing::drop_database(db);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "cleanup of " << db << ": " << e.what();
+    }
+  }
+  std::string media() const { return dir.path() + "/media"; }
+  std::string backups() const { return backup::backups_folder(media()); }
+  std::unique_ptr<db::Connection> connect() const {
+    return db::Connection::open(keepsake::testing::superuser_config(db));
+  }
+  std::string query(const std::string& sql) const {
+    auto r = connect()->exec(sql);
+    std::string out;
+    for (int i = 0; i < r.rows(); ++i) {
+      for (int j = 0; j < r.columns(); ++j)
+        out += (j ? "|" : "") + (r.is_null(i, j) ? "NULL" : r.text(i, j));
+      out += "\n";
+    }
+    return out;
+  }
+};
+
+struct RunResult {
+  bool killed = false;
+  int exit_code = 0;
+  std::string log;
+};
+
+std::map<std::string, std::string> keepsake_env(const Scene& s, const std::string& fault) {
+  std::map<std::string, std::string> env = {{"DB_URL", keepsake::testing::database_url(s.db)},
+                                            {"IMMICH_MEDIA_LOCATION", s.media()},
+                                            {"KEEPSAKE_DATA_DIR", s.dir.path() + "/data"}};
+  if (!fault.empty()) env["KEEPSAKE_FAULT"] = fault;
+  return env;
+}
+
+RunResult run_keepsake(const Scene& s, const std::vector<std::string>& args,
+                       const std::string& fault = {}) {
+  KeepsakeProcess p(keepsake_env(s, fault), s.dir.path(), args);
+  int code = p.wait_exit(120);
+  return {p.term_signal() == SIGKILL, code, p.stderr_text() + p.stdout_text()};
+}
+
+// The relations of public, the users and every table's row count, without system_metadata (a
+// restore's own bookkeeping lives there). Cheaper than the full catalog, and enough to tell the
+// two libraries of a restore apart.
+std::string database_fingerprint(const std::string& dbname) {
+  std::string counts = keepsake::testing::row_counts(dbname);
+  auto at = counts.find("public.system_metadata=");
+  if (at != std::string::npos) counts.erase(at, counts.find('\n', at) - at + 1);
+  auto c = db::Connection::open(keepsake::testing::superuser_config(dbname));
+  auto shape = c->exec(
+      R"(SELECT (SELECT string_agg(relname || ':' || relkind::text, ',' ORDER BY relname) FROM pg_class
+                                   WHERE relnamespace = 'public'::regnamespace),
+                                  (SELECT string_agg(email, ',' ORDER BY email) FROM "user"))");
+  return shape.text(0, 0) + "\n" + shape.text(0, 1) + "\n" + counts;
+}
+
+// An operation of the matrix: its phase list and how to prepare, run and observe it.
+class Operation {
+ public:
+  virtual ~Operation() = default;
+  virtual fault::Operation phases() const = 0;
+  virtual void prepare(Scene&) {}
+  virtual std::vector<std::string> command(const Scene&) const { return {}; }
+  // Runs the operation once, with the fault (or none); a command's exit code, or 1 for a refusal.
+  virtual RunResult run(const Scene& s, const std::string& fault) {
+    return run_keepsake(s, command(s), fault);
+  }
+  // What the operation changes: database content and the media folder's files.
+  virtual std::string fingerprint(const Scene&) const = 0;
+  // What the next start of Keepsake does about an interrupted run.
+  virtual void next_start(const Scene&) {}
+  // A resumable operation may leave an intermediate state that its next run finishes.
+  virtual bool resumable_state(const Scene&) const { return false; }
+};
+
+class BackupCreate : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"backup.create", backup::kCreateBackupPhases};
+  }
+  void prepare(Scene& s) override {
+    s.connect()->exec("CREATE TABLE t AS SELECT generate_series(1, 100) AS v");
+  }
+  std::vector<std::string> command(const Scene&) const override { return {"backup", "create"}; }
+  std::string fingerprint(const Scene& s) const override {
+    return keepsake::testing::row_counts(s.db);
+  }
+};
+
+// A backup of a library other than the live one, made once and copied into each scene.
+struct RestoreSource {
+  TempDir media;
+  std::string file, fingerprint;
+  RestoreSource() {
+    fs::create_directories(backup::backups_folder(media.path()));
+    std::string source = keepsake::testing::create_bootstrapped_database("faultsrc");
+    {
+      auto c = db::Connection::open(keepsake::testing::superuser_config(source));
+      c->exec(
+          R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true),
+                                                                      ('restored@example.com', 'R', false))");
+      backup::BackupOptions o;
+      o.db = keepsake::testing::superuser_config(source);
+      o.media_location = media.path();
+      file = backup::create_backup(o).filename;
+    }
+    fingerprint = database_fingerprint(source);
+    keepsake::testing::drop_database(source);
+  }
+  static const RestoreSource& get() {
+    static RestoreSource source;
+    return source;
+  }
+  void copy_into(const Scene& s) const {
+    for (const char* ext : {"", ".sha256"}) {
+      fs::copy_file(backup::backups_folder(media.path()) + "/" + file + ext,
+                    s.backups() + "/" + file + ext);
+    }
+  }
+};
+
+class Restore : public Operation {
+ public:
+  explicit Restore(bool beside) : beside_(beside) {}
+  fault::Operation phases() const override {
+    if (beside_) return {"restore.beside", restore::kRestoreBesidePhases};
+    return {"restore.in-place", restore::kRestoreInPlacePhases};
+  }
+  void prepare(Scene& s) override {
+    RestoreSource::get().copy_into(s);
+    s.connect()->exec(
+        R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true),
+                                                                            ('old@example.com', 'O', false))");
+  }
+  std::vector<std::string> command(const Scene&) const override {
+    return {"restore", RestoreSource::get().file, "--yes", "--strategy",
+            beside_ ? "beside" : "in-place"};
+  }
+  std::string fingerprint(const Scene& s) const override { return database_fingerprint(s.db); }
+  void next_start(const Scene& s) override {
+    restore::recover_restores(keepsake::testing::superuser_config(s.db), 7);
+  }
+
+ private:
+  bool beside_;
+};
+
+// The recovery a start runs after a restore was killed right after its swap (a journal to
+// complete), with a scratch database of another interrupted restore beside it.
+class RestoreRecovery : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"restore.recovery", restore::kRecoverRestoresPhases};
+  }
+  void prepare(Scene& s) override {
+    RestoreSource::get().copy_into(s);
+    auto killed =
+        run_keepsake(s, {"restore", RestoreSource::get().file, "--yes", "--strategy", "beside"},
+                     "restore.after-swap:kill");
+    ASSERT_TRUE(killed.killed) << killed.log;
+    auto names = restore::restore_names(s.db, std::chrono::system_clock::now());
+    auto admin = db::Connection::open(keepsake::testing::superuser_config());
+    admin->exec("CREATE DATABASE " + db::quote_ident(names.scratch));
+    admin->exec("COMMENT ON DATABASE " + db::quote_ident(names.scratch) +
+                " IS 'keepsake restore of x.sql.gz'");
+  }
+  // The restore command runs the recovery first, then restores the same file again.
+  std::vector<std::string> command(const Scene&) const override {
+    return {"restore", RestoreSource::get().file, "--yes", "--strategy", "beside"};
+  }
+  std::string fingerprint(const Scene& s) const override {
+    auto admin = db::Connection::open(keepsake::testing::superuser_config());
+    std::string scratch;
+    for (auto& d : restore::find_restore_databases(*admin, s.db))
+      scratch += d.scratch ? "scratch " : "";
+    return database_fingerprint(s.db) + scratch;
+  }
+  void next_start(const Scene& s) override {
+    restore::recover_restores(keepsake::testing::superuser_config(s.db), 7);
+  }
+};
+
+// An admin uploads a backup to a running server (POST /api/admin/database-backups/upload).
+class BackupUpload : public Operation {
+ public:
+  fault::Operation phases() const override { return {"backup.upload", http::kBackupUploadPhases}; }
+  void prepare(Scene& s) override {
+    auto c = s.connect();
+    auto admin =
+        c->exec(
+             R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true)
+                            RETURNING id::text)")
+            .text(0, 0);
+    c->exec(
+        R"(INSERT INTO api_key (name, key, "userId", permissions) VALUES ('fault', $1::bytea, $2, $3::varchar[]))",
+        {db::bytea_param(auth::sha256("fault-key")), admin, auth::text_array_literal({"all"})});
+  }
+  RunResult run(const Scene& s, const std::string& fault) override {
+    auto env = keepsake_env(s, fault);
+    int port = keepsake::testing::free_port();
+    env["IMMICH_PORT"] = std::to_string(port);
+    KeepsakeProcess serve(env, s.dir.path(), {"serve"});
+    RunResult r;
+    if (!serve.wait_for_log("Keepsake Server is listening", 120))
+      return {false, 1, serve.stderr_text()};
+    const auto& source = RestoreSource::get();
+    std::ifstream in(backup::backups_folder(source.media.path()) + "/" + source.file,
+                     std::ios::binary);
+    std::string content(std::istreambuf_iterator<char>(in), {});
+    httplib::Client client("127.0.0.1", port);
+    client.set_read_timeout(60);
+    httplib::MultipartFormDataItems items = {
+        {"file", content, "library.sql.gz", "application/gzip"}};
+    auto res =
+        client.Post("/api/admin/database-backups/upload", {{"x-api-key", "fault-key"}}, items);
+    r.exit_code = res && res->status == 201 ? 0 : 1;
+    if (res) r.log = res->body + "\n";
+    if (serve.wait_exit(fault.ends_with(":kill") ? 30 : 0) == -1 && serve.term_signal() == 0)
+      serve.signal(SIGTERM);
+    serve.wait_exit(30);
+    r.killed = serve.term_signal() == SIGKILL;
+    r.log += serve.stderr_text();
+    return r;
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return keepsake::testing::row_counts(s.db);
+  }
+};
+
+// A media-location change: every stored path moves from /old to /new, one row per batch.
+class MediaLocationChange : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"storage.paths", storage::kMigratePathsPhases};
+  }
+  void prepare(Scene& s) override {
+    s.connect()->exec(R"(INSERT INTO "user" (email, name, "profileImagePath")
+                         SELECT 'u' || i || '@example.com', 'U', '/old/profile/' || i || '.jpg'
+                           FROM generate_series(1, 3) i)");
+  }
+  std::vector<std::string> command(const Scene&) const override {
+    return {"storage", "migrate-paths", "--from", "/old", "--to", "/new", "--batch-size", "1"};
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return s.query(R"(SELECT "profileImagePath" FROM "user" ORDER BY email)");
+  }
+  bool resumable_state(const Scene& s) const override {
+    return !s.query("SELECT 1 FROM system_metadata WHERE key = 'keepsake-path-migration'").empty();
+  }
+};
+
+class VectorDimension : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"vector.dimension", vector::kSetDimensionPhases};
+  }
+  std::vector<std::string> command(const Scene&) const override {
+    return {"vector", "set-dimension", "768"};
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return s.query(R"(SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+                       WHERE attrelid = 'smart_search'::regclass AND attname = 'embedding')") +
+           s.query(
+               "SELECT conname FROM pg_constraint WHERE conrelid = 'smart_search'::regclass ORDER "
+               "BY 1") +
+           s.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'smart_search' ORDER BY 1") +
+           s.query("SELECT count(*) FROM smart_search");
+  }
+};
+
+// Keepsake's own migrations on a database whose schema `keepsake` is gone.
+class KeepsakeMigrations : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"migrations.keepsake", migrations::kKeepsakeMigrationPhases};
+  }
+  void prepare(Scene& s) override { s.connect()->exec("DROP SCHEMA keepsake CASCADE"); }
+  std::vector<std::string> command(const Scene&) const override { return {"migrations", "run"}; }
+  std::string fingerprint(const Scene& s) const override {
+    return s.query(
+               "SELECT count(*) FROM pg_class WHERE relnamespace = "
+               "(SELECT oid FROM pg_namespace WHERE nspname = 'keepsake')") +
+           s.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'keepsake'");
+  }
+};
+
+const std::vector<std::shared_ptr<Operation>>& operations() {
+  static const std::vector<std::shared_ptr<Operation>> all = {
+      std::make_shared<BackupCreate>(),    std::make_shared<BackupUpload>(),
+      std::make_shared<Restore>(true),     std::make_shared<Restore>(false),
+      std::make_shared<RestoreRecovery>(), std::make_shared<MediaLocationChange>(),
+      std::make_shared<VectorDimension>(), std::make_shared<KeepsakeMigrations>()};
+  return all;
+}
+
+struct Case {
+  std::shared_ptr<Operation> operation;
+  std::string phase, fault;
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.phase << ":" << c.fault; }
+
+std::vector<Case> all_cases() {
+  std::vector<Case> cases;
+  for (const auto& op : operations()) {
+    for (auto phase : op->phases().phases) {
+      for (const char* f : kFaults) cases.push_back({op, std::string(phase), f});
+    }
+  }
+  return cases;
+}
+
+// The server's mount-check markers (storage/mount_checks.h), which a start creates.
+bool is_marker(const fs::path& p) { return p.filename() == ".immich"; }
+
+// The files of the media folder (path and size), backups and markers aside.
+std::string media_files(const Scene& s) {
+  std::vector<std::string> files;
+  for (auto& e : fs::recursive_directory_iterator(s.media())) {
+    if (e.is_regular_file() && e.path().parent_path() != s.backups() && !is_marker(e.path())) {
+      files.push_back(fs::relative(e.path(), s.media()).string() + " " +
+                      std::to_string(e.file_size()));
+    }
+  }
+  std::sort(files.begin(), files.end());
+  std::string out;
+  for (auto& f : files) out += f + "\n";
+  return out;
+}
+
+// Listed backups that do not verify, and files of the backups folder that are neither a listed
+// backup nor its sidecar: what a failed attempt must not leave behind.
+std::vector<std::string> backup_problems(const Scene& s) {
+  std::vector<std::string> problems;
+  std::set<std::string> listed;
+  for (auto& b : backup::list_backups(s.backups())) {
+    listed.insert(b.filename);
+    try {
+      backup::verify_backup_file(s.backups() + "/" + b.filename);
+    } catch (const Error& e) {
+      problems.push_back("listed but incomplete: " + b.filename + ": " + e.what());
+    }
+  }
+  for (auto& e : fs::directory_iterator(s.backups())) {
+    std::string name = e.path().filename().string();
+    if (is_marker(e.path())) continue;
+    std::string base = name.ends_with(".sha256") ? name.substr(0, name.size() - 7) : name;
+    if (!listed.count(base)) problems.push_back("left behind: " + name);
+  }
+  return problems;
+}
+
+std::string ledger_folder() {
+  return fs::path(keepsake::testing::keepsake_binary()).parent_path() / "fault-matrix";
+}
+
+void record(const Case& c, bool survived, bool lost) {
+  fs::create_directories(ledger_folder());
+  std::ofstream(ledger_folder() + "/" + std::string(c.operation->phases().name) + "." + c.phase +
+                "." + c.fault + ".tsv")
+      << c.operation->phases().name << "\t" << c.phase << "\t" << c.fault << "\t" << survived
+      << "\t" << lost << "\n";
+}
+
+class FaultMatrix : public ::testing::TestWithParam<Case> {};
+
+TEST_P(FaultMatrix, OldOrNewStateAndTheRunAgainSucceeds) {
+  ASSERT_TRUE(fault::compiled_in()) << "the test build must have KEEPSAKE_FAULT_INJECTION";
+  const Case& c = GetParam();
+  Operation& op = *c.operation;
+  Scene s;
+  op.prepare(s);
+  if (HasFatalFailure()) return;
+  const std::string before = op.fingerprint(s), files_before = media_files(s);
+
+  RunResult faulted = op.run(s, c.phase + ":" + c.fault);
+  bool reached = c.fault == "kill"
+                     ? faulted.killed
+                     : faulted.log.find("fault injected at " + c.phase) != std::string::npos;
+  std::string io_error = std::strerror(c.fault == "eio" ? EIO : ENOSPC);
+  bool clear_error = c.fault == "kill" || faulted.exit_code == 0 ||
+                     faulted.log.find(io_error) != std::string::npos;
+  op.next_start(s);
+  const std::string after_fault = op.fingerprint(s);
+  const bool resumable = op.resumable_state(s);
+
+  RunResult again = op.run(s, "");
+  op.next_start(s);
+  const std::string after = op.fingerprint(s);
+  bool state_ok = after_fault == before || after_fault == after || resumable;
+  bool files_ok = media_files(s) == files_before;
+  auto problems = backup_problems(s);
+  bool backups_ok = c.fault == "kill"
+                        ? std::none_of(problems.begin(), problems.end(),
+                                       [](auto& p) { return p.starts_with("listed"); })
+                        : problems.empty();
+  record(c, reached && clear_error && state_ok && files_ok && backups_ok && again.exit_code == 0,
+         !state_ok || !files_ok);
+
+  ASSERT_TRUE(reached) << "the phase " << c.phase << " was never reached:\n" << faulted.log;
+  EXPECT_TRUE(clear_error) << "the failure does not say what failed:\n" << faulted.log;
+  EXPECT_EQ(again.exit_code, 0) << "run again after " << c.fault << " at " << c.phase << ":\n"
+                                << again.log;
+  EXPECT_TRUE(state_ok) << "neither the old nor the new state after " << c.fault << " at "
+                        << c.phase;
+  EXPECT_TRUE(files_ok) << "files lost or moved:\n" << files_before << "->\n" << media_files(s);
+  EXPECT_TRUE(backups_ok) << ::testing::PrintToString(problems);
+}
+
+INSTANTIATE_TEST_SUITE_P(Phases, FaultMatrix, ::testing::ValuesIn(all_cases()),
+                         [](const auto& info) {
+                           std::string name =
+                               std::string(info.param.operation->phases().name) + "_" +
+                               info.param.phase.substr(info.param.phase.rfind('.') + 1) + "_" +
+                               info.param.fault;
+                           for (char& ch : name)
+                             ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+                           return name;
+                         });
+
+}  // namespace
+}  // namespace keepsake
