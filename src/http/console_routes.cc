@@ -2,7 +2,8 @@
 // Immich's (admin only): the database backup schedule with its next run times
 // (GET/PUT /api/admin/backup-schedule, GET /api/admin/backup-schedule/next-runs?cronExpression=)
 // and the instances connected to the database with the state of Immich's restart channel
-// (GET /api/admin/instances). The page itself is public and holds no data: everything on it comes
+// (GET /api/admin/instances), and the free space of the disks that hold the library
+// (GET /api/admin/storage/space). The page itself is public and holds no data: everything on it comes
 // from these and the other JSON routes, with the admin's session cookie.
 #include "app/app_context.h"
 #include "backup/backup_files.h"
@@ -15,6 +16,7 @@
 #include "http/routes.h"
 #include "http/web_page.h"
 #include "pitr/pitr.h"
+#include "storage/disk_space.h"
 
 namespace keepsake::http {
 namespace {
@@ -73,6 +75,17 @@ json instances_json(db::Connection& conn, const std::string& database) {
   return {{"clients", clients}, {"restartChannel", {{"configured", restart_channel_configured()}}}};
 }
 
+json space_json(const Config& config) {
+  json out = json::array();
+  for (const auto& d : storage::disk_space(config)) {
+    json disk = {{"label", d.label}, {"path", d.path}, {"available", d.available}};
+    if (d.available) disk.update({{"totalBytes", d.total}, {"freeBytes", d.free}});
+    else disk["reason"] = d.reason;
+    out.push_back(disk);
+  }
+  return {{"disks", out}};
+}
+
 db::PooledConnection connection(const RouteDeps& deps) {
   if (!deps.pool) throw Error(ErrorKind::kUnavailable, "Database is not available");
   return deps.pool->acquire();
@@ -99,6 +112,10 @@ KEEPSAKE_ROUTES(console, kNormalRoutes, [](RouteTable& routes, const RouteDeps& 
   routes.get("/api/admin/instances", {Access::kAdmin, "server.about"}, [&deps](RequestContext& ctx) {
     auto conn = connection(deps);
     send_json(ctx.response(), instances_json(*conn, conn->exec("SELECT current_database()").text(0, 0)));
+  });
+  routes.get("/api/admin/storage/space", {Access::kAdmin, "server.storage"}, [&deps](RequestContext& ctx) {
+    if (!deps.app) throw Error(ErrorKind::kUnavailable, "The storage configuration is not available");
+    send_json(ctx.response(), space_json(deps.app->config()));
   });
 });
 

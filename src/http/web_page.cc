@@ -9,7 +9,7 @@ void send_web_page(RequestContext& ctx, const std::string& html) {
   res.set_header("X-Content-Type-Options", "nosniff");
   res.set_header("Content-Security-Policy",
                  "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
-                 "img-src 'self' data:; frame-ancestors 'none'");
+                 "frame-ancestors 'none'");
   res.set_content(html, "text/html; charset=utf-8");
 }
 

@@ -138,6 +138,7 @@ async function failingPhase(page) {
   seen.reasons = await text(page, "#reasons");
   if (!/The last database backup failed: .*cannot create/.test(seen.reasons)) fail("no reason: " + seen.reasons);
   seen.failedMarks = await page.locator("#timeline .event.failed").count();
+  seen.jobFailure = await waitForText(page, "#failure-rows", /backupDatabase \/ DatabaseBackup.*cannot create/);
   await noInjection(page);
 }
 

@@ -7,6 +7,7 @@
 
 #include "app/app_context.h"
 #include "auth/auth_fixture.h"
+#include "harness/other_client.h"
 #include "harness/test_cluster.h"
 #include "http/test_server.h"
 
@@ -24,8 +25,10 @@ const std::vector<std::pair<std::string, std::string>> kConsoleRoutes = {
     {"GET", "/api/admin/backup-schedule"},
     {"GET", "/api/admin/backup-schedule/next-runs?cronExpression=0%202%20*%20*%20*"},
     {"GET", "/api/admin/instances"},
+    {"GET", "/api/admin/storage/space"},
     {"GET", "/api/admin/database-backups"},
     {"GET", "/api/jobs"},
+    {"GET", "/api/admin/jobs/failed"},
     {"GET", "/api/admin/vector/status"},
 };
 
@@ -133,6 +136,20 @@ TEST_F(ConsoleRoutesTest, ScheduleIsValidatedAndShowsTheNextThreeRuns) {
 
   auto preview = c.Get("/api/admin/backup-schedule/next-runs?cronExpression=nonsense", headers);
   EXPECT_EQ(preview->status, 400) << preview->body;
+}
+
+TEST_F(ConsoleRoutesTest, InstancesListsAnImmichServerAndTheRestartChannel) {
+  keepsake::testing::OtherClient immich(db_config_, "postgres.js");
+  ASSERT_EQ(immich.exec("SELECT 1"), "");
+  std::string admin;
+  login("admin@example.com", &admin);
+  auto res = server_->client().Get("/api/admin/instances", {{"Cookie", "immich_access_token=" + admin}});
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto body = json::parse(res->body);
+  bool found = false;
+  for (const auto& c : body["clients"]) found = found || (c["pid"] == immich.pid() && c["kind"] == "immich");
+  EXPECT_TRUE(found) << body.dump();
+  EXPECT_TRUE(body["restartChannel"]["configured"].is_boolean());
 }
 
 }  // namespace
