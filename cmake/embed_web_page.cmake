@@ -1,4 +1,4 @@
-# Writes a page of web/ into a C++ source as a raw string, so the page ships inside the binary:
+# Writes a file of web/ (a page or a script) into a C++ source as a raw string, so the page ships inside the binary:
 # nothing to install next to it, nothing to find at run time.
 # Usage: cmake -DINPUT=<html> -DOUTPUT=<cc> -DFUNCTION=<name of the accessor> -P embed_web_page.cmake
 file(READ "${INPUT}" CONTENT)

@@ -85,6 +85,11 @@ TEST_F(ConsoleRoutesTest, PageIsServedWithoutDataAndLocksFramingAndScripts) {
   EXPECT_NE(page->body.find("Keepsake admin console"), std::string::npos);
   EXPECT_EQ(page->body.find("innerHTML"), std::string::npos) << "server values go in as textContent only";
   EXPECT_EQ(page->body.find("insertAdjacentHTML"), std::string::npos);
+  auto script = server_->client().Get("/web/common.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_EQ(script->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(script->body.find("innerHTML"), std::string::npos);
 }
 
 TEST_F(ConsoleRoutesTest, SessionCookieIsHttpOnlyAndSameSite) {
