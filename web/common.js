@@ -72,3 +72,35 @@ const TASKS = {
   migrations: "Checking the restored library", swap: "Putting the restored library in place",
   rollback: "Rolling back", error: "The restore failed"
 };
+
+// The upload form of a page (#upload-form, #upload-file, #upload-progress, #upload-status): sends
+// the chosen file to the backup upload route with its progress, then calls `uploaded`.
+function uploadBackup(event, uploaded) {
+  event.preventDefault();
+  const file = $("upload-file").files[0];
+  if (!file) return;
+  say("");
+  const form = new FormData();
+  form.append("file", file);
+  const xhr = new XMLHttpRequest();
+  xhr.open("POST", "/api/admin/database-backups/upload");
+  xhr.withCredentials = true;
+  show("upload-progress", true);
+  $("upload-status").textContent = "Uploading " + file.name + "…";
+  xhr.upload.onprogress = (e) => { if (e.lengthComputable) $("upload-progress").value = Math.round(100 * e.loaded / e.total); };
+  xhr.onload = async () => {
+    show("upload-progress", false);
+    if (xhr.status >= 200 && xhr.status < 300) {
+      $("upload-status").textContent = "Uploaded " + file.name + ".";
+      $("upload-form").reset();
+      await uploaded();
+    } else {
+      let m = xhr.statusText;
+      try { m = JSON.parse(xhr.responseText).message; } catch (e) {}
+      $("upload-status").textContent = "Refused: " + file.name;
+      say("The upload was refused: " + m);
+    }
+  };
+  xhr.onerror = () => { show("upload-progress", false); say("The upload failed: the connection was lost."); };
+  xhr.send(form);
+}
