@@ -372,6 +372,16 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   return result;
 }
 
+bool repository_configured(const FilesSettings& settings) {
+  try {
+    repository_of(settings);
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound) return false;
+    throw;
+  }
+}
+
 std::vector<Snapshot> list_snapshots(const FilesSettings& settings) {
   auto r = restic_for(settings).run({"snapshots", "--json"});
   auto j = nlohmann::json::parse(r.out, nullptr, false);

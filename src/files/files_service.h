@@ -76,6 +76,8 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options = {});
 
 // Newest first.
+// True when a repository is given or `init` saved one (runs nothing).
+bool repository_configured(const FilesSettings& settings);
 std::vector<Snapshot> list_snapshots(const FilesSettings& settings);
 
 struct CheckResult {

@@ -1,6 +1,8 @@
 // Immich's job routes (admin only): GET /api/jobs (counts and state per queue), POST /api/jobs
 // (a ManualJobName), PUT /api/jobs/:name (queue commands start, pause, resume, empty,
-// clear-failed). The queue lives in keepsake.job; handlers only translate requests.
+// clear-failed), and Keepsake's GET /api/admin/jobs/failed (the latest failures of every queue with
+// their errors, for the admin console). The queue lives in keepsake.job; handlers only translate
+// requests.
 #include "db/pool.h"
 #include "http/request_bodies.h"
 #include "http/routes.h"
@@ -9,6 +11,8 @@
 
 namespace keepsake::http {
 namespace {
+
+constexpr int kFailuresPerQueue = 10;
 
 nlohmann::json queue_status(jobs::JobQueue& queue, const std::string& name) {
   auto c = queue.counts(name);
@@ -56,6 +60,18 @@ KEEPSAKE_ROUTES(jobs, kNormalRoutes, [](RouteTable& routes, const RouteDeps& dep
     nlohmann::json out = nlohmann::json::object();
     for (const auto& name : jobs::all_queue_names()) out[name] = queue_status(queue, name);
     send_json(ctx.response(), out);
+  });
+  routes.get("/api/admin/jobs/failed", {Access::kAdmin, "job.read"}, [&deps](RequestContext& ctx) {
+    auto conn = deps.pool->acquire();
+    jobs::ensure_queue_schema(*conn);
+    jobs::JobQueue queue(*conn);
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& name : jobs::all_queue_names()) {
+      for (const auto& f : queue.failed_jobs(name, kFailuresPerQueue)) {
+        out.push_back({{"queue", f.queue}, {"name", f.name}, {"error", f.error}, {"failedAt", f.failed_at}});
+      }
+    }
+    send_json(ctx.response(), {{"failures", out}});
   });
   routes.post("/api/jobs", {Access::kAdmin, "job.create"}, [&deps](RequestContext& ctx) {
     std::string manual = read_string_field_body(ctx.json_body(), "name");

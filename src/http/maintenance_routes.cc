@@ -58,16 +58,7 @@ nlohmann::json detect_install(const RouteDeps& deps) {
   return {{"storage", storage}};
 }
 
-void send_page(RequestContext& ctx) {
-  auto& res = ctx.response();
-  res.status = 200;
-  res.set_header("Cache-Control", "no-store");
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Content-Security-Policy",
-                 "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; "
-                 "frame-ancestors 'none'");
-  res.set_content(maintenance_page_html(), "text/html; charset=utf-8");
-}
+void send_page(RequestContext& ctx) { send_web_page(ctx, maintenance_page_html()); }
 
 // JavaScript's encodeURIComponent, as Immich builds the continue parameter.
 std::string encode_uri_component(const std::string& s) {

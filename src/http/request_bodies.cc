@@ -133,6 +133,19 @@ std::string read_string_field_body(const nlohmann::json& body, const char* field
   return body[field].get<std::string>();
 }
 
+constexpr int64_t kMaxKeepLast = 10000;
+
+BackupScheduleBody read_backup_schedule_body(const nlohmann::json& body) {
+  if (!body.is_object()) invalid("the body must be a JSON object");
+  if (!body.contains("enabled") || !body["enabled"].is_boolean()) invalid("enabled must be a boolean value");
+  if (!body.contains("keepLastAmount") || !body["keepLastAmount"].is_number_integer() ||
+      body["keepLastAmount"].get<int64_t>() < 1 || body["keepLastAmount"].get<int64_t>() > kMaxKeepLast) {
+    invalid("keepLastAmount must be a whole number from 1 to " + std::to_string(kMaxKeepLast));
+  }
+  return {body["enabled"].get<bool>(), read_string_field_body(body, "cronExpression"),
+          static_cast<int>(body["keepLastAmount"].get<int64_t>())};
+}
+
 MaintenanceActionBody read_maintenance_action_body(const nlohmann::json& body) {
   MaintenanceActionBody b;
   std::optional<maintenance::MaintenanceAction> action;

@@ -40,6 +40,15 @@ std::vector<std::string> read_backup_delete_body(const nlohmann::json& body);
 // POST /api/jobs (`name`) and PUT /api/jobs/:name (`command`): the one string field.
 std::string read_string_field_body(const nlohmann::json& body, const char* field);
 
+// PUT /api/admin/backup-schedule: the three settings of backup.database (checked later by the
+// system-config validation: the cron expression, a positive count).
+struct BackupScheduleBody {
+  bool enabled = true;
+  std::string cron_expression;
+  int keep_last_amount = 0;
+};
+BackupScheduleBody read_backup_schedule_body(const nlohmann::json& body);
+
 // POST /api/admin/maintenance: the action's name and restoreBackupFilename, or the list of
 // class-validator messages (answered as a 400 with a message array).
 struct MaintenanceActionBody {

@@ -238,6 +238,17 @@ FileDigest sha1_of_file(const std::string& path, std::vector<char>& buffer) {
   return d;
 }
 
+std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn) {
+  if (conn.exec("SELECT to_regclass('keepsake.checksum_verify_pass') IS NULL").boolean(0, 0)) return std::nullopt;
+  auto r = conn.exec(std::string(R"sql(
+    SELECT to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+           to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), checked,
+           (SELECT count(*) FROM "asset" WHERE )sql") + kCoveredAssets + R"sql()
+      FROM keepsake.checksum_verify_pass)sql", {}, "read the checksum verification pass");
+  if (r.empty()) return std::nullopt;
+  return VerifyPassStatus{r.text(0, 0), r.opt_text(0, 1), r.int64(0, 2), r.int64(0, 3), load_findings(conn)};
+}
+
 VerifyResult verify_checksums(db::Connection& conn, const VerifyOptions& options) {
   migrations::apply_keepsake_migrations(conn);
   VerifyLock lock(conn);

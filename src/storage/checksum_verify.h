@@ -60,6 +60,16 @@ struct VerifyResult {
 // gets kConflict. Applies Keepsake's pending migrations first.
 VerifyResult verify_checksums(db::Connection& conn, const VerifyOptions& options = {});
 
+// The state of the latest pass, for a status display: nullopt when no pass was ever run. Reads only.
+struct VerifyPassStatus {
+  std::string started_at;                  // ISO 8601 UTC
+  std::optional<std::string> finished_at;  // set when the pass covered every original
+  int64_t checked = 0;
+  int64_t total = 0;                       // originals a pass covers now
+  std::vector<ChecksumFinding> findings;   // sorted by problem and path
+};
+std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn);
+
 // SHA-1 of a file's content read with a large buffer; nullopt with `error` set (errno text) when
 // it cannot be opened or read, and `missing` set when it does not exist.
 struct FileDigest {

@@ -1,0 +1,187 @@
+// The admin console (/admin) in Debian's headless Chromium, driven by playwright-core (no browser
+// download), in phases that tests/web/admin_console_test.cc runs around changes it makes to the
+// server (a read-only backups folder, rows added to the database):
+//   login    wrong password and non-admin refused; admin logs in; "at risk"; back up now and watch
+//            the job; verify; "protected"; pause/resume a queue; the schedule's cron validation and
+//            next runs; an upload whose name holds markup is refused and shown as text;
+//            screenshots at desktop and phone width; the session saved to STATE.
+//   failing  (backups folder read-only) back up now: "failing" with the reason, shown as text.
+//   restore  restore RESTORE_FILE after a confirmation naming what is replaced; land back in the
+//            logged-in console showing the restored library.
+// Environment: PHASE, BASE_URL, ADMIN_EMAIL, USER_EMAIL, PASSWORD, STATE (session file),
+// MARKUP_FILE (phase login), SCREENSHOTS (folder), RESTORE_FILE (phase restore), CHROMIUM.
+// Prints one JSON line with what it saw; exits non-zero on any failure.
+import { chromium } from "playwright-core";
+import path from "node:path";
+
+const env = process.env;
+const base = env.BASE_URL;
+const seen = { phase: env.PHASE };
+const fail = (what) => { throw new Error(what); };
+
+const browser = await chromium.launch({
+  executablePath: env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+});
+
+const text = async (page, selector) => ((await page.locator(selector).textContent()) || "").trim();
+
+// Fails when markup from the server became elements, or a handler ran.
+async function noInjection(page) {
+  const injected = await page.evaluate(() => window.__xss === 1 || document.querySelectorAll("main img, header img").length);
+  if (injected) fail("markup from the server was inserted as HTML");
+}
+
+async function waitForText(page, selector, pattern, timeout = 60000) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const t = await text(page, selector);
+    if (pattern.test(t)) return t;
+    if (Date.now() > deadline) fail(selector + " never matched " + pattern + "; it says: " + t);
+    await page.waitForTimeout(100);
+  }
+}
+
+async function login(page, email, password) {
+  await page.locator("#email").fill(email);
+  await page.locator("#password").fill(password);
+  await page.getByRole("button", { name: "Log in" }).click();
+}
+
+async function loginPhase(page, context) {
+  await page.goto(base + "/admin");
+  await page.locator("#login-form").waitFor();
+  await login(page, env.ADMIN_EMAIL, "wrong password");
+  seen.wrongPassword = await waitForText(page, "#message", /Incorrect email or password/);
+  await login(page, env.USER_EMAIL, env.PASSWORD);
+  seen.nonAdmin = await waitForText(page, "#message", /Only an admin/);
+  if (await page.locator("#console").isVisible()) fail("a non-admin sees the console");
+
+  // The admin logs in with the keyboard only: Tab from the email to the password, Enter submits.
+  await page.locator("#email").fill("");
+  await page.locator("#email").focus();
+  await page.keyboard.type(env.ADMIN_EMAIL);
+  await page.keyboard.press("Tab");
+  await page.keyboard.type(env.PASSWORD);
+  await page.keyboard.press("Enter");
+  seen.who = await waitForText(page, "#who", /Signed in as/);
+  if (!seen.who.includes("<img")) fail("the user name's markup is not shown as text: " + seen.who);
+  seen.firstVerdict = await waitForText(page, "#verdict", /At risk/);
+  seen.firstReasons = await text(page, "#reasons");
+  if (!/no database backup/i.test(seen.firstReasons)) fail("no reason for the risk: " + seen.firstReasons);
+
+  // Back up now: a backupDatabase job, watched until it is done.
+  const started = Date.now();
+  await page.getByRole("button", { name: "Back up now" }).click();
+  seen.backupStates = [];
+  for (;;) {
+    const s = await text(page, "#backup-state");
+    if (s && seen.backupStates.at(-1) !== s) seen.backupStates.push(s);
+    if (s === "The backup is done.") break;
+    if (await page.locator("#message").isVisible()) fail(await text(page, "#message"));
+    if (Date.now() - started > 120000) fail("the backup did not finish: " + s);
+    await page.waitForTimeout(100);
+  }
+  const row = page.locator("#backup-rows tr").first();
+  seen.backupFile = await text(page, "#backup-rows tr:first-child td.name");
+  if (!/^immich-db-backup-/.test(seen.backupFile)) fail("no new backup in the list: " + seen.backupFile);
+  if (!/Verified/.test(await row.locator("td").nth(3).textContent())) fail("the new backup is not verified");
+  await page.getByRole("button", { name: "Verify " + seen.backupFile, exact: true }).click();
+  await waitForText(page, "#backup-state", /is complete and readable/);
+  seen.verdictAfterBackup = await waitForText(page, "#verdict", /^Protected$/);
+  seen.timelineEvents = await page.locator("#timeline .event").count();
+
+  // Jobs: pause and resume a queue.
+  await page.getByRole("button", { name: "Pause backupDatabase", exact: true }).click();
+  await waitForText(page, "tr[data-queue=backupDatabase] td:nth-child(5)", /paused/);
+  await page.getByRole("button", { name: "Resume backupDatabase", exact: true }).click();
+  await waitForText(page, "tr[data-queue=backupDatabase] td:nth-child(5)", /idle|running/);
+
+  // Schedule: a bad cron expression is explained; a good one shows its next 3 runs and saves.
+  await page.locator("#schedule-cron").fill("0 25 * * *");
+  seen.badCron = await waitForText(page, "#schedule-next", /hour/);
+  await page.locator("#schedule-cron").fill("15 4 * * *");
+  seen.nextRuns = await waitForText(page, "#schedule-next", /Next runs: .+; .+; .+/);
+  await page.locator("#schedule-keep").fill("7");
+  await page.getByRole("button", { name: "Save the schedule" }).click();
+  await waitForText(page, "#schedule-status", /Saved/);
+
+  // An upload whose file name holds markup: refused, and the name shown as text.
+  await page.setInputFiles("#upload-file", env.MARKUP_FILE);
+  await page.getByRole("button", { name: "Upload" }).click();
+  seen.uploadRefused = await waitForText(page, "#message", /The upload was refused/);
+  seen.uploadStatus = await waitForText(page, "#upload-status", /Refused: /);
+  if (!seen.uploadStatus.includes(path.basename(env.MARKUP_FILE))) fail("the file name is not shown as text");
+  await noInjection(page);
+
+  await page.locator("#message").evaluate((e) => { e.hidden = true; });
+  await page.setViewportSize({ width: 1280, height: 1000 });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: env.SCREENSHOTS + "/console-desktop.png" });
+  await page.setViewportSize({ width: 390, height: 844 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  if (overflow > 0) fail("the page is wider than a phone: " + overflow + " px too wide");
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: env.SCREENSHOTS + "/console-phone.png" });
+  await page.locator("#backups").scrollIntoViewIfNeeded();
+  await page.screenshot({ path: env.SCREENSHOTS + "/console-phone-backups.png" });
+  await context.storageState({ path: env.STATE });
+}
+
+async function failingPhase(page) {
+  await page.goto(base + "/admin");
+  await waitForText(page, "#who", /Signed in as/);
+  await page.getByRole("button", { name: "Back up now" }).click();
+  seen.failure = await waitForText(page, "#message", /The backup failed: /, 120000);
+  seen.verdict = await waitForText(page, "#verdict", /^Failing$/);
+  seen.reasons = await text(page, "#reasons");
+  if (!/The last database backup failed: .*cannot create/.test(seen.reasons)) fail("no reason: " + seen.reasons);
+  seen.failedMarks = await page.locator("#timeline .event.failed").count();
+  seen.jobFailure = await waitForText(page, "#failure-rows", /backupDatabase \/ DatabaseBackup.*cannot create/);
+  await noInjection(page);
+}
+
+async function restorePhase(page) {
+  await page.goto(base + "/admin");
+  await waitForText(page, "#who", /Signed in as/);
+  seen.libraryBefore = await waitForText(page, "#facts", /\d+ users/);
+  await page.getByRole("button", { name: "Restore " + env.RESTORE_FILE, exact: true }).click();
+  await page.locator("#confirm-dialog").waitFor();
+  await page.screenshot({ path: env.SCREENSHOTS + "/console-restore-confirm.png" });
+  seen.question = await text(page, "#confirm-text");
+  if (!seen.question.includes(env.RESTORE_FILE) || !/replaces the whole library database/.test(seen.question)) {
+    fail("the confirmation does not name what is replaced: " + seen.question);
+  }
+  await page.locator("#confirm-yes").click();
+  seen.progress = [];
+  const deadline = Date.now() + 10 * 60 * 1000;
+  for (;;) {
+    const label = await text(page, "#restore-text");
+    if (label && seen.progress.at(-1) !== label) seen.progress.push(label);
+    if (/restore is complete/.test(label)) break;
+    if (/failed/.test(label) || Date.now() > deadline) fail("the restore did not finish: " + label);
+    await page.waitForTimeout(100);
+  }
+  seen.who = await waitForText(page, "#who", /Signed in as/);
+  seen.libraryAfter = await waitForText(page, "#facts", /\d+ users/);
+  seen.verdict = await text(page, "#verdict");
+  if (await page.locator("#login-section").isVisible()) fail("the console asks to log in again after the restore");
+}
+
+const began = Date.now();
+try {
+  const context = await browser.newContext(env.PHASE === "login" ? {} : { storageState: env.STATE });
+  const page = await context.newPage();
+  page.setDefaultTimeout(60000);
+  page.on("pageerror", (e) => { seen.pageErrors = (seen.pageErrors || []).concat(e.message); });
+  if (env.PHASE === "login") await loginPhase(page, context);
+  else if (env.PHASE === "failing") await failingPhase(page);
+  else if (env.PHASE === "restore") await restorePhase(page);
+  else fail("unknown PHASE " + env.PHASE);
+  if (seen.pageErrors) fail("the page threw: " + seen.pageErrors.join("; "));
+  seen.ms = Date.now() - began;
+  console.log(JSON.stringify(seen));
+} finally {
+  await browser.close();
+}

@@ -1,0 +1,161 @@
+// The admin console's routes over real HTTP against a real database: the page at /admin, the
+// session cookie it logs in with (HttpOnly, SameSite), and 401 / 403 on every JSON route the
+// console reads for a caller without a session or without admin rights.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "app/app_context.h"
+#include "auth/auth_fixture.h"
+#include "harness/other_client.h"
+#include "harness/test_cluster.h"
+#include "http/test_server.h"
+
+namespace keepsake::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kPassword = "correct horse battery staple";
+constexpr const char* kHash = "$2b$10$VkNhEOwuWTkyfgIIOSFvC.dDr1xdbPG6cTQ3XxrvbBHjPJ/uZKKki";
+
+// Every route the console reads, as (method, path).
+const std::vector<std::pair<std::string, std::string>> kConsoleRoutes = {
+    {"GET", "/api/admin/protection"},
+    {"GET", "/api/admin/backup-schedule"},
+    {"GET", "/api/admin/backup-schedule/next-runs?cronExpression=0%202%20*%20*%20*"},
+    {"GET", "/api/admin/instances"},
+    {"GET", "/api/admin/storage/space"},
+    {"GET", "/api/admin/database-backups"},
+    {"GET", "/api/jobs"},
+    {"GET", "/api/admin/jobs/failed"},
+    {"GET", "/api/admin/vector/status"},
+};
+
+class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
+ protected:
+  void SetUp() override {
+    AuthDatabaseTest::SetUp();
+    Config config = load_config({{"DB_HOSTNAME", "localhost"}});
+    config.media_location = media_.path();
+    config.data_dir = media_.path() + "/data";
+    app_ = std::make_unique<app::AppContext>(config);
+    RouteDeps deps{.app = app_.get(), .pool = pool_.get(), .auth = auth_.get()};
+    server_ = std::make_unique<keepsake::testing::RunningServer>(
+        kNormalRoutes, deps, [this](const auth::Credentials& c) { return auth_->authenticate(c); });
+    insert_user("admin@example.com", kHash, true, "Admin");
+    insert_user("user@example.com", kHash, false, "User");
+  }
+  void TearDown() override {
+    server_.reset();
+    AuthDatabaseTest::TearDown();
+  }
+  // Logs in; returns the Set-Cookie header of the access token.
+  std::string login(const std::string& email, std::string* token = nullptr) {
+    auto res = server_->client().Post("/api/auth/login", json{{"email", email}, {"password", kPassword}}.dump(),
+                                      "application/json");
+    EXPECT_EQ(res->status, 201) << res->body;
+    if (token) *token = json::parse(res->body)["accessToken"];
+    for (size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+      std::string c = res->get_header_value("Set-Cookie", i);
+      if (c.rfind("immich_access_token=", 0) == 0) return c;
+    }
+    return {};
+  }
+  int status(const std::string& method, const std::string& path, const std::string& token) {
+    httplib::Headers headers;
+    if (!token.empty()) headers.emplace("Cookie", "immich_access_token=" + token);
+    auto c = server_->client();
+    auto res = method == "GET" ? c.Get(path, headers) : c.Put(path, headers, "{}", "application/json");
+    return res ? res->status : -1;
+  }
+
+  keepsake::testing::TempDir media_;
+  std::unique_ptr<app::AppContext> app_;
+  std::unique_ptr<keepsake::testing::RunningServer> server_;
+};
+
+TEST_F(ConsoleRoutesTest, PageIsServedWithoutDataAndLocksFramingAndScripts) {
+  auto page = server_->client().Get("/admin");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->get_header_value("Cache-Control"), "no-store");
+  EXPECT_NE(page->get_header_value("Content-Security-Policy").find("frame-ancestors 'none'"), std::string::npos);
+  EXPECT_NE(page->body.find("Keepsake admin console"), std::string::npos);
+  EXPECT_EQ(page->body.find("innerHTML"), std::string::npos) << "server values go in as textContent only";
+  EXPECT_EQ(page->body.find("insertAdjacentHTML"), std::string::npos);
+  auto script = server_->client().Get("/web/common.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_EQ(script->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(script->body.find("innerHTML"), std::string::npos);
+}
+
+TEST_F(ConsoleRoutesTest, SessionCookieIsHttpOnlyAndSameSite) {
+  std::string cookie = login("admin@example.com");
+  EXPECT_NE(cookie.find("; HttpOnly"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; SameSite=Lax"), std::string::npos) << cookie;
+  EXPECT_NE(cookie.find("; Path=/"), std::string::npos) << cookie;
+}
+
+TEST_F(ConsoleRoutesTest, EveryConsoleRouteNeedsAnAdminSession) {
+  std::string admin, user;
+  login("admin@example.com", &admin);
+  login("user@example.com", &user);
+  for (const auto& [method, path] : kConsoleRoutes) {
+    EXPECT_EQ(status(method, path, ""), 401) << path;
+    EXPECT_EQ(status(method, path, "not-a-session"), 401) << path;
+    EXPECT_EQ(status(method, path, user), 403) << path;
+    EXPECT_EQ(status(method, path, admin), 200) << path;
+  }
+  EXPECT_EQ(status("PUT", "/api/admin/backup-schedule", user), 403);
+}
+
+TEST_F(ConsoleRoutesTest, ScheduleIsValidatedAndShowsTheNextThreeRuns) {
+  std::string admin;
+  login("admin@example.com", &admin);
+  httplib::Headers headers{{"Cookie", "immich_access_token=" + admin}};
+  auto c = server_->client();
+  auto bad = c.Put("/api/admin/backup-schedule", headers,
+                   json{{"enabled", true}, {"cronExpression", "61 * * * *"}, {"keepLastAmount", 3}}.dump(),
+                   "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  EXPECT_NE(json::parse(bad->body)["message"].get<std::string>().find("minute"), std::string::npos) << bad->body;
+  auto zero = c.Put("/api/admin/backup-schedule", headers,
+                    json{{"enabled", true}, {"cronExpression", "0 3 * * *"}, {"keepLastAmount", 0}}.dump(),
+                    "application/json");
+  EXPECT_EQ(zero->status, 400) << zero->body;
+
+  auto ok = c.Put("/api/admin/backup-schedule", headers,
+                  json{{"enabled", false}, {"cronExpression", "30 3 * * 1"}, {"keepLastAmount", 5}}.dump(),
+                  "application/json");
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  auto saved = json::parse(c.Get("/api/admin/backup-schedule", headers)->body);
+  EXPECT_EQ(saved["enabled"], false);
+  EXPECT_EQ(saved["cronExpression"], "30 3 * * 1");
+  EXPECT_EQ(saved["keepLastAmount"], 5);
+  ASSERT_EQ(saved["nextRuns"].size(), 3u) << saved.dump();
+  EXPECT_LT(saved["nextRuns"][0].get<std::string>(), saved["nextRuns"][1].get<std::string>());
+
+  auto preview = c.Get("/api/admin/backup-schedule/next-runs?cronExpression=nonsense", headers);
+  EXPECT_EQ(preview->status, 400) << preview->body;
+}
+
+TEST_F(ConsoleRoutesTest, InstancesListsAnImmichServerAndTheRestartChannel) {
+  keepsake::testing::OtherClient immich(db_config_, "postgres.js");
+  ASSERT_EQ(immich.exec("SELECT 1"), "");
+  std::string admin;
+  login("admin@example.com", &admin);
+  auto res = server_->client().Get("/api/admin/instances", {{"Cookie", "immich_access_token=" + admin}});
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto body = json::parse(res->body);
+  bool found = false;
+  for (const auto& c : body["clients"]) found = found || (c["pid"] == immich.pid() && c["kind"] == "immich");
+  EXPECT_TRUE(found) << body.dump();
+  EXPECT_TRUE(body["restartChannel"]["configured"].is_boolean());
+}
+
+}  // namespace
+}  // namespace keepsake::http
