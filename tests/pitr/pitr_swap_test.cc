@@ -58,13 +58,13 @@ TEST_F(PitrSwapTest, SwapsATimeIntoTheLiveDatabaseAndAKillAtAnyPhaseLeavesItAsIt
       {"DB_URL", "postgresql://postgres@localhost/immich?host=" + pg_->socket_dir() + "&port=" + std::to_string(port_)}};
   std::vector<std::string> args = {"pitr", "restore", "--to", format_iso8601(after_t2), "--yes"};
   for (const char* point : {"scanned", "before-swap"}) {
-    env["KEEPSAKE_RESTORE_FAULT"] = point;
+    env["KEEPSAKE_FAULT"] = std::string("restore.") + point + ":kill";
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), args);
     p.wait_exit(180);
     ASSERT_EQ(p.term_signal(), SIGKILL) << "not killed at " << point << ":\n" << p.stderr_text();
     EXPECT_THAT(live_users(), ElementsAre("t1", "t2", "t3")) << point;
   }
-  env.erase("KEEPSAKE_RESTORE_FAULT");
+  env.erase("KEEPSAKE_FAULT");
   keepsake::testing::KeepsakeProcess p(env, dir_.path(), args);
   ASSERT_EQ(p.wait_exit(180), 0) << p.stderr_text();
   EXPECT_THAT(p.stdout_text(), HasSubstr("The previous database is kept as immich_before_restore_"));
