@@ -194,6 +194,20 @@ void rename_into_place(const std::string& path) {
   throw Error(ErrorKind::kIo, "cannot rename " + path + ".tmp: " + ec.message());
 }
 
+// Names carry the time to the second, as Immich's do. A second backup started within the
+// same second as the last one waits for the next second rather than failing or overwriting.
+std::string free_backup_name(const std::string& folder, const DumpTarget& target, const std::string& prefix) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto now = std::chrono::system_clock::now();
+    std::string name = make_backup_name(now, target.version_text, target.immich_version, prefix);
+    if (!fs::exists(fs::path(folder) / name)) return name;
+    auto next_second = std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds(1));
+    std::this_thread::sleep_until(next_second);
+  }
+  throw Error(ErrorKind::kConflict, "a backup with this second's name already exists in " + folder +
+                                        "; is the system clock standing still?");
+}
+
 }  // namespace
 
 BackupResult create_backup(const BackupOptions& o) {
@@ -204,11 +218,9 @@ BackupResult create_backup(const BackupOptions& o) {
     std::string folder = backups_folder(o.media_location);
     ensure_folder(folder);
     BackupResult r;
-    r.filename = make_backup_name(std::chrono::system_clock::now(), target.version_text,
-                                  target.immich_version, o.prefix);
+    r.filename = free_backup_name(folder, target, o.prefix);
     r.path = (fs::path(folder) / r.filename).string();
     r.pg_dump = tool.path;
-    if (fs::exists(r.path)) throw Error(ErrorKind::kConflict, "a backup named " + r.filename + " already exists");
     spdlog::info("Database Backup Starting. Database Version: {}", target.major);
     TmpFile tmp(r.path + ".tmp");
     GzipFileWriter writer(tmp.fd(), r.path + ".tmp", o.engine);

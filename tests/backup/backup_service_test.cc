@@ -153,6 +153,16 @@ TEST_F(BackupServiceTest, ZlibFallbackWritesTheSameContent) {
   EXPECT_NO_THROW(verify_backup_file(result.path));
 }
 
+TEST_F(BackupServiceTest, BackupsStartedInOneSecondGetTheirOwnNames) {
+  auto first = create_backup(options());
+  auto second = create_backup(options());
+  auto third = create_backup(options());
+  EXPECT_NE(first.filename, second.filename);
+  EXPECT_NE(second.filename, third.filename);
+  EXPECT_EQ(files().size(), 6u) << "three backups and their .sha256 sidecars";
+  EXPECT_NO_THROW(verify_backup_file(first.path));
+}
+
 TEST_F(BackupServiceTest, ProgressReportsDumpThenVerify) {
   std::vector<std::string> phases;
   uint64_t last_dump = 0;
