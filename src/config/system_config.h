@@ -11,15 +11,13 @@
 
 #include <string>
 
+#include "config/settings_document.h"
 #include "db/connection.h"
 
 namespace keepsake::config {
 
 // Immich v2.7.5's defaults for the keys Keepsake models.
 const nlohmann::json& system_config_defaults();
-
-// Leaf paths of an object ("backup.database.enabled", ...); arrays and scalars are leaves.
-std::vector<std::string> leaf_paths(const nlohmann::json& object);
 
 // defaults ← stored overrides. Pure.
 nlohmann::json merge_with_defaults(const nlohmann::json& stored);

@@ -23,6 +23,8 @@ inline constexpr const char* kSystemConfig = "system-config";
 inline constexpr const char* kSystemFlags = "system-flags";
 inline constexpr const char* kVersionCheckState = "version-check-state";
 inline constexpr const char* kLicense = "license";
+// Keepsake's own key (config/keepsake_settings.h); Immich ignores keys it does not know.
+inline constexpr const char* kKeepsakeConfig = "keepsake-config";
 }  // namespace metadata_key
 
 class SystemMetadataRepository {

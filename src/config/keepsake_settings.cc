@@ -1,0 +1,74 @@
+#include "config/keepsake_settings.h"
+
+#include "common/error.h"
+#include "common/log.h"
+#include "config/settings_document.h"
+#include "db/system_metadata.h"
+
+namespace keepsake::config {
+
+using nlohmann::json;
+
+namespace {
+
+const SettingsDocument& document() {
+  static const SettingsDocument doc(json::parse(R"json({
+    "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14},
+    "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}}
+  })json"),
+                                    "Keepsake settings", "Keepsake's settings (system_metadata 'keepsake-config')");
+  return doc;
+}
+
+}  // namespace
+
+const json& keepsake_settings_defaults() { return document().defaults(); }
+
+void validate_keepsake_settings(const json& full) {
+  if (!full.is_object()) throw Error(ErrorKind::kInvalidArgument, "Invalid Keepsake settings: not a JSON object");
+  pitr_settings(full);
+  files_backup_settings(full);
+}
+
+json load_keepsake_settings(db::Connection& conn) {
+  json stored = db::SystemMetadataRepository(conn).get(db::metadata_key::kKeepsakeConfig).value_or(json::object());
+  if (!stored.is_object()) {
+    spdlog::warn("system_metadata 'keepsake-config' is not a JSON object; using Keepsake's defaults");
+    stored = json::object();
+  }
+  json full = document().merge(stored);
+  try {
+    validate_keepsake_settings(full);
+  } catch (const Error& e) {
+    spdlog::error(std::string("stored Keepsake settings are invalid: ") + e.what());
+  }
+  return full;
+}
+
+json save_keepsake_settings(db::Connection& conn, const json& full) {
+  validate_keepsake_settings(full);
+  db::SystemMetadataRepository(conn).upsert(db::metadata_key::kKeepsakeConfig, document().diff(full));
+  return load_keepsake_settings(conn);
+}
+
+PitrSettings pitr_settings(const json& full) {
+  const auto& d = document();
+  d.check_cron(full, "/pitr/baseBackup/enabled", "/pitr/baseBackup/cronExpression");
+  PitrSettings s;
+  s.base_backup_enabled = d.get_bool(full, "/pitr/baseBackup/enabled");
+  s.base_backup_cron = d.get_string(full, "/pitr/baseBackup/cronExpression");
+  s.recovery_window_days = static_cast<int>(d.get_int(full, "/pitr/recoveryWindowDays", 1));
+  return s;
+}
+
+FilesBackupSettings files_backup_settings(const json& full) {
+  const auto& d = document();
+  d.check_cron(full, "/files/backup/enabled", "/files/backup/cronExpression");
+  FilesBackupSettings s;
+  s.enabled = d.get_bool(full, "/files/backup/enabled");
+  s.after_database_backup = d.get_bool(full, "/files/backup/afterDatabaseBackup");
+  s.cron_expression = d.get_string(full, "/files/backup/cronExpression");
+  return s;
+}
+
+}  // namespace keepsake::config
