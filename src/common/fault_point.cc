@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -28,6 +29,8 @@ int injected(std::string_view phase) {
   spdlog::warn("fault injected at {}: {}", phase, kind);
   spdlog::default_logger()->flush();
   if (kind == "kill") raise(SIGKILL);
+  static bool stopped_once = false;
+  if (kind == "stop" && !std::exchange(stopped_once, true)) raise(SIGSTOP);
   return kind == "enospc" ? ENOSPC : kind == "eio" ? EIO : 0;
 }
 

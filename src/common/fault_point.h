@@ -1,10 +1,12 @@
 // Test-only fault injection at the named phases of the operations that change the library or its
 // backups (docs/RELIABILITY.md, the fault matrix). `fault::point("backup.create.renamed")` does
 // nothing unless the build has test hooks (CMake option KEEPSAKE_FAULT_INJECTION, ON with the test
-// build, OFF in scripts/run.sh's release build) AND KEEPSAKE_FAULT=<phase>:<kill|eio|enospc> names
-// that phase. Then `kill` ends the process with SIGKILL (a power cut); `eio` and `enospc` throw the
-// keepsake::Error(kIo) that a failed write, fsync or rename of that step throws, so the fault goes
-// through the step's real error handling. Each operation declares its phases in one constexpr list
+// build, OFF in scripts/run.sh's release build) AND KEEPSAKE_FAULT=<phase>:<kill|eio|enospc|stop>
+// names that phase. Then `kill` ends the process with SIGKILL (a power cut); `eio` and `enospc`
+// throw the keepsake::Error(kIo) that a failed write, fsync or rename of that step throws, so the
+// fault goes through the step's real error handling; `stop` stops the process (SIGSTOP) the first
+// time the phase is reached, so a test can break something underneath (restart PostgreSQL) at
+// exactly that point and then continue it (SIGCONT). Each operation declares its phases in one constexpr list
 // next to its code; the matrix test is generated from those lists.
 // Must never act in a release build, nor on a phase its environment does not name.
 #pragma once

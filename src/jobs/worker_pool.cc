@@ -136,7 +136,7 @@ void WorkerPool::worker_loop(const std::string& queue, std::unique_ptr<db::Conne
   while (!stopping_) {
     try {
       uint64_t seen = generation(queue);
-      if (!run_next(queue, *conn)) wait_for_work(queue, seen);
+      if (!run_next(queue, conn)) wait_for_work(queue, seen);
     } catch (const std::exception& e) {
       spdlog::error("Job worker on queue {} hit an error: {}", queue, e.what());
       pause_after_error();
@@ -146,14 +146,14 @@ void WorkerPool::worker_loop(const std::string& queue, std::unique_ptr<db::Conne
   }
 }
 
-bool WorkerPool::run_next(const std::string& queue, db::Connection& conn) {
-  auto job = JobQueue(conn).claim(queue, options_.instance, options_.lease);
+bool WorkerPool::run_next(const std::string& queue, std::unique_ptr<db::Connection>& conn) {
+  auto job = JobQueue(*conn).claim(queue, options_.instance, options_.lease);
   if (!job) return false;
   if (job->stalls > kMaxStalls) {
     record_failure(*job,
                    fmt::format("job stalled {} times (its worker stopped while running it)",
                                job->stalls),
-                   false, false, conn);
+                   false, false, *conn);
     return true;
   }
   if (job->stalls > 0) {
@@ -164,14 +164,14 @@ bool WorkerPool::run_next(const std::string& queue, db::Connection& conn) {
   return true;
 }
 
-void WorkerPool::run_job(const ClaimedJob& job, db::Connection& conn) {
+void WorkerPool::run_job(const ClaimedJob& job, std::unique_ptr<db::Connection>& conn) {
   const JobHandler* handler = handlers_.find(job.name);
   if (!handler) {
-    record_failure(job, "no handler for job " + job.name, false, false, conn);
+    record_failure(job, "no handler for job " + job.name, false, false, *conn);
     return;
   }
   std::string error;
-  JobContext ctx{job, conn};
+  JobContext ctx{job, *conn};
   try {
     (*handler)(ctx);
   } catch (const Error& e) {
@@ -179,12 +179,17 @@ void WorkerPool::run_job(const ClaimedJob& job, db::Connection& conn) {
   } catch (const std::exception& e) {
     error = e.what();
   }
-  if (!conn.healthy()) throw Error(ErrorKind::kUnavailable, "lost the database connection");
+  if (!conn->still_connected()) {
+    spdlog::warn("Job worker lost its database connection while running {} (id {}); reconnecting",
+                 job.name, job.id);
+    conn = reconnect();
+    if (!conn) return;  // stopping: the lease runs out and another worker runs the job again
+  }
   if (!error.empty()) {
-    record_failure(job, error, true, ctx.failure_reported, conn);
+    record_failure(job, error, true, ctx.failure_reported, *conn);
     return;
   }
-  if (!JobQueue(conn).complete(job.id, options_.instance)) {
+  if (!JobQueue(*conn).complete(job.id, options_.instance)) {
     spdlog::warn("Job {} (id {}) finished after its lease was taken over", job.name, job.id);
   }
   ++completed_;

@@ -84,8 +84,10 @@ class WorkerPool {
   };
 
   void worker_loop(const std::string& queue, std::unique_ptr<db::Connection> conn);
-  bool run_next(const std::string& queue, db::Connection& conn);
-  void run_job(const ClaimedJob& job, db::Connection& conn);
+  bool run_next(const std::string& queue, std::unique_ptr<db::Connection>& conn);
+  // Runs the handler and records its outcome; a connection the server closed meanwhile (a
+  // restart, a terminated session) is replaced first, so the outcome is never lost.
+  void run_job(const ClaimedJob& job, std::unique_ptr<db::Connection>& conn);
   void record_failure(const ClaimedJob& job, const std::string& error, bool may_retry,
                       bool reported, db::Connection& conn);
   void wait_for_work(const std::string& queue, uint64_t seen);

@@ -18,8 +18,6 @@
 #include <memory>
 #include <set>
 
-#include "auth/api_key_repository.h"
-#include "auth/crypto.h"
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "backup/dump_check.h"
@@ -28,6 +26,7 @@
 #include "db/connection.h"
 #include "harness/bootstrapped_database.h"
 #include "harness/keepsake_process.h"
+#include "harness/own_cluster.h"
 #include "http/backup_upload.h"
 #include "migrations/keepsake_migrations.h"
 #include "restore/database_swap.h"
@@ -244,15 +243,7 @@ class BackupUpload : public Operation {
  public:
   fault::Operation phases() const override { return {"backup.upload", http::kBackupUploadPhases}; }
   void prepare(Scene& s) override {
-    auto c = s.connect();
-    auto admin =
-        c->exec(
-             R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true)
-                            RETURNING id::text)")
-            .text(0, 0);
-    c->exec(
-        R"(INSERT INTO api_key (name, key, "userId", permissions) VALUES ('fault', $1::bytea, $2, $3::varchar[]))",
-        {db::bytea_param(auth::sha256("fault-key")), admin, auth::text_array_literal({"all"})});
+    keepsake::testing::insert_admin_with_api_key(*s.connect(), "fault-key");
   }
   RunResult run(const Scene& s, const std::string& fault) override {
     auto env = keepsake_env(s, fault);
