@@ -184,7 +184,8 @@ struct WalStreamer::State {
         set_commits_wait(*conn, false, "synchronous archiving is off");
       }
     } catch (const std::exception& e) {
-      spdlog::warn("PITR: cannot check synchronous_standby_names: {}", e.what());
+      spdlog::warn("PITR: synchronous archiving is off, but cannot check or clear synchronous_standby_names = '{}' "
+                   "(commits may wait for the archive): {}", kApplicationName, e.what());
     }
   }
 
