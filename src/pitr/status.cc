@@ -8,7 +8,8 @@
 namespace keepsake::pitr {
 namespace {
 
-void read_server(const DatabaseConfig& db, const std::string& slot, Status& s) {
+void read_server(const DatabaseConfig& db, const ArchiveState& state, Status& s) {
+  const std::string& slot = state.slot;
   try {
     auto conn = db::Connection::open(db);
     auto r = conn->exec(
@@ -29,7 +30,7 @@ void read_server(const DatabaseConfig& db, const std::string& slot, Status& s) {
   } else if (s.slot.wal_status == "lost") {
     s.problems.push_back("the replication slot " + slot + " is lost: the server removed WAL the archive had not "
                          "received; the window ends at the last WAL received; run `keepsake pitr enable` again");
-  } else if (!s.slot.active && s.lag_bytes && *s.lag_bytes > 0) {
+  } else if (!s.slot.active && s.lag_bytes && *s.lag_bytes >= static_cast<int64_t>(state.wal_segment_size)) {
     s.problems.push_back("no WAL stream is using the replication slot " + slot + ": the archive falls behind (" +
                          std::to_string(*s.lag_bytes) + " bytes); is `keepsake serve` running?");
   }
@@ -86,7 +87,7 @@ Status read_status(const DatabaseConfig& db, const std::string& archive_dir) {
   s.wal_segments = static_cast<int>(segments.size());
   s.space_used = archive.space_used();
   s.restore_points = archive.restore_points();
-  read_server(db, state->slot, s);
+  read_server(db, *state, s);
   check_free_space(archive, *state, s);
   read_window(archive, *state, segments, s);
   if (bases.empty()) s.problems.push_back("no base backup: nothing can be recovered yet");

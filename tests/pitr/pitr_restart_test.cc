@@ -42,6 +42,8 @@ TEST_F(PitrRestartTest, AStreamStoppedUnderWriteLoadResumesWithoutAGapAndNeverBl
     conn_->exec("SELECT pg_switch_wal()");
   }
   EXPECT_GT(writer.acknowledged(), at_stop + 10) << "commits waited for the stopped archive";
+  EXPECT_THAT(read_status(db_, archive_).problems,
+              ::testing::Contains(::testing::HasSubstr("no WAL stream is using the replication slot")));
   streamer = std::make_unique<WalStreamer>(db_, archive_, true);
   streamer->start();
   std::this_thread::sleep_for(500ms);
