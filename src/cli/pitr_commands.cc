@@ -23,7 +23,7 @@ DatabaseConfig live_database(ContextProvider& ctx) {
 void enable(ContextProvider& ctx, const std::string& location) {
   auto db = live_database(ctx);
   std::string dir = pitr::choose_archive_dir(ctx.get().config(), location);
-  auto r = pitr::enable({.db = db, .archive_dir = dir});
+  auto r = pitr::enable({.db = db, .archive_dir = dir, .synchronous = pitr::synchronous_requested(process_environment())});
   std::cout << "PITR enabled: archive " << dir << "\n"
             << "  slot " << pitr::kSlotName << (r.slot_created ? " (created)" : " (existing)") << "\n"
             << "  base backup " << r.base.name << ", " << mib(r.base.size) << ", verified, " << r.base.seconds

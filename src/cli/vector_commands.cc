@@ -141,7 +141,7 @@ void report_other_clients(db::Connection& conn, const Config& config,
 void report_pitr_readiness(ContextProvider& ctx, const std::function<void(Finding::Level, const std::string&)>& report) {
   if (ctx.get().uses_embedded()) return;
   try {
-    auto r = pitr::check_readiness(ctx.get().database());
+    auto r = pitr::check_readiness(ctx.get().database(), pitr::synchronous_requested(process_environment()));
     if (r.ok()) report(Finding::Level::kOk, "PITR: the server allows WAL archiving over a replication connection");
     for (const auto& line : r.missing) report(Finding::Level::kWarning, "PITR needs: " + line);
     for (const auto& line : r.recommended) report(Finding::Level::kWarning, "PITR recommends: " + line);

@@ -61,10 +61,15 @@ std::string choose_archive_dir(const Config& config, const std::string& location
   return dir;
 }
 
+bool synchronous_requested(const Environment& env) {
+  auto it = env.find("KEEPSAKE_PITR_SYNCHRONOUS");
+  return it != env.end() && parse_strict_bool(it->first, it->second);
+}
+
 bool is_enabled(const std::string& archive_dir) { return fs::exists(Archive(archive_dir).state_file()); }
 
 EnableResult enable(const EnableOptions& options) {
-  auto readiness = check_readiness(options.db);
+  auto readiness = check_readiness(options.db, options.synchronous);
   if (!readiness.ok()) {
     throw Error(ErrorKind::kUnavailable,
                 "the database is not ready for point-in-time recovery; missing:" + joined(readiness.missing),

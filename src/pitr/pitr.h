@@ -21,8 +21,14 @@
 namespace keepsake::pitr {
 
 inline constexpr const char* kSlotName = "keepsake_pitr";
+// pg_receivewal's application_name: what synchronous_standby_names names in synchronous mode.
+inline constexpr const char* kApplicationName = "keepsake_pitr";
 // The switch that will make `serve` enable archiving for the embedded cluster on its own.
 inline constexpr bool kEnabledByDefaultForEmbedded = false;
+
+// KEEPSAKE_PITR_SYNCHRONOUS ("true" / "false", default false): each commit waits until the
+// archive has its WAL (docs/PITR.md). Throws Error(kInvalidArgument) on another value.
+bool synchronous_requested(const Environment& env);
 
 // The archive folder for a Config: <data_dir>/pitr, or where `enable --location` put it.
 std::string archive_dir_for(const Config& config);
@@ -40,8 +46,9 @@ struct Readiness {
   bool ok() const { return missing.empty(); }
 };
 
-// What the configured role and server lack for archiving, as lines to paste.
-Readiness check_readiness(const DatabaseConfig& db);
+// What the configured role and server lack for archiving, as lines to paste. `synchronous`
+// (KEEPSAKE_PITR_SYNCHRONOUS) adds the synchronous_standby_names line when the server lacks it.
+Readiness check_readiness(const DatabaseConfig& db, bool synchronous = false);
 
 // ---- enable ----------------------------------------------------------------------------------
 
@@ -59,6 +66,7 @@ struct EnableOptions {
   DatabaseConfig db;
   std::string archive_dir;
   std::chrono::seconds stream_check_timeout{120};
+  bool synchronous = false;  // KEEPSAKE_PITR_SYNCHRONOUS: recommend the synchronous_standby_names line
 };
 
 struct EnableResult {
@@ -83,10 +91,12 @@ bool is_enabled(const std::string& archive_dir);
 // ---- continuous streaming (run by serve) ------------------------------------------------------
 
 // Keeps pg_receivewal running against the slot: restarted on exit with a backoff from 1 s to
-// 60 s, a failure logged once per streak.
+// 60 s, a failure logged once per streak. `synchronous`: while pg_receivewal streams, the server
+// waits for it at each commit (synchronous_standby_names, set with ALTER SYSTEM: a superuser
+// role); while it does not, and once stop() begins, commits no longer wait (checked every 0.5 s).
 class WalStreamer {
  public:
-  WalStreamer(DatabaseConfig db, std::string archive_dir);
+  WalStreamer(DatabaseConfig db, std::string archive_dir, bool synchronous = false);
   ~WalStreamer();
   WalStreamer(const WalStreamer&) = delete;
   WalStreamer& operator=(const WalStreamer&) = delete;

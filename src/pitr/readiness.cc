@@ -52,7 +52,7 @@ std::string client_address(const DatabaseConfig& db) {
 
 }  // namespace
 
-Readiness check_readiness(const DatabaseConfig& db) {
+Readiness check_readiness(const DatabaseConfig& db, bool synchronous) {
   Readiness r;
   auto conn = db::Connection::open(db);
   r.server_major = conn->server_version_num() / 10000;
@@ -74,6 +74,11 @@ Readiness check_readiness(const DatabaseConfig& db) {
     r.recommended.push_back(
         "ALTER SYSTEM SET max_slot_wal_keep_size = '10GB';  -- so a stopped Keepsake cannot fill the "
         "database's disk; then SELECT pg_reload_conf();");
+  }
+  if (synchronous && !superuser && setting(*conn, "synchronous_standby_names").find(kApplicationName) == std::string::npos) {
+    r.recommended.push_back(std::string("synchronous_standby_names = '") + kApplicationName +
+                            "'  -- postgresql.conf, then SELECT pg_reload_conf(); synchronous archiving: each commit "
+                            "waits for the archive, and waits as long as Keepsake is stopped (docs/PITR.md)");
   }
   if (!superuser) {
     r.recommended.push_back("GRANT EXECUTE ON FUNCTION pg_create_restore_point(text) TO " + user +

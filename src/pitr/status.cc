@@ -1,4 +1,6 @@
 // `pitr status`: the recovery window, the lag, the slot, the base backups and the space used.
+#include <sys/statvfs.h>
+
 #include "common/error.h"
 #include "db/connection.h"
 #include "pitr/archive.h"
@@ -6,7 +8,8 @@
 namespace keepsake::pitr {
 namespace {
 
-void read_server(const DatabaseConfig& db, const std::string& slot, Status& s) {
+void read_server(const DatabaseConfig& db, const ArchiveState& state, Status& s) {
+  const std::string& slot = state.slot;
   try {
     auto conn = db::Connection::open(db);
     auto r = conn->exec(
@@ -27,7 +30,22 @@ void read_server(const DatabaseConfig& db, const std::string& slot, Status& s) {
   } else if (s.slot.wal_status == "lost") {
     s.problems.push_back("the replication slot " + slot + " is lost: the server removed WAL the archive had not "
                          "received; the window ends at the last WAL received; run `keepsake pitr enable` again");
+  } else if (!s.slot.active && s.lag_bytes && *s.lag_bytes >= static_cast<int64_t>(state.wal_segment_size)) {
+    s.problems.push_back("no WAL stream is using the replication slot " + slot + ": the archive falls behind (" +
+                         std::to_string(*s.lag_bytes) + " bytes); is `keepsake serve` running?");
   }
+}
+
+// pg_receivewal writes a whole segment at once: less free space than that stops it.
+void check_free_space(const Archive& archive, const ArchiveState& state, Status& s) {
+  struct statvfs fsinfo {};
+  if (statvfs(archive.wal_dir().c_str(), &fsinfo) != 0) return;
+  uint64_t free_bytes = static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize;
+  if (free_bytes >= state.wal_segment_size) return;
+  s.problems.push_back("the archive's filesystem is full (" + std::to_string(free_bytes >> 10) + " KiB free, a WAL "
+                       "segment needs " + std::to_string(state.wal_segment_size >> 20) + " MiB): WAL streaming stops; "
+                       "free space in " + archive.dir() + " (the server keeps the WAL meanwhile, up to "
+                       "max_slot_wal_keep_size)");
 }
 
 // The oldest verified base backup whose WAL chain reaches the newest segment without a gap.
@@ -69,7 +87,8 @@ Status read_status(const DatabaseConfig& db, const std::string& archive_dir) {
   s.wal_segments = static_cast<int>(segments.size());
   s.space_used = archive.space_used();
   s.restore_points = archive.restore_points();
-  read_server(db, state->slot, s);
+  read_server(db, *state, s);
+  check_free_space(archive, *state, s);
   read_window(archive, *state, segments, s);
   if (bases.empty()) s.problems.push_back("no base backup: nothing can be recovered yet");
   return s;
