@@ -25,6 +25,7 @@ const std::regex kValidParam(R"(^[a-zA-Z0-9_\-.]+$)");
 const std::regex kRoutineOld(R"(^immich-db-backup-\d+\.sql\.gz$)");
 const std::regex kRoutineNew(R"(^immich-db-backup-\d{8}T\d{6}-v.*-pg.*\.sql\.gz$)");
 const std::regex kFailed(R"(^immich-db-backup-.*\.sql\.gz\.tmp$)");
+const std::regex kUploadPart(R"(^\.upload-[0-9]+\.part$)");
 const std::regex kVersion(R"(-v(.*)-)");
 const std::regex kStampNew(R"((\d{8})T(\d{6}))");
 const std::regex kStampOld(R"(immich-db-backup-(\d{10,})\.sql)");
@@ -159,6 +160,23 @@ std::vector<std::string> names_to_prune(const std::vector<std::string>& names, i
   return doomed;
 }
 
+namespace {
+
+// Part files of uploads that were killed (a running upload writes to its part file all the time).
+std::vector<std::string> abandoned_upload_parts(const std::string& folder, const std::vector<std::string>& names) {
+  constexpr auto kAbandonedAfter = std::chrono::hours(24);
+  std::vector<std::string> out;
+  for (const auto& n : names) {
+    if (!std::regex_match(n, kUploadPart)) continue;
+    std::error_code ec;
+    auto written = fs::last_write_time(fs::path(folder) / n, ec);
+    if (!ec && fs::file_time_type::clock::now() - written > kAbandonedAfter) out.push_back(n);
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::string> prune_backups(const std::string& folder, int keep_last) {
   std::vector<std::string> names;
   std::error_code ec;
@@ -168,6 +186,10 @@ std::vector<std::string> prune_backups(const std::string& folder, int keep_last)
   for (const auto& n : doomed) {
     remove_logged(fs::path(folder) / n);
     if (!is_failed_backup_name(n)) remove_logged(fs::path(folder) / (n + ".sha256"));
+  }
+  for (const auto& n : abandoned_upload_parts(folder, names)) {
+    remove_logged(fs::path(folder) / n);
+    doomed.push_back(n);
   }
   return doomed;
 }

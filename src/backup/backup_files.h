@@ -71,7 +71,8 @@ std::vector<BackupFile> list_backups(const std::string& folder);
 std::vector<std::string> names_to_prune(const std::vector<std::string>& names, int keep_last);
 
 // Applies names_to_prune to the folder (and removes the sidecars of pruned files). Returns the
-// names deleted. Unlink errors are logged, not thrown, as Immich does.
+// names deleted. Also removes the hidden part files of uploads that were killed (untouched for a
+// day). Unlink errors are logged, not thrown, as Immich does.
 std::vector<std::string> prune_backups(const std::string& folder, int keep_last);
 
 // The full path of a validated name inside the folder; throws Error(kInvalidArgument) ("Invalid

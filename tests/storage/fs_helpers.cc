@@ -4,6 +4,7 @@
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -99,6 +100,21 @@ EmptyMount::~EmptyMount() {
   std::error_code ec;
   fs::remove_all(dir_, ec);
   fs::rename(dir_ + ".aside", dir_, ec);
+}
+
+SmallDisk::SmallDisk(std::string dir, const std::string& size) : dir_(std::move(dir)) {
+  fs::create_directories(dir_);
+  mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+}
+
+SmallDisk::~SmallDisk() {
+  if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+}
+
+uint64_t SmallDisk::free_bytes() const {
+  struct statvfs s {};
+  if (::statvfs(dir_.c_str(), &s) != 0) return 0;
+  return static_cast<uint64_t>(s.f_bavail) * s.f_frsize;
 }
 
 }  // namespace keepsake::storage::testing

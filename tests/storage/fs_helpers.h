@@ -3,6 +3,7 @@
 // empty tmpfs over a folder. Each guard undoes its change when it goes away.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace keepsake::storage::testing {
@@ -35,6 +36,23 @@ class EmptyMount {
   ~EmptyMount();
   EmptyMount(const EmptyMount&) = delete;
   EmptyMount& operator=(const EmptyMount&) = delete;
+
+ private:
+  std::string dir_;
+  bool mounted_ = false;
+};
+
+// A small, empty tmpfs of `size` (e.g. "512k") mounted over `dir`, to fill a disk for real.
+// mounted() is false where mounting is not allowed (the test should skip).
+class SmallDisk {
+ public:
+  SmallDisk(std::string dir, const std::string& size);
+  ~SmallDisk();
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool mounted() const { return mounted_; }
+  // Free bytes on it now.
+  uint64_t free_bytes() const;
 
  private:
   std::string dir_;
