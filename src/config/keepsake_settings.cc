@@ -1,7 +1,6 @@
 #include "config/keepsake_settings.h"
 
 #include "common/error.h"
-#include "common/log.h"
 #include "config/settings_document.h"
 #include "db/system_metadata.h"
 
@@ -16,7 +15,9 @@ const SettingsDocument& document() {
     "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14},
     "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}}
   })json"),
-                                    "Keepsake settings", "Keepsake's settings (system_metadata 'keepsake-config')");
+                                    "Keepsake settings", db::metadata_key::kKeepsakeConfig,
+                                    "Keepsake's settings (system_metadata 'keepsake-config')",
+                                    validate_keepsake_settings);
   return doc;
 }
 
@@ -30,26 +31,9 @@ void validate_keepsake_settings(const json& full) {
   files_backup_settings(full);
 }
 
-json load_keepsake_settings(db::Connection& conn) {
-  json stored = db::SystemMetadataRepository(conn).get(db::metadata_key::kKeepsakeConfig).value_or(json::object());
-  if (!stored.is_object()) {
-    spdlog::warn("system_metadata 'keepsake-config' is not a JSON object; using Keepsake's defaults");
-    stored = json::object();
-  }
-  json full = document().merge(stored);
-  try {
-    validate_keepsake_settings(full);
-  } catch (const Error& e) {
-    spdlog::error(std::string("stored Keepsake settings are invalid: ") + e.what());
-  }
-  return full;
-}
+json load_keepsake_settings(db::Connection& conn) { return document().load(conn); }
 
-json save_keepsake_settings(db::Connection& conn, const json& full) {
-  validate_keepsake_settings(full);
-  db::SystemMetadataRepository(conn).upsert(db::metadata_key::kKeepsakeConfig, document().diff(full));
-  return load_keepsake_settings(conn);
-}
+json save_keepsake_settings(db::Connection& conn, const json& full) { return document().save(conn, full); }
 
 PitrSettings pitr_settings(const json& full) {
   const auto& d = document();

@@ -2,6 +2,8 @@
 
 #include "common/cron.h"
 #include "common/error.h"
+#include "common/log.h"
+#include "db/system_metadata.h"
 
 namespace keepsake::config {
 
@@ -39,8 +41,34 @@ std::vector<std::string> leaf_paths(const json& object) {
   return out;
 }
 
-SettingsDocument::SettingsDocument(json defaults, std::string name, std::string where)
-    : defaults_(std::move(defaults)), name_(std::move(name)), where_(std::move(where)) {}
+SettingsDocument::SettingsDocument(json defaults, std::string name, std::string key, std::string where,
+                                   Validator validate)
+    : defaults_(std::move(defaults)),
+      name_(std::move(name)),
+      key_(std::move(key)),
+      where_(std::move(where)),
+      validate_(validate) {}
+
+json SettingsDocument::load(db::Connection& conn) const {
+  json stored = db::SystemMetadataRepository(conn).get(key_).value_or(json::object());
+  if (!stored.is_object()) {
+    spdlog::warn("system_metadata '{}' is not a JSON object; using the defaults", key_);
+    stored = json::object();
+  }
+  json full = merge(stored);
+  try {
+    validate_(full);
+  } catch (const Error& e) {
+    spdlog::error("stored {} is invalid: {}", name_, e.what());
+  }
+  return full;
+}
+
+json SettingsDocument::save(db::Connection& conn, const json& full) const {
+  validate_(full);
+  db::SystemMetadataRepository(conn).upsert(key_, diff(full));
+  return load(conn);
+}
 
 json SettingsDocument::merge(const json& stored) const {
   json result = defaults_;

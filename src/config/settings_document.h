@@ -1,7 +1,7 @@
 // A settings document kept in system_metadata as only its differences from known defaults, and
 // read back merged over them (objects key by key, arrays and scalars as whole values). Shared by
-// Immich's `system-config` and Keepsake's own `keepsake-config`. Pure: no database, no rules of
-// the modules that read the settings.
+// Immich's `system-config` and Keepsake's own `keepsake-config`. Holds no rule of the modules that
+// read the settings.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,12 +9,23 @@
 #include <string>
 #include <vector>
 
+#include "db/connection.h"
+
 namespace keepsake::config {
 
 class SettingsDocument {
  public:
-  // `name` appears in errors ("Invalid system config: ..."), `where` in their hint.
-  SettingsDocument(nlohmann::json defaults, std::string name, std::string where);
+  using Validator = void (*)(const nlohmann::json& full);
+  // `name` appears in errors ("Invalid system config: ..."), `where` in their hint; `key` is the
+  // system_metadata row; `validate` throws for a bad document.
+  SettingsDocument(nlohmann::json defaults, std::string name, std::string key, std::string where,
+                   Validator validate);
+
+  // The effective document (stored overrides merged into the defaults). Stored values that fail
+  // validation are logged and returned; readers re-check what they use.
+  nlohmann::json load(db::Connection& conn) const;
+  // Validates `full`, stores its differences from the defaults, returns the effective document.
+  nlohmann::json save(db::Connection& conn, const nlohmann::json& full) const;
 
   const nlohmann::json& defaults() const { return defaults_; }
 
@@ -38,7 +49,9 @@ class SettingsDocument {
 
   nlohmann::json defaults_;
   std::string name_;
+  std::string key_;
   std::string where_;
+  Validator validate_;
 };
 
 // Leaf paths of an object ("backup.database.enabled", ...); arrays and scalars are leaves.

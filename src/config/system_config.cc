@@ -3,7 +3,6 @@
 #include <regex>
 
 #include "common/error.h"
-#include "common/log.h"
 #include "config/settings_document.h"
 #include "db/system_metadata.h"
 
@@ -36,8 +35,9 @@ const json kDefaults = json::parse(R"json({
 })json");
 
 const SettingsDocument& document() {
-  static const SettingsDocument doc(kDefaults, "system config",
-                                    "the admin settings (system_metadata 'system-config')");
+  static const SettingsDocument doc(kDefaults, "system config", db::metadata_key::kSystemConfig,
+                                    "the admin settings (system_metadata 'system-config')",
+                                    validate_system_config);
   return doc;
 }
 
@@ -72,27 +72,9 @@ void validate_system_config(const json& full) {
   }
 }
 
-json load_system_config(db::Connection& conn) {
-  db::SystemMetadataRepository repo(conn);
-  json stored = repo.get(db::metadata_key::kSystemConfig).value_or(json::object());
-  if (!stored.is_object()) {
-    spdlog::warn("system_metadata 'system-config' is not a JSON object; using Immich's defaults");
-    stored = json::object();
-  }
-  json full = merge_with_defaults(stored);
-  try {
-    validate_system_config(full);
-  } catch (const Error& e) {
-    spdlog::error(std::string("stored system config is invalid: ") + e.what());
-  }
-  return full;
-}
+json load_system_config(db::Connection& conn) { return document().load(conn); }
 
-json save_system_config(db::Connection& conn, const json& full) {
-  validate_system_config(full);
-  db::SystemMetadataRepository(conn).upsert(db::metadata_key::kSystemConfig, diff_from_defaults(full));
-  return load_system_config(conn);
-}
+json save_system_config(db::Connection& conn, const json& full) { return document().save(conn, full); }
 
 DatabaseBackupSettings database_backup_settings(const json& full) {
   const auto& d = document();

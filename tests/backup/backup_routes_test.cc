@@ -26,15 +26,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-http::Authenticator as(bool admin) {
-  return [admin](const auth::Credentials&) {
-    auth::AuthUser u;
-    u.id = "00000000-0000-0000-0000-000000000001";
-    u.is_admin = admin;
-    u.permissions = {"all"};
-    return u;
-  };
-}
+http::Authenticator as(bool admin) { return keepsake::testing::signed_in_as(admin); }
 
 std::string gzip_of(const std::string& data) {
   keepsake::testing::TempDir dir;

@@ -75,16 +75,6 @@ TEST_F(DiskFaultsTest, BackupToAReadOnlyFolderFailsClearly) {
   EXPECT_TRUE(names_in(folder()).empty());
 }
 
-http::Authenticator admin() {
-  return [](const auth::Credentials&) {
-    auth::AuthUser u;
-    u.id = "00000000-0000-0000-0000-000000000001";
-    u.is_admin = true;
-    u.permissions = {"all"};
-    return u;
-  };
-}
-
 TEST_F(DiskFaultsTest, UploadToAFullDiskIsRefusedAndLeavesNoPartFile) {
   SmallDisk disk(folder(), "256k");
   if (!disk.mounted()) GTEST_SKIP() << "cannot mount a tmpfs here (not root?)";
@@ -92,7 +82,7 @@ TEST_F(DiskFaultsTest, UploadToAFullDiskIsRefusedAndLeavesNoPartFile) {
   Config config = load_config({{"DB_HOSTNAME", "localhost"}});
   config.media_location = media_.path();
   app::AppContext app(config);
-  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = &app}, admin());
+  keepsake::testing::RunningServer server(http::kNormalRoutes, {.app = &app}, keepsake::testing::signed_in_as(true));
   std::string big(600 * 1024, 'x');
   httplib::MultipartFormDataItems items = {{"file", big, "big.sql.gz", "application/gzip"}};
   auto res = server.client().Post("/api/admin/database-backups/upload", {{"x-api-key", "k"}}, items);

@@ -12,15 +12,7 @@
 namespace keepsake::http {
 namespace {
 
-Authenticator as(bool admin) {
-  return [admin](const auth::Credentials&) {
-    auth::AuthUser u;
-    u.id = "00000000-0000-0000-0000-000000000001";
-    u.is_admin = admin;
-    u.permissions = {"all"};
-    return u;
-  };
-}
+Authenticator as(bool admin) { return keepsake::testing::signed_in_as(admin); }
 
 TEST(PitrRoutesTest, AdminsGetTheStatusOthersAreRefused) {
   keepsake::testing::TempDir data;

@@ -38,4 +38,8 @@ class RunningServer {
   int port_ = 0;
 };
 
+// An authenticator that lets every request in as one user (id ...0001, every permission), an
+// admin or not: for route tests whose subject is not authentication.
+http::Authenticator signed_in_as(bool admin);
+
 }  // namespace keepsake::testing

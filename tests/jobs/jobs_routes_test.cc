@@ -17,15 +17,7 @@ class JobsRoutesTest : public testing::JobsDatabaseTest {
     JobsDatabaseTest::SetUp();
     pool_ = std::make_unique<db::Pool>(db_config_, 4);
   }
-  static http::Authenticator as(bool admin) {
-    return [admin](const auth::Credentials&) {
-      auth::AuthUser u;
-      u.id = "00000000-0000-0000-0000-000000000001";
-      u.is_admin = admin;
-      u.permissions = {"all"};
-      return u;
-    };
-  }
+  static http::Authenticator as(bool admin) { return keepsake::testing::signed_in_as(admin); }
   std::unique_ptr<db::Pool> pool_;
   httplib::Headers key_{{"x-api-key", "k"}};
 };
