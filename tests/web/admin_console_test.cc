@@ -88,7 +88,7 @@ class AdminConsoleTest : public ::testing::Test {
     fs::create_directories(base);
     std::ofstream(work_.path() + "/data/pitr/pitr.json") << R"({"slot": "keepsake_pitr", "server_major": 15})";
     std::ofstream(base + "/keepsake-backup.json")
-        << R"({"name": "20261201T000000Z", "end_us": 1764547200000000, "size": 5000000, "verified": false})";
+        << R"({"name": "20261201T000000Z", "end_us": 1796083200000000, "size": 5000000, "verified": false})";
   }
 
   std::string e2e_ = keepsake::testing::source_dir() + "/tests/e2e";
