@@ -2,8 +2,9 @@
 // Immich's (admin only): the database backup schedule with its next run times
 // (GET/PUT /api/admin/backup-schedule, GET /api/admin/backup-schedule/next-runs?cronExpression=)
 // and the instances connected to the database with the state of Immich's restart channel
-// (GET /api/admin/instances), and the free space of the disks that hold the library
-// (GET /api/admin/storage/space). The page itself is public and holds no data: everything on it comes
+// (GET /api/admin/instances), and the free space of the disks that hold the library with the
+// space used by each media folder (GET /api/admin/storage/space; the folders are walked in the
+// background, at most every 10 minutes, and the last measurement is served at once). The page itself is public and holds no data: everything on it comes
 // from these and the other JSON routes, with the admin's session cookie.
 #include "app/app_context.h"
 #include "backup/backup_files.h"
@@ -17,6 +18,7 @@
 #include "http/web_page.h"
 #include "pitr/pitr.h"
 #include "storage/disk_space.h"
+#include "storage/folder_usage.h"
 
 namespace keepsake::http {
 namespace {
@@ -75,7 +77,19 @@ json instances_json(db::Connection& conn, const std::string& database) {
   return {{"clients", clients}, {"restartChannel", {{"configured", restart_channel_configured()}}}};
 }
 
-json space_json(const Config& config) {
+json folders_json(const storage::FolderUsageCache::Snapshot& usage) {
+  json out = {{"measuring", usage.measuring}, {"folders", json::array()}, {"measuredAt", nullptr}};
+  if (!usage.report) return out;
+  out["measuredAt"] = usage.report->measured_at;
+  out["seconds"] = usage.report->seconds;
+  for (const auto& f : usage.report->folders) {
+    out["folders"].push_back(
+        {{"name", f.name}, {"path", f.path}, {"exists", f.exists}, {"bytes", f.bytes}, {"files", f.files}});
+  }
+  return out;
+}
+
+json space_json(const Config& config, storage::FolderUsageCache& usage) {
   json out = json::array();
   for (const auto& d : storage::disk_space(config)) {
     json disk = {{"label", d.label}, {"path", d.path}, {"available", d.available}};
@@ -83,7 +97,7 @@ json space_json(const Config& config) {
     else disk["reason"] = d.reason;
     out.push_back(disk);
   }
-  return {{"disks", out}};
+  return {{"disks", out}, {"mediaFolders", folders_json(usage.get(config.media_location))}};
 }
 
 db::PooledConnection connection(const RouteDeps& deps) {
@@ -113,9 +127,10 @@ KEEPSAKE_ROUTES(console, kNormalRoutes, [](RouteTable& routes, const RouteDeps& 
     auto conn = connection(deps);
     send_json(ctx.response(), instances_json(*conn, conn->exec("SELECT current_database()").text(0, 0)));
   });
-  routes.get("/api/admin/storage/space", {Access::kAdmin, "server.storage"}, [&deps](RequestContext& ctx) {
+  auto usage = std::make_shared<storage::FolderUsageCache>();  // lives as long as the routes
+  routes.get("/api/admin/storage/space", {Access::kAdmin, "server.storage"}, [&deps, usage](RequestContext& ctx) {
     if (!deps.app) throw Error(ErrorKind::kUnavailable, "The storage configuration is not available");
-    send_json(ctx.response(), space_json(deps.app->config()));
+    send_json(ctx.response(), space_json(deps.app->config(), *usage));
   });
 });
 

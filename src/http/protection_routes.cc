@@ -42,6 +42,16 @@ json checksum_json(const protection::ChecksumState& c) {
   return out;
 }
 
+json scan_json(const protection::ScanState& s) {
+  json out = availability_json(s);
+  if (s.available) {
+    out.update({{"startedAt", s.started_at}, {"finishedAt", s.finished_at}, {"rows", s.rows}, {"files", s.files},
+                {"missingIrreplaceable", s.missing_irreplaceable}, {"missingRegenerable", s.missing_regenerable},
+                {"orphans", s.orphans}, {"foreignPaths", s.foreign}});
+  }
+  return out;
+}
+
 json pitr_json(const protection::PitrState& p) {
   json out = availability_json(p);
   if (p.available) {
@@ -73,6 +83,7 @@ json report_json(const protection::Report& r) {
           {"backups", backups_json(r.backups)},
           {"lastFailure", failure},
           {"checksum", checksum_json(r.checksum)},
+          {"storageScan", scan_json(r.scan)},
           {"pitr", pitr_json(r.pitr)},
           {"fileSnapshots", snapshots_json(r.snapshots)},
           {"library", {{"users", r.users}, {"assets", r.assets}}},

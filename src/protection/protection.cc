@@ -11,6 +11,7 @@
 #include "files/files_service.h"
 #include "pitr/pitr.h"
 #include "storage/checksum_verify.h"
+#include "storage/scan_record.h"
 
 namespace keepsake::protection {
 namespace {
@@ -94,6 +95,26 @@ ChecksumState read_checksum(db::Connection& conn) {
   return c;
 }
 
+ScanState read_scan(db::Connection& conn) {
+  ScanState s;
+  auto last = storage::read_last_scan(conn);
+  if (!last) {
+    s.reason = "no database-vs-disk scan has run yet (keepsake storage scan)";
+    return s;
+  }
+  s.available = true;
+  s.started_at = iso(micros(last->started_at));
+  s.finished_at = iso(micros(last->finished_at));
+  const auto& c = last->summary;
+  s.rows = c.rows;
+  s.files = c.files;
+  s.missing_irreplaceable = c.irreplaceable.count;
+  s.missing_regenerable = c.regenerable.count;
+  s.orphans = c.orphans;
+  s.foreign = c.foreign;
+  return s;
+}
+
 PitrState read_pitr(const Config& config) {
   PitrState p;
   std::string archive = pitr::archive_dir_for(config);
@@ -148,6 +169,10 @@ void build_timeline(Report& r, db::Connection& conn, const std::string& folder, 
     add_event(r, since, micros(r.checksum.finished_at), "checksum", r.checksum.problem_count == 0,
               std::to_string(r.checksum.checked) + " originals checked");
   }
+  if (r.scan.available) {
+    add_event(r, since, micros(r.scan.finished_at), "scan", r.scan.missing_irreplaceable == 0,
+              std::to_string(r.scan.rows) + " paths compared with the disk");
+  }
   if (!r.pitr.last_base_backup.empty()) {
     add_event(r, since, micros(r.pitr.last_base_backup), "base-backup", true, "base backup");
   }
@@ -174,6 +199,7 @@ Report read_protection(db::Connection& conn, const Sources& sources) {
   auto failures = read_failures(conn, kTimelineDays);
   if (!failures.empty()) r.last_failure = failures.front();
   r.checksum = read_checksum(conn);
+  r.scan = read_scan(conn);
   r.pitr = read_pitr(sources.config);
   auto snapshots = read_snapshots(sources, r.snapshots);
   auto counts = conn.exec(R"(SELECT (SELECT count(*) FROM "user" WHERE "deletedAt" IS NULL),
@@ -196,6 +222,10 @@ void judge(Report& r, Clock::time_point now) {
   }
   if (r.checksum.problem_count > 0) {
     failing.push_back(std::to_string(r.checksum.problem_count) + " original file(s) are missing or damaged");
+  }
+  if (r.scan.missing_irreplaceable > 0) {
+    failing.push_back("The last storage scan found " + std::to_string(r.scan.missing_irreplaceable) +
+                      " irreplaceable file(s) missing (originals, sidecars or profile images)");
   }
   if (!last) {
     at_risk.push_back("There is no database backup yet");

@@ -1,7 +1,7 @@
 // "Is my library safe?": one verdict (protected / at risk / failing) with its reasons, computed
 // from what the other modules record — the database backups in the backups folder and their
 // verifications, the admin's notifications of failed backups, the checksum verification of the
-// originals, point-in-time recovery and the file snapshots — plus a timeline of the last 30 days.
+// originals, the last database-vs-disk scan, point-in-time recovery and the file snapshots — plus a timeline of the last 30 days.
 // Read by the admin console through GET /api/admin/protection. Only reads; a source that is not
 // configured is reported as unavailable with the reason, never filled in.
 #pragma once
@@ -51,6 +51,13 @@ struct ChecksumState : Availability {
   int64_t problem_count = 0;
 };
 
+// The last database-vs-disk scan (storage/scan_record.h).
+struct ScanState : Availability {
+  std::string started_at, finished_at;
+  int64_t rows = 0, files = 0;
+  int64_t missing_irreplaceable = 0, missing_regenerable = 0, orphans = 0, foreign = 0;
+};
+
 struct PitrState : Availability {
   std::string earliest, latest;  // the recovery window
   std::string last_base_backup;
@@ -64,7 +71,7 @@ struct SnapshotState : Availability {
 
 struct Event {
   std::string at;
-  std::string kind;  // backup, verification, failure, checksum, base-backup, snapshot
+  std::string kind;  // backup, verification, failure, checksum, scan, base-backup, snapshot
   bool ok = true;
   std::string label;
 };
@@ -76,6 +83,7 @@ struct Report {
   std::vector<BackupState> backups;  // newest first
   std::optional<Failure> last_failure;
   ChecksumState checksum;
+  ScanState scan;
   PitrState pitr;
   SnapshotState snapshots;
   int64_t users = 0, assets = 0;  // what is being protected

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "db/cursor.h"
 #include "storage/file_kind.h"
+#include "storage/scan_record.h"
 
 namespace keepsake::storage {
 namespace {
@@ -347,6 +348,7 @@ bool is_scanned_folder(StorageFolder folder) { return folder != StorageFolder::k
 void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport& report,
                   const ScanOptions& options) {
   ScanProgress progress;
+  std::string started_at = conn.exec("SELECT now()::text").text(0, 0);
   progress.rows_total = conn.exec(kTotalSql, {}, "count rows to scan").int64(0, 0);
   db::Transaction tx(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   Merger merger(layout, report);
@@ -366,6 +368,7 @@ void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport&
                      merge_batch);
   merger.finish();
   tx.commit();
+  record_scan(conn, started_at, report.summary);
   if (options.on_progress) {
     progress.rows_done = report.summary.rows;
     progress.files_seen = report.summary.files;

@@ -6,8 +6,8 @@
 // full-size images, encoded videos, person thumbnails: Immich's jobs make them again; see
 // storage/file_kind.h). Memory stays bounded: the rows arrive sorted through a server-side
 // cursor and the managed folders are walked in the same byte order, so the two streams are merged;
-// findings go to temporary files, not memory. Never deletes anything; it only moves orphans aside
-// when asked to.
+// findings go to temporary files, not memory; only the counts are recorded in Keepsake's schema.
+// Never deletes anything; it only moves orphans aside when asked to.
 #pragma once
 
 #include <cstdint>
@@ -83,7 +83,8 @@ class ScanReport {
 // The folders walked for orphans: every StorageFolder except backups (no row references those).
 bool is_scanned_folder(StorageFolder folder);
 
-// Runs the scan; the caller's connection must not be inside a transaction.
+// Runs the scan and records its counts (storage/scan_record.h); the caller's connection must not be
+// inside a transaction.
 void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport& report,
                   const ScanOptions& options = {});
 

@@ -3,9 +3,11 @@
 // server (a read-only backups folder, rows added to the database):
 //   login    wrong password and non-admin refused; admin logs in; "at risk"; back up now and watch
 //            the job; verify; "protected"; pause/resume a queue; the schedule's cron validation and
-//            next runs; an upload whose name holds markup is refused and shown as text;
+//            next runs; an upload whose name holds markup is refused and shown as text; point in
+//            time not enabled; the space per media folder and the last storage scan;
 //            screenshots at desktop and phone width; the session saved to STATE.
-//   failing  (backups folder read-only) back up now: "failing" with the reason, shown as text.
+//   failing  (backups folder read-only) back up now: "failing" with the reason, shown as text;
+//            (a broken PITR archive) the point-in-time problems in an alert.
 //   restore  restore RESTORE_FILE after a confirmation naming what is replaced; land back in the
 //            logged-in console showing the restored library.
 // Environment: PHASE, BASE_URL, ADMIN_EMAIL, USER_EMAIL, PASSWORD, STATE (session file),
@@ -115,6 +117,12 @@ async function loginPhase(page, context) {
   if (!seen.uploadStatus.includes(path.basename(env.MARKUP_FILE))) fail("the file name is not shown as text");
   await noInjection(page);
 
+  // Point in time is not enabled here: the section says so and how to enable it.
+  seen.pitrOff = await waitForText(page, "#pitr-off", /not enabled.*keepsake pitr enable/s);
+  // Storage: the space per media folder (measured in the background) and the last scan.
+  seen.library = await waitForText(page, "#folder-rows tr[data-folder=library]", /KB/);
+  seen.scan = await waitForText(page, "#storage-facts", /Database-vs-disk scan.*finished/s);
+
   await page.locator("#message").evaluate((e) => { e.hidden = true; });
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -126,6 +134,7 @@ async function loginPhase(page, context) {
   await page.screenshot({ path: env.SCREENSHOTS + "/console-phone.png" });
   await page.locator("#backups").scrollIntoViewIfNeeded();
   await page.screenshot({ path: env.SCREENSHOTS + "/console-phone-backups.png" });
+  await page.locator("#storage").screenshot({ path: env.SCREENSHOTS + "/console-phone-storage.png" });
   await context.storageState({ path: env.STATE });
 }
 
@@ -139,6 +148,12 @@ async function failingPhase(page) {
   if (!/The last database backup failed: .*cannot create/.test(seen.reasons)) fail("no reason: " + seen.reasons);
   seen.failedMarks = await page.locator("#timeline .event.failed").count();
   seen.jobFailure = await waitForText(page, "#failure-rows", /backupDatabase \/ DatabaseBackup.*cannot create/);
+  // A broken PITR archive (written by the C++ side): its problems in an alert, the unverified base backup.
+  if (!(await page.locator("#pitr-problems").isVisible())) fail("the PITR problems are not shown");
+  seen.pitrProblems = await text(page, "#pitr-problem-list");
+  seen.pitrFacts = await waitForText(page, "#pitr-facts", /NOT verified/);
+  if (!/Point-in-time recovery: /.test(seen.reasons)) fail("the PITR problem is not a reason: " + seen.reasons);
+  await page.locator("#pitr").screenshot({ path: env.SCREENSHOTS + "/console-pitr-problems.png" });
   await noInjection(page);
 }
 

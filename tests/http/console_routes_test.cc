@@ -1,15 +1,20 @@
 // The admin console's routes over real HTTP against a real database: the page at /admin, the
 // session cookie it logs in with (HttpOnly, SameSite), and 401 / 403 on every JSON route the
-// console reads for a caller without a session or without admin rights.
+// console reads for a caller without a session or without admin rights; the space per media
+// folder (measured in the background) and the record of the last storage scan.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "app/app_context.h"
 #include "auth/auth_fixture.h"
 #include "harness/other_client.h"
 #include "harness/test_cluster.h"
 #include "http/test_server.h"
+#include "storage/file_scan.h"
+#include "storage/fs_helpers.h"
 
 namespace keepsake::http {
 namespace {
@@ -62,6 +67,12 @@ class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
     }
     return {};
   }
+  json get(const std::string& path) {
+    if (admin_.empty()) login("admin@example.com", &admin_);
+    auto res = server_->client().Get(path, {{"Cookie", "immich_access_token=" + admin_}});
+    EXPECT_EQ(res->status, 200) << res->body;
+    return json::parse(res->body);
+  }
   int status(const std::string& method, const std::string& path, const std::string& token) {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Cookie", "immich_access_token=" + token);
@@ -71,6 +82,7 @@ class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
   }
 
   keepsake::testing::TempDir media_;
+  std::string admin_;
   std::unique_ptr<app::AppContext> app_;
   std::unique_ptr<keepsake::testing::RunningServer> server_;
 };
@@ -155,6 +167,41 @@ TEST_F(ConsoleRoutesTest, InstancesListsAnImmichServerAndTheRestartChannel) {
   for (const auto& c : body["clients"]) found = found || (c["pid"] == immich.pid() && c["kind"] == "immich");
   EXPECT_TRUE(found) << body.dump();
   EXPECT_TRUE(body["restartChannel"]["configured"].is_boolean());
+}
+
+TEST_F(ConsoleRoutesTest, SpacePerMediaFolderIsMeasuredInTheBackground) {
+  storage::testing::write_text(media_.path() + "/library/a/one.jpg", std::string(1000, 'x'));
+  storage::testing::write_text(media_.path() + "/library/b/two.jpg", std::string(234, 'x'));
+  storage::testing::write_text(media_.path() + "/thumbs/t.webp", std::string(10, 'x'));
+  json folders = get("/api/admin/storage/space")["mediaFolders"];
+  for (int i = 0; i < 100 && folders["measuredAt"].is_null(); ++i) {
+    EXPECT_TRUE(folders["measuring"]) << "no measurement and none running";
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    folders = get("/api/admin/storage/space")["mediaFolders"];
+  }
+  ASSERT_EQ(folders["folders"].size(), 6u) << folders.dump();
+  std::map<std::string, json> by_name;
+  for (const auto& f : folders["folders"]) by_name[f["name"]] = f;
+  EXPECT_EQ(by_name["library"]["bytes"], 1234);
+  EXPECT_EQ(by_name["library"]["files"], 2);
+  EXPECT_EQ(by_name["thumbs"]["bytes"], 10);
+  EXPECT_EQ(by_name["upload"]["exists"], false);
+}
+
+TEST_F(ConsoleRoutesTest, ProtectionReportsTheLastStorageScan) {
+  EXPECT_EQ(get("/api/admin/protection")["storageScan"]["available"], false);
+  storage::testing::write_text(media_.path() + "/upload/stray.jpg", "x");
+  storage::ScanReport report;
+  storage::scan_storage(*conn_, storage::StorageLayout(media_.path()), report);
+  json p = get("/api/admin/protection");
+  json scan = p["storageScan"];
+  ASSERT_EQ(scan["available"], true) << scan.dump();
+  EXPECT_EQ(scan["orphans"], 1);
+  EXPECT_EQ(scan["missingIrreplaceable"], 0);
+  EXPECT_FALSE(scan["finishedAt"].get<std::string>().empty());
+  bool on_timeline = false;
+  for (const auto& e : p["timeline"]) on_timeline = on_timeline || e["kind"] == "scan";
+  EXPECT_TRUE(on_timeline) << p["timeline"].dump();
 }
 
 }  // namespace

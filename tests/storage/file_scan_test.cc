@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "storage/fs_helpers.h"
+#include "storage/scan_record.h"
 #include "storage/storage_fixture.h"
 
 namespace keepsake::storage {
@@ -115,6 +116,24 @@ TEST_F(FileScanTest, ReportsExactlyTheDeletedAndAddedFilesAndForeignRows) {
   EXPECT_NE(text.str().find(*deleted.begin()), std::string::npos);
   for (const auto& p : deleted) EXPECT_FALSE(fs::exists(p)) << "the scan never recreates";
   for (const auto& p : orphans) EXPECT_TRUE(fs::exists(p)) << "the scan never deletes";
+}
+
+TEST_F(FileScanTest, RecordsTheCountsOfTheLastScanOnly) {
+  EXPECT_FALSE(read_last_scan(*conn_));
+  ScanReport clean;
+  scan(clean);
+  fs::remove(all_files_[0]);
+  write_text(layout_->base_folder(StorageFolder::kThumbs) + "/left-over.tmp", "stray");
+  ScanReport report;
+  auto s = scan(report);
+  auto last = read_last_scan(*conn_);
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->summary.rows, s.rows);
+  EXPECT_EQ(last->summary.files, s.files);
+  EXPECT_EQ(last->summary.irreplaceable.count, 1);
+  EXPECT_EQ(last->summary.orphans, 1);
+  EXPECT_LE(last->started_at, last->finished_at);
+  EXPECT_EQ(conn_->exec("SELECT count(*) FROM keepsake.storage_scan").int64(0, 0), 1);
 }
 
 TEST_F(FileScanTest, MovesOrphansAsideKeepingTheirRelativePaths) {

@@ -4,7 +4,9 @@
 // upload named with markup, screenshots), a backup into a read-only folder (failing, with its
 // reason), and a restore that lands back in the logged-in console with the restored data.
 // The media folder's name holds markup, so the failure's message does too; the admin's name as
-// well: the page must show both as text. About 30 s: three browser runs, two backups, one restore.
+// well: the page must show both as text. Also point in time (not enabled, then a broken archive
+// shown loudly), the space per media folder and the last storage scan.
+// About 30 s: three browser runs, two backups, one restore.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -18,6 +20,7 @@
 #include "harness/keepsake_process.h"
 #include "harness/paths.h"
 #include "restore/database_swap.h"
+#include "storage/file_scan.h"
 #include "storage/fs_helpers.h"
 
 namespace keepsake {
@@ -78,6 +81,16 @@ class AdminConsoleTest : public ::testing::Test {
     return r.exit_code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
   }
 
+  // A PITR archive whose slot does not exist and whose only base backup is unverified, as the
+  // console must show loudly (the real `pitr enable` needs a cluster of its own: tests/pitr/).
+  void write_broken_pitr_archive() {
+    std::string base = work_.path() + "/data/pitr/base/20261201T000000Z";
+    fs::create_directories(base);
+    std::ofstream(work_.path() + "/data/pitr/pitr.json") << R"({"slot": "keepsake_pitr", "server_major": 15})";
+    std::ofstream(base + "/keepsake-backup.json")
+        << R"({"name": "20261201T000000Z", "end_us": 1796083200000000, "size": 5000000, "verified": false})";
+  }
+
   std::string e2e_ = keepsake::testing::source_dir() + "/tests/e2e";
   std::string live_, media_, screenshots_;
   TempDir work_;
@@ -88,6 +101,12 @@ TEST_F(AdminConsoleTest, LogInWatchProtectionFailAndRestoreInHeadlessChromium) {
   keepsake::testing::KeepsakeProcess serve(server_env(port), work_.path());
   ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
 
+  storage::testing::write_text(media_ + "/library/admin/photo.jpg", std::string(3000, 'x'));
+  {  // what `keepsake storage scan` records: the photo is an orphan (no asset row)
+    auto conn = db::Connection::open(keepsake::testing::superuser_config(live_));
+    storage::ScanReport report;
+    storage::scan_storage(*conn, storage::StorageLayout(media_), report);
+  }
   std::string markup_file = work_.path() + "/" + kMarkup + ".sql.gz";
   std::ofstream(markup_file) << "not a backup";
   auto login = browse("login", port, {{"MARKUP_FILE", markup_file}});
@@ -96,12 +115,18 @@ TEST_F(AdminConsoleTest, LogInWatchProtectionFailAndRestoreInHeadlessChromium) {
   EXPECT_EQ(login["verdictAfterBackup"], "Protected");
   EXPECT_GE(login["timelineEvents"].get<int>(), 2) << login.dump();
   EXPECT_NE(login["uploadStatus"].get<std::string>().find(kMarkup), std::string::npos);
+  EXPECT_NE(login["library"].get<std::string>().find("2.9 KB"), std::string::npos) << login.dump();
+  EXPECT_NE(login["scan"].get<std::string>().find("1 orphan"), std::string::npos) << login.dump();
   std::string made = login["backupFile"];
 
   {
     storage::testing::ReadOnlyFolder read_only(media_ + "/backups");
     if (read_only.method().empty()) GTEST_SKIP() << "neither a read-only bind mount nor chattr +i works here";
+    write_broken_pitr_archive();
     auto failing = browse("failing", port);
+    fs::remove_all(work_.path() + "/data/pitr");
+    EXPECT_NE(failing["pitrProblems"].get<std::string>().find("keepsake_pitr does not exist"), std::string::npos)
+        << failing.dump();
     EXPECT_EQ(failing["verdict"], "Failing");
     EXPECT_NE(failing["reasons"].get<std::string>().find(kMarkup), std::string::npos)
         << "the failure's message (naming the media folder) is shown as text: " << failing.dump();
