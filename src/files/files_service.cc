@@ -16,7 +16,6 @@
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "backup/backup_verifications.h"
-#include "backup/dump_check.h"
 #include "common/error.h"
 #include "files/files_internal.h"
 #include "storage/layout.h"

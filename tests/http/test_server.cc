@@ -50,4 +50,14 @@ httplib::Client RunningServer::client() const {
   return c;
 }
 
+http::Authenticator any_credentials_as(bool admin) {
+  return [admin](const auth::Credentials&) {
+    auth::AuthUser u;
+    u.id = "00000000-0000-0000-0000-000000000001";
+    u.is_admin = admin;
+    u.permissions = {"all"};
+    return u;
+  };
+}
+
 }  // namespace keepsake::testing

@@ -15,6 +15,9 @@
 
 namespace keepsake::testing {
 
+// Accepts any credentials as one fixed user, an admin or not, with every permission.
+http::Authenticator any_credentials_as(bool admin);
+
 class RunningServer {
  public:
   // Serves a fixed table.
