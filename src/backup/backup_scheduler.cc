@@ -35,14 +35,17 @@ bool BackupScheduler::run_tick(std::chrono::system_clock::time_point tick) {
   job.backup = options_.backup;
   job.lock = LockPolicy::kSkipIfBusy;
   job.tick = tick;
+  std::optional<BackupResult> made;
   try {
-    bool made = run_database_backup_job(job).has_value();
-    backups_made_ += made;
-    return made;
+    made = run_database_backup_job(job);
   } catch (const std::exception& e) {
     spdlog::error("scheduled database backup failed: {}", e.what());
     return false;
   }
+  if (!made) return false;
+  ++backups_made_;
+  if (options_.after_backup) options_.after_backup(*made);
+  return true;
 }
 
 void BackupScheduler::loop() {

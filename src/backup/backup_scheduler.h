@@ -2,12 +2,14 @@
 // system-config, sleeps until the next cron tick, and runs the DatabaseBackup job for it. Every
 // instance may run one; per tick only the instance that wins try_lock(BackupDatabase = 42) backs
 // up, holding the lock for the whole run, and a tick recorded as done is never run twice.
-// Config changes are picked up within `config_poll`. Must never run two backups for one tick.
+// Config changes are picked up within `config_poll`; `after_backup` runs what follows a backup
+// (the files snapshot). Must never run two backups for one tick.
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -19,6 +21,8 @@ namespace keepsake::backup {
 struct SchedulerOptions {
   BackupOptions backup;  // db, media location, tools
   std::chrono::milliseconds config_poll{60000};
+  // Called on the scheduler's thread after each backup this instance made (the files backup).
+  std::function<void(const BackupResult&)> after_backup;
 };
 
 class BackupScheduler {

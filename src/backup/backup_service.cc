@@ -31,6 +31,13 @@ KEEPSAKE_MIGRATION(backup0001, "0100-backup-schedule-run", R"sql(
   );
 )sql");
 
+// Other scheduled jobs (the files backup) claim their ticks here too.
+KEEPSAKE_MIGRATION(backup0101, "0101-backup-schedule-run-job", R"sql(
+  ALTER TABLE keepsake.backup_schedule_run ADD COLUMN job text NOT NULL DEFAULT 'DatabaseBackup';
+  ALTER TABLE keepsake.backup_schedule_run DROP CONSTRAINT backup_schedule_run_pkey;
+  ALTER TABLE keepsake.backup_schedule_run ADD PRIMARY KEY (job, tick);
+)sql");
+
 namespace {
 
 struct DumpTarget {
@@ -261,41 +268,42 @@ std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db, cons
   return deleted;
 }
 
-void notify_backup_failure(const DatabaseConfig& db, const std::string& message) {
+void notify_backup_failure(const DatabaseConfig& db, const std::string& message,
+                           const std::string& job) {
+  spdlog::error("Unable to run job handler ({}): {}", job, message);
   try {
     auto conn = db::Connection::open(db);
     auto admin = conn->exec(
         R"(SELECT "id" FROM "user" WHERE "isAdmin" = true AND "deletedAt" IS NULL ORDER BY "createdAt" LIMIT 1)",
         {}, "find the admin");
     if (admin.empty()) {
-      spdlog::warn("no admin to notify about the failed database backup");
+      spdlog::warn("no admin to notify about the failed {}", job);
       return;
     }
-    spdlog::error("Unable to run job handler (DatabaseBackup): {}", message);
     conn->exec(R"(INSERT INTO "notification" ("userId", "type", "level", "title", "description")
                   VALUES ($1, 'JobFailed', 'error', 'Job Failed', $2))",
-               {admin.text(0, 0), "Job DatabaseBackup failed with error: " + message},
+               {admin.text(0, 0), "Job " + job + " failed with error: " + message},
                "notify the admin of the failed backup");
   } catch (const std::exception& e) {
-    spdlog::error("could not notify the admin about the failed database backup: {}", e.what());
+    spdlog::error("could not notify the admin about the failed {}: {}", job, e.what());
   }
+}
+
+bool claim_schedule_tick(db::Connection& conn, const std::string& job,
+                         std::chrono::system_clock::time_point tick) {
+  migrations::apply_keepsake_migrations(conn);
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(tick.time_since_epoch()).count();
+  auto r = conn.exec(
+      "INSERT INTO keepsake.backup_schedule_run (job, tick) VALUES ($1, to_timestamp($2::bigint)) "
+      "ON CONFLICT (job, tick) DO NOTHING RETURNING tick",
+      {job, std::to_string(seconds)}, "record the backup tick");
+  return r.rows() == 1;
 }
 
 namespace {
 
-// Records the tick under the lock; false when some instance already ran it.
-bool claim_tick(db::Connection& conn, std::chrono::system_clock::time_point tick) {
-  migrations::apply_keepsake_migrations(conn);
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(tick.time_since_epoch()).count();
-  auto r = conn.exec(
-      "INSERT INTO keepsake.backup_schedule_run (tick) VALUES (to_timestamp($1::bigint)) "
-      "ON CONFLICT (tick) DO NOTHING RETURNING tick",
-      {std::to_string(seconds)}, "record the backup tick");
-  return r.rows() == 1;
-}
-
 std::optional<BackupResult> run_locked(const JobOptions& o, db::Connection& lock_conn) {
-  if (o.tick && !claim_tick(lock_conn, *o.tick)) {
+  if (o.tick && !claim_schedule_tick(lock_conn, "DatabaseBackup", *o.tick)) {
     spdlog::info("database backup for this tick already ran on another instance; skipping");
     return std::nullopt;
   }

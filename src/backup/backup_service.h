@@ -20,6 +20,7 @@
 #include "backup/gzip_stream.h"
 #include "backup/pg_tools.h"
 #include "config/config.h"
+#include "db/connection.h"
 
 namespace keepsake::backup {
 
@@ -78,8 +79,14 @@ struct JobOptions {
 // Returns nullopt when skipped (lock busy with kSkipIfBusy, or tick already done).
 std::optional<BackupResult> run_database_backup_job(const JobOptions& options);
 
-// Inserts Immich's failure notification for the admin; logs instead when there is no admin or no
-// notification table. Never throws.
-void notify_backup_failure(const DatabaseConfig& db, const std::string& message);
+// Inserts Immich's failure notification for the admin ("Job <job> failed with error: ..."); logs
+// instead when there is no admin or no notification table. Never throws.
+void notify_backup_failure(const DatabaseConfig& db, const std::string& message,
+                           const std::string& job = "DatabaseBackup");
+
+// Records that `job` ran its cron tick (keepsake.backup_schedule_run; call under the job's lock);
+// false when some instance already did.
+bool claim_schedule_tick(db::Connection& conn, const std::string& job,
+                         std::chrono::system_clock::time_point tick);
 
 }  // namespace keepsake::backup

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,12 @@ struct VerificationRecord {
 // name, as resolve_backup_path does.
 VerificationRecord verify_and_record(db::Connection& conn, const std::string& folder,
                                      const std::string& filename);
+
+// The SHA-256 of <folder>/<filename> when its newest record passed, the .sha256 sidecar was
+// checked then, and the file's size, mtime and sidecar are still what they were: the file need
+// not be read again. nullopt otherwise (verify it).
+std::optional<std::string> still_verified(db::Connection& conn, const std::string& folder,
+                                          const std::string& filename);
 
 // The newest record per file name.
 std::map<std::string, VerificationRecord> latest_verifications(db::Connection& conn);

@@ -84,22 +84,6 @@ void create(ContextProvider& ctx, int lock_wait_seconds) {
             << r->sha256 << ", " << r->seconds << " s\n";
 }
 
-nlohmann::json point_json(const files::LibraryPoint& p) {
-  return {{"id", p.snapshot.short_id},
-          {"time", p.snapshot.time},
-          {"database", {{"filename", p.database_backup},
-                        {"sha256", p.database_sha256},
-                        {"state", p.database_state}}},
-          {"files", {{"snapshot", p.snapshot.id},
-                     {"paths", p.snapshot.paths},
-                     {"checked", !p.files_checked_at.empty()},
-                     {"checkedAt", p.files_checked_at},
-                     {"readDataPercent", p.files_read_data_percent}}},
-          {"scan", {{"missingIrreplaceable", p.missing_irreplaceable},
-                    {"missingRegenerable", p.missing_regenerable},
-                    {"orphans", p.orphans}}}};
-}
-
 std::string files_state(const files::LibraryPoint& p) {
   if (p.files_checked_at.empty()) return "unchecked";
   return "checked " + p.files_checked_at.substr(0, 10) + " (" +
@@ -143,7 +127,7 @@ void list(ContextProvider& ctx, bool as_json) {
     for (auto& f : backups) out["backups"].push_back({{"filename", f.filename}, {"filesize", f.filesize}});
     if (points) {
       out["libraryPoints"] = nlohmann::json::array();
-      for (const auto& p : *points) out["libraryPoints"].push_back(point_json(p));
+      for (const auto& p : *points) out["libraryPoints"].push_back(files::library_point_json(p));
     }
     if (!problem.empty()) out["libraryPointsError"] = problem;
     std::cout << out.dump(2) << "\n";

@@ -133,8 +133,9 @@ void run_forget(ContextProvider& ctx, const std::string& repo, ForgetPolicy poli
 }  // namespace
 
 FilesSettings files_settings(ContextProvider& ctx, const std::string& repo) {
-  auto& c = ctx.get();
-  return {c.config().media_location, c.config().data_dir, repo, process_environment()};
+  auto settings = files_settings_of(ctx.get().config());
+  settings.repository = repo;
+  return settings;
 }
 
 void add_delete_extra_flag(CLI::App* command, bool& flag) {

@@ -18,6 +18,7 @@
 #include "db/connection.h"
 #include "db/pool.h"
 #include "db/server_version.h"
+#include "files/files_jobs.h"
 #include "http/server.h"
 #include "immich/restart_channel.h"
 #include "jobs/job_service.h"
@@ -79,12 +80,18 @@ class NormalServices {
   void start() {
     jobs_ = jobs::start_job_service(c_.database(), c_.config());
     vectors_ = vector::start_vector_service(c_.config(), c_.database());
-    backups_ = std::make_unique<backup::BackupScheduler>(
-        backup::SchedulerOptions{.backup = {.db = c_.database(), .media_location = c_.config().media_location}});
+    files_ = std::make_unique<files::FilesScheduler>(c_.database(), files::files_settings_of(c_.config()));
+    files_->start();
+    backups_ = std::make_unique<backup::BackupScheduler>(backup::SchedulerOptions{
+        .backup = {.db = c_.database(), .media_location = c_.config().media_location},
+        .after_backup = [files = files_.get()](const backup::BackupResult& made) {
+          files->after_database_backup({made.filename, made.sha256});
+        }});
     backups_->start();
   }
   void stop() {
     backups_.reset();
+    files_.reset();
     vectors_.reset();
     jobs_.reset();
   }
@@ -93,6 +100,7 @@ class NormalServices {
   app::AppContext& c_;
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<vector::VectorService> vectors_;
+  std::unique_ptr<files::FilesScheduler> files_;
   std::unique_ptr<backup::BackupScheduler> backups_;
 };
 

@@ -73,6 +73,7 @@ const char* lock_name(DatabaseLock lock) {
     case DatabaseLock::MediaLocation: return "MediaLocation";
     case DatabaseLock::GetSystemConfig: return "GetSystemConfig";
     case DatabaseLock::BackupDatabase: return "BackupDatabase";
+    case DatabaseLock::FilesBackup: return "FilesBackup";
     case DatabaseLock::MaintenanceOperation: return "MaintenanceOperation";
     case DatabaseLock::MemoryCreation: return "MemoryCreation";
     case DatabaseLock::VersionCheck: return "VersionCheck";

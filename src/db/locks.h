@@ -27,6 +27,7 @@ enum class DatabaseLock : int64_t {
   MediaLocation = 700,
   GetSystemConfig = 69,
   BackupDatabase = 42,
+  FilesBackup = 4200,  // Keepsake's own: the restic snapshot of the media folder (files/files_jobs.h)
   MaintenanceOperation = 621,
   MemoryCreation = 777,
   VersionCheck = 800,

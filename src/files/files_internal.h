@@ -18,6 +18,8 @@ inline constexpr const char* kDbSha256Tag = "keepsake-db-sha256:";
 std::string files_dir(const FilesSettings& s);
 Restic restic_for(const FilesSettings& s, const std::string& cwd = {});
 Snapshot snapshot_from(const nlohmann::json& j);
+// The snapshots with these ids (prefixes will do; all when empty), newest first.
+std::vector<Snapshot> read_snapshots(const FilesSettings& s, const std::vector<std::string>& ids);
 
 // A fresh, empty folder under files_dir for restic to restore into.
 std::string fresh_staging(const FilesSettings& s, const std::string& name);

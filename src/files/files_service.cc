@@ -15,7 +15,7 @@
 
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
-#include "backup/dump_check.h"
+#include "backup/backup_verifications.h"
 #include "common/error.h"
 #include "files/files_internal.h"
 #include "storage/layout.h"
@@ -117,22 +117,21 @@ void save_repository(const FilesSettings& s, const std::string& repo) {
   if (!out) throw Error(ErrorKind::kIo, "cannot write " + saved_repository_file(s));
 }
 
-struct PairedBackup {
-  std::string filename;
-  std::string sha256;
-};
+using PairedBackup = DatabaseBackupRef;
 
 // The newest routine database backup that verifies completely and matches its .sha256 sidecar.
-std::optional<PairedBackup> newest_verified_backup(const std::string& media_location) {
+// One whose recorded verification still holds (same size, mtime and sidecar) is not read again;
+// a new verification is recorded (keepsake.backup_verification).
+std::optional<PairedBackup> newest_verified_backup(db::Connection& conn,
+                                                   const std::string& media_location) {
   auto folder = backup::backups_folder(media_location);
   for (const auto& b : backup::list_backups(folder)) {
-    auto path = folder + "/" + b.filename;
-    if (!backup::is_routine_backup_name(b.filename) || !backup::read_sha256_sidecar(path)) continue;
-    try {
-      auto v = backup::verify_backup_file(path);
-      if (v.sidecar_checked) return PairedBackup{b.filename, v.sha256};
-    } catch (const Error&) {
+    auto sidecar = backup::read_sha256_sidecar(folder + "/" + b.filename);
+    if (!backup::is_routine_backup_name(b.filename) || !sidecar) continue;
+    if (auto sha256 = backup::still_verified(conn, folder, b.filename)) {
+      return PairedBackup{b.filename, *sha256};
     }
+    if (backup::verify_and_record(conn, folder, b.filename).ok) return PairedBackup{b.filename, *sidecar};
   }
   return std::nullopt;
 }
@@ -148,10 +147,11 @@ PairedBackup make_database_backup(const DatabaseConfig& db, const std::string& m
 }
 
 // The database backup the snapshot pairs with: one made now when asked or when none verifies.
-std::optional<PairedBackup> pair_database_backup(const FilesSettings& s, const BackupOptions& o,
-                                                 bool& made) {
+std::optional<PairedBackup> pair_database_backup(db::Connection& conn, const FilesSettings& s,
+                                                 const BackupOptions& o, bool& made) {
+  if (o.paired_database_backup) return o.paired_database_backup;
   std::optional<PairedBackup> paired;
-  if (!o.new_database_backup) paired = newest_verified_backup(s.media_location);
+  if (!o.new_database_backup) paired = newest_verified_backup(conn, s.media_location);
   if (!paired && o.database) {
     paired = make_database_backup(*o.database, s.media_location);
     made = true;
@@ -261,6 +261,12 @@ int64_t count_files(const fs::path& dir) {
 
 std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
 
+std::string configured_repository(const FilesSettings& settings) { return repository_of(settings); }
+
+FilesSettings files_settings_of(const Config& config) {
+  return {config.media_location, config.data_dir, "", process_environment()};
+}
+
 Restic restic_for(const FilesSettings& s, const std::string& cwd) {
   return Restic(repository_of(s), restic_environment(s), cwd);
 }
@@ -333,15 +339,75 @@ InitResult init_repository(const FilesSettings& settings) {
   return result;
 }
 
+namespace {
+
+// restic backup, reporting its percent done when asked (status lines, once a second).
+ProcessResult run_restic_backup(const FilesSettings& settings, std::vector<std::string> args,
+                                const BackupOptions& options) {
+  if (!options.progress) {
+    args.insert(args.begin() + 2, "--quiet");
+    return restic_for(settings, settings.media_location).run(args, {0, 3});
+  }
+  auto with_status = settings;
+  with_status.env["RESTIC_PROGRESS_FPS"] = "1";
+  return restic_for(with_status, settings.media_location)
+      .run_streaming(args, {0, 3}, [&](const std::string& line) {
+        auto j = nlohmann::json::parse(line, nullptr, false);
+        if (j.is_object() && j.value("message_type", "") == "status") {
+          options.progress("snapshot", 100 * j.value("percent_done", 0.0));
+        }
+      });
+}
+
+std::string utc_now_iso() {
+  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// The snapshot restic just made, known by its short id. A local repository names its snapshot
+// files by their full id, so no second restic run (and key derivation) is needed there.
+Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_id,
+                       const std::vector<std::string>& args, const std::vector<std::string>& folders) {
+  auto repo = repository_of(settings);
+  if (!is_remote(repo)) {
+    std::error_code ec;
+    auto dir = fs::path(repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo) / "snapshots";
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      auto id = e.path().filename().string();
+      if (id.rfind(short_id, 0) != 0) continue;
+      nlohmann::json j{{"id", id}, {"short_id", short_id}, {"time", utc_now_iso()}};
+      for (size_t i = 0; i + 1 < args.size(); ++i) {
+        if (args[i] == "--tag") j["tags"].push_back(args[i + 1]);
+      }
+      for (const auto& f : folders) j["paths"].push_back(settings.media_location + "/" + f);
+      return snapshot_from(j);
+    }
+  }
+  for (const auto& s : read_snapshots(settings, {short_id})) {
+    if (s.id.rfind(short_id, 0) == 0) return s;
+  }
+  return {};
+}
+
+void announce(const BackupOptions& options, const char* phase) {
+  if (options.progress) options.progress(phase, -1);
+}
+
+}  // namespace
+
 BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options) {
-  auto restic = restic_for(settings, settings.media_location);
+  restic_for(settings);  // no repository or no password: fail before the scan
   BackupResult result;
+  announce(options, "scan");
   storage::StorageLayout layout(settings.media_location);
   storage::ScanReport report;
   storage::scan_storage(conn, layout, report);
   result.scan = report.summary;
-  auto paired = pair_database_backup(settings, options, result.database_backup_made);
+  announce(options, "database");
+  auto paired = pair_database_backup(conn, settings, options, result.database_backup_made);
   auto wanted = default_folders();
   if (options.include_regenerable) {
     wanted.insert(wanted.end(), regenerable_folders().begin(), regenerable_folders().end());
@@ -353,18 +419,17 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
     throw Error(ErrorKind::kNotFound, "nothing to back up under " + settings.media_location,
                 "none of " + std::to_string(wanted.size()) + " media folders exists");
   }
-  std::vector<std::string> args{"backup", "--json", "--quiet", "--host", "keepsake"};
+  announce(options, "snapshot");
+  std::vector<std::string> args{"backup", "--json", "--host", "keepsake"};
   for (const auto& tag : scan_tags(result.scan, paired)) {
     args.insert(args.end(), {"--tag", tag});
   }
   args.push_back("--");
   args.insert(args.end(), result.folders.begin(), result.folders.end());
-  auto r = restic.run(args, {0, 3});  // 3: snapshot made, some files unreadable
+  auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
   std::string short_id;
   read_backup_output(r.out, result, short_id);
-  for (const auto& s : list_snapshots(settings)) {
-    if (!short_id.empty() && s.id.rfind(short_id, 0) == 0) result.snapshot = s;
-  }
+  if (!short_id.empty()) result.snapshot = made_snapshot(settings, short_id, args, result.folders);
   if (result.snapshot.id.empty()) {
     throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
   }
@@ -382,8 +447,12 @@ bool repository_configured(const FilesSettings& settings) {
   }
 }
 
-std::vector<Snapshot> list_snapshots(const FilesSettings& settings) {
-  auto r = restic_for(settings).run({"snapshots", "--json"});
+std::vector<Snapshot> list_snapshots(const FilesSettings& settings) { return read_snapshots(settings, {}); }
+
+std::vector<Snapshot> read_snapshots(const FilesSettings& settings, const std::vector<std::string>& ids) {
+  std::vector<std::string> args{"snapshots", "--json", "--"};
+  args.insert(args.end(), ids.begin(), ids.end());
+  auto r = restic_for(settings).run(args);
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   if (!j.is_array()) throw Error(ErrorKind::kIo, "restic snapshots printed no JSON list");
   std::vector<Snapshot> out;

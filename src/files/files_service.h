@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +28,13 @@ struct FilesSettings {
   std::string repository;                   // empty = the one `init` saved
   std::map<std::string, std::string> env;   // Keepsake's own environment (RESTIC_*, credentials)
 };
+
+// The settings of the running process: its media location, data dir and environment, the saved
+// repository.
+FilesSettings files_settings_of(const Config& config);
+
+// The repository given, or the one `init` saved; kNotFound (with the hint to init) when none.
+std::string configured_repository(const FilesSettings& settings);
 
 // Folders backed up by default (the user's data and the database backups), and the regenerable
 // ones added on request.
@@ -49,12 +58,23 @@ struct Snapshot {
   std::string db_backup;  // the keepsake-db: tag's value, "" without one
 };
 
+// A database backup a snapshot pairs with.
+struct DatabaseBackupRef {
+  std::string filename;  // in <media>/backups
+  std::string sha256;
+};
+
 struct BackupOptions {
   bool include_regenerable = false;  // thumbs/ and encoded-video/ too
   // Set: a database backup (the DatabaseBackup job) is made right before the snapshot when asked
   // or when no routine backup verifies; unset: such a snapshot pairs with none (no library point).
   std::optional<DatabaseConfig> database;
   bool new_database_backup = false;
+  // Pair with this one (just made, so verified as it was written) instead of looking for one.
+  std::optional<DatabaseBackupRef> paired_database_backup;
+  // Called at each phase ("scan", "database", "snapshot") and with restic's percent done
+  // (-1: unknown).
+  std::function<void(const std::string& phase, double percent)> progress;
 };
 
 struct BackupResult {
@@ -102,6 +122,13 @@ struct LibraryPoint {
 };
 // Newest first. Snapshots paired with no database backup are not points.
 std::vector<LibraryPoint> list_library_points(const FilesSettings& settings);
+// The points among `snapshots` (as list_snapshots gave them), in their order.
+std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
+                                            const std::vector<Snapshot>& snapshots);
+// As `backup list --json` shows a point (docs/FILES.md).
+nlohmann::json library_point_json(const LibraryPoint& p);
+// The last passed `files check`: {time, readDataPercent, snapshots (how many it covered)}, or null.
+nlohmann::json last_repository_check(const FilesSettings& settings);
 // "latest" or a snapshot id (a prefix will do); kNotFound otherwise.
 LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id);
 // A repository was given or `files init` saved one.

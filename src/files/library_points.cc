@@ -62,10 +62,15 @@ void record_passed_check(const FilesSettings& s, int read_data_percent) {
 }
 
 std::vector<LibraryPoint> list_library_points(const FilesSettings& settings) {
+  return library_points_of(settings, list_snapshots(settings));
+}
+
+std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
+                                            const std::vector<Snapshot>& snapshots) {
   auto check = read_last_check(settings);
   auto checked = check.value("snapshots", std::vector<std::string>{});
   std::vector<LibraryPoint> points;
-  for (const auto& snapshot : list_snapshots(settings)) {
+  for (const auto& snapshot : snapshots) {
     if (snapshot.db_backup.empty() || snapshot.db_backup == "none") continue;
     LibraryPoint p;
     p.snapshot = snapshot;
@@ -82,6 +87,29 @@ std::vector<LibraryPoint> list_library_points(const FilesSettings& settings) {
     points.push_back(std::move(p));
   }
   return points;
+}
+
+nlohmann::json last_repository_check(const FilesSettings& settings) {
+  auto check = read_last_check(settings);
+  if (check.empty()) return nullptr;
+  return {{"time", check.value("time", "")}, {"readDataPercent", check.value("readDataPercent", 0)},
+          {"snapshots", check.value("snapshots", nlohmann::json::array()).size()}};
+}
+
+nlohmann::json library_point_json(const LibraryPoint& p) {
+  return {{"id", p.snapshot.short_id},
+          {"time", p.snapshot.time},
+          {"database", {{"filename", p.database_backup},
+                        {"sha256", p.database_sha256},
+                        {"state", p.database_state}}},
+          {"files", {{"snapshot", p.snapshot.id},
+                     {"paths", p.snapshot.paths},
+                     {"checked", !p.files_checked_at.empty()},
+                     {"checkedAt", p.files_checked_at},
+                     {"readDataPercent", p.files_read_data_percent}}},
+          {"scan", {{"missingIrreplaceable", p.missing_irreplaceable},
+                    {"missingRegenerable", p.missing_regenerable},
+                    {"orphans", p.orphans}}}};
 }
 
 LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id) {

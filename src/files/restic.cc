@@ -18,6 +18,19 @@ std::string last_line(const std::string& text) {
   return text.substr(start == std::string::npos ? 0 : start + 1, end - start);
 }
 
+// The first line of restic's output that holds `text`, without restic's "Fatal: ".
+std::string line_with(const ProcessResult& r, const char* text) {
+  for (const auto* output : {&r.err, &r.out}) {
+    auto at = output->find(text);
+    if (at == std::string::npos) continue;
+    auto start = output->rfind('\n', at);
+    start = start == std::string::npos ? 0 : start + 1;
+    auto line = output->substr(start, output->find('\n', at) - start);
+    return line.rfind("Fatal: ", 0) == 0 ? line.substr(7) : line;
+  }
+  return "";
+}
+
 }  // namespace
 
 void throw_restic_failure(const std::string& repository, const std::string& command,
@@ -26,6 +39,10 @@ void throw_restic_failure(const std::string& repository, const std::string& comm
     throw Error(ErrorKind::kUnauthorized, "wrong password for the restic repository " + repository,
                 "set RESTIC_PASSWORD_FILE or RESTIC_PASSWORD to the repository's password, or "
                 "unset both to use the file `keepsake files init` created under KEEPSAKE_DATA_DIR");
+  }
+  if (says(r, "permission denied")) {
+    throw Error(ErrorKind::kForbidden, "restic " + command + ": " + line_with(r, "permission denied"),
+                "Keepsake's user must be able to read the media folder and write the repository");
   }
   if (says(r, "Is there a repository at the following location?")) {
     throw Error(ErrorKind::kNotFound, "no restic repository at " + repository,
@@ -38,7 +55,14 @@ void throw_restic_failure(const std::string& repository, const std::string& comm
   }
   if (says(r, "no space left on device")) {
     throw Error(ErrorKind::kIo, "restic " + command + ": no space left on device",
-                "free space where the repository (or restic's cache) lives");
+                "free space where the repository, restic's cache (KEEPSAKE_DATA_DIR/files/cache) or its temporary files (TMPDIR) live");
+  }
+  for (const char* unreachable : {"onnection refused", "no such host", "Could not resolve hostname",
+                                  "etwork is unreachable", "i/o timeout", "unable to start the sftp session"}) {
+    if (!says(r, unreachable)) continue;
+    throw Error(ErrorKind::kUnavailable,
+                "the restic repository " + repository + " is unreachable: " + line_with(r, unreachable),
+                "check the network and that the remote server runs; the next scheduled run tries again");
   }
   if (says(r, "config file already exists")) {
     throw Error(ErrorKind::kConflict, "a restic repository already exists at " + repository,
@@ -49,17 +73,41 @@ void throw_restic_failure(const std::string& repository, const std::string& comm
   throw Error(ErrorKind::kIo, "restic " + command + " failed (" + why + "): " + last_line(r.err));
 }
 
-ProcessResult Restic::run(const std::vector<std::string>& args, std::vector<int> ok_codes) const {
+ProcessOptions Restic::options(const std::vector<std::string>& args) const {
   ProcessOptions options;
   options.argv = {"restic", "--repo", repository_};
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = env_;
   options.cwd = cwd_;
-  auto r = run_process(options);
+  return options;
+}
+
+ProcessResult Restic::checked(const std::vector<std::string>& args,
+                              const std::vector<int>& ok_codes, ProcessResult r) const {
   if (std::find(ok_codes.begin(), ok_codes.end(), r.exit_code) == ok_codes.end()) {
     throw_restic_failure(repository_, args.empty() ? "" : args.front(), r);
   }
   return r;
+}
+
+ProcessResult Restic::run(const std::vector<std::string>& args, std::vector<int> ok_codes) const {
+  return checked(args, ok_codes, run_process(options(args)));
+}
+
+ProcessResult Restic::run_streaming(const std::vector<std::string>& args, std::vector<int> ok_codes,
+                                    const std::function<void(const std::string&)>& on_line) const {
+  std::string out, pending;
+  auto r = run_process_streaming(options(args), [&](std::string_view chunk) {
+    pending.append(chunk);
+    for (auto end = pending.find('\n'); end != std::string::npos; end = pending.find('\n')) {
+      std::string line = pending.substr(0, end);
+      pending.erase(0, end + 1);
+      on_line(line);
+      if (line.rfind(R"({"message_type":"status")", 0) != 0) out += line + "\n";
+    }
+  });
+  r.out = out + pending;
+  return checked(args, ok_codes, std::move(r));
 }
 
 }  // namespace keepsake::files

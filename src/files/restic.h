@@ -3,6 +3,7 @@
 // never in argv or logs), and restic's failures turned into one clear keepsake::Error each.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,10 +20,17 @@ class Restic {
 
   // Runs `restic -r <repo> <args>`; throws the mapped Error unless the exit code is listed.
   ProcessResult run(const std::vector<std::string>& args, std::vector<int> ok_codes = {0}) const;
+  // As run, also handing each stdout line to `on_line` as it arrives (restic's --json status).
+  ProcessResult run_streaming(const std::vector<std::string>& args, std::vector<int> ok_codes,
+                              const std::function<void(const std::string&)>& on_line) const;
 
   const std::string& repository() const { return repository_; }
 
  private:
+  ProcessOptions options(const std::vector<std::string>& args) const;
+  ProcessResult checked(const std::vector<std::string>& args, const std::vector<int>& ok_codes,
+                        ProcessResult r) const;
+
   std::string repository_;
   std::map<std::string, std::string> env_;
   std::string cwd_;
