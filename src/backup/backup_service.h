@@ -81,5 +81,7 @@ std::optional<BackupResult> run_database_backup_job(const JobOptions& options);
 // Inserts Immich's failure notification for the admin; logs instead when there is no admin or no
 // notification table. Never throws.
 void notify_backup_failure(const DatabaseConfig& db, const std::string& message);
+// The same notification for another job, e.g. "PitrArchive": "Job <job> failed with error: ...".
+void notify_job_failure(const DatabaseConfig& db, const std::string& job, const std::string& message);
 
 }  // namespace keepsake::backup
