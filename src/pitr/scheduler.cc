@@ -138,8 +138,7 @@ void PitrScheduler::check_health() {
   std::set<std::string> now_active;
   for (size_t i = 0; i < status.problems.size(); ++i) {
     const auto& kind = status.problem_kinds[i];
-    now_active.insert(kind);
-    if (state_->active_problems.count(kind)) continue;
+    if (!now_active.insert(kind).second || state_->active_problems.count(kind)) continue;
     spdlog::error("PITR problem: {}", status.problems[i]);
     if (kind != "unreachable") o.notify("point-in-time recovery: " + status.problems[i]);
   }
