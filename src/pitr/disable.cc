@@ -35,11 +35,6 @@ bool drop_slot_when_free(db::Connection& conn, const std::string& slot) {
 
 }  // namespace
 
-bool is_disabled(const std::string& archive_dir) {
-  Archive archive(archive_dir);
-  return !archive.read_state() && fs::exists(archive.disabled_state_file());
-}
-
 DisableResult disable(const DatabaseConfig& db, const std::string& archive_dir) {
   Archive archive(archive_dir);
   auto state = archive.read_state();

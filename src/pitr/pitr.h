@@ -92,7 +92,6 @@ struct DisableResult {
 // running serve's stream stops), the slot's walsender is ended and the slot dropped. Nothing in
 // the archive is removed. Throws Error(kNotFound) when PITR is not enabled.
 DisableResult disable(const DatabaseConfig& db, const std::string& archive_dir);
-bool is_disabled(const std::string& archive_dir);
 
 // ---- retention -------------------------------------------------------------------------------
 
