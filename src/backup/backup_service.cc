@@ -268,8 +268,11 @@ std::vector<std::string> cleanup_database_backups(const DatabaseConfig& db, cons
   return deleted;
 }
 
-void notify_backup_failure(const DatabaseConfig& db, const std::string& message,
-                           const std::string& job) {
+void notify_backup_failure(const DatabaseConfig& db, const std::string& message) {
+  notify_job_failure(db, "DatabaseBackup", message);
+}
+
+void notify_job_failure(const DatabaseConfig& db, const std::string& job, const std::string& message) {
   spdlog::error("Unable to run job handler ({}): {}", job, message);
   try {
     auto conn = db::Connection::open(db);
@@ -277,15 +280,15 @@ void notify_backup_failure(const DatabaseConfig& db, const std::string& message,
         R"(SELECT "id" FROM "user" WHERE "isAdmin" = true AND "deletedAt" IS NULL ORDER BY "createdAt" LIMIT 1)",
         {}, "find the admin");
     if (admin.empty()) {
-      spdlog::warn("no admin to notify about the failed {}", job);
+      spdlog::warn("no admin to notify about the failed job {}", job);
       return;
     }
     conn->exec(R"(INSERT INTO "notification" ("userId", "type", "level", "title", "description")
                   VALUES ($1, 'JobFailed', 'error', 'Job Failed', $2))",
                {admin.text(0, 0), "Job " + job + " failed with error: " + message},
-               "notify the admin of the failed backup");
+               "notify the admin of the failed job");
   } catch (const std::exception& e) {
-    spdlog::error("could not notify the admin about the failed {}: {}", job, e.what());
+    spdlog::error("could not notify the admin about the failed job {}: {}", job, e.what());
   }
 }
 

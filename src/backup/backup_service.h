@@ -79,10 +79,11 @@ struct JobOptions {
 // Returns nullopt when skipped (lock busy with kSkipIfBusy, or tick already done).
 std::optional<BackupResult> run_database_backup_job(const JobOptions& options);
 
-// Inserts Immich's failure notification for the admin ("Job <job> failed with error: ..."); logs
-// instead when there is no admin or no notification table. Never throws.
-void notify_backup_failure(const DatabaseConfig& db, const std::string& message,
-                           const std::string& job = "DatabaseBackup");
+// Inserts Immich's failure notification for the admin ("Job <job> failed with error: ...") and
+// logs the failure; logs instead when there is no admin or no notification table. Never throws.
+void notify_job_failure(const DatabaseConfig& db, const std::string& job, const std::string& message);
+// notify_job_failure for the database backup ("DatabaseBackup").
+void notify_backup_failure(const DatabaseConfig& db, const std::string& message);
 
 // Records that `job` ran its cron tick (keepsake.backup_schedule_run; call under the job's lock);
 // false when some instance already did.

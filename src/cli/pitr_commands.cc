@@ -1,10 +1,14 @@
-// `keepsake pitr enable|backup|status|restore`: point-in-time recovery (docs/PITR.md). `restore`
+// `keepsake pitr enable|backup|prune|disable|status|restore`: point-in-time recovery (docs/PITR.md). `restore`
 // runs as `keepsake restore` does (run_guarded_restore), its dump streamed from the recovered
 // scratch cluster.
+#include <unistd.h>
+
 #include <iostream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "config/keepsake_settings.h"
+#include "db/connection.h"
 #include "pitr/pitr.h"
 
 namespace keepsake::cli {
@@ -38,7 +42,50 @@ void base_backup(ContextProvider& ctx) {
   std::cout << "base backup " << b.name << ", " << mib(b.size) << ", verified, " << b.seconds << " s\n";
 }
 
+void prune(ContextProvider& ctx) {
+  auto db = live_database(ctx);
+  int window = config::pitr_settings(config::load_keepsake_settings(*db::Connection::open(db))).recovery_window_days;
+  auto now = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
+  auto r = pitr::prune(pitr::archive_dir_for(ctx.get().config()), window, now.count());
+  if (r.kept_from.empty()) {
+    std::cout << "nothing to prune: no verified base backup ended more than " << window << " days ago\n";
+    return;
+  }
+  std::cout << "pruned to a " << window << "-day window: " << r.base_backups.size() << " base backups, "
+            << r.wal_files << " WAL files, " << r.restore_points << " restore points, " << mib(r.bytes)
+            << " freed; the archive starts at base backup " << r.kept_from << "\n";
+}
+
+// Asks on a terminal unless --yes; refuses when stdin is not one.
+void confirm(bool yes, const std::string& question, const std::string& refusal) {
+  if (yes) return;
+  if (!isatty(STDIN_FILENO)) throw Error(ErrorKind::kInvalidArgument, refusal + ": confirm with --yes");
+  std::cerr << question << " Type yes to continue: ";
+  std::string answer;
+  std::getline(std::cin, answer);
+  if (answer != "yes") throw Error(ErrorKind::kInvalidArgument, "cancelled; nothing changed");
+}
+
+void disable(ContextProvider& ctx, bool yes) {
+  auto db = live_database(ctx);
+  std::string dir = pitr::archive_dir_for(ctx.get().config());
+  if (!pitr::is_enabled(dir)) throw Error(ErrorKind::kNotFound, "PITR is not enabled (archive " + dir + ")");
+  confirm(yes, "Disable point-in-time recovery? The replication slot is dropped and WAL is no longer archived.",
+          "disabling PITR drops the replication slot");
+  auto r = pitr::disable(db, dir);
+  std::cout << "PITR disabled: " << (r.slot_dropped ? "replication slot " + std::string(pitr::kSlotName) + " dropped"
+                                                     : "there was no replication slot")
+            << ", WAL streaming stops.\n"
+            << "Still on disk: the archive " << r.archive_dir << " (" << mib(r.archive_size)
+            << ": base backups, WAL, restore points); remove it when you no longer need it:\n  rm -rf '" << r.archive_dir << "'\n";
+}
+
 void print_status(const pitr::Status& s) {
+  if (s.disabled) {
+    std::cout << "PITR is disabled; the archive " << s.archive_dir << " (" << mib(s.space_used)
+              << ") stays on disk until removed; `keepsake pitr enable` turns it on again\n";
+    return;
+  }
   if (!s.enabled) {
     std::cout << "PITR is not enabled (archive " << s.archive_dir << "); run `keepsake pitr enable`\n";
     return;
@@ -152,6 +199,13 @@ void register_pitr_commands(CLI::App& app, ContextProvider& ctx) {
   e->callback([&ctx, location] { enable(ctx, *location); });
 
   pitr->add_subcommand("backup", "Take and verify one more base backup")->callback([&ctx] { base_backup(ctx); });
+  pitr->add_subcommand("prune", "Remove base backups and WAL older than the recovery window (pitr.recoveryWindowDays)")
+      ->callback([&ctx] { prune(ctx); });
+
+  auto disable_yes = std::make_shared<bool>(false);
+  auto* d = pitr->add_subcommand("disable", "Drop the replication slot and stop archiving (the archive stays on disk)");
+  d->add_flag("--yes,-y", *disable_yes, "do not ask for confirmation");
+  d->callback([&ctx, disable_yes] { disable(ctx, *disable_yes); });
 
   auto as_json = std::make_shared<bool>(false);
   auto* s = pitr->add_subcommand("status", "Recovery window, archive lag, base backups, slot, restore points");

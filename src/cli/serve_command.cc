@@ -115,6 +115,12 @@ void serve(app::AppContext& c) {
   EmbeddedStopper stopper{c};
   c.ensure_database_running();
   auto wal_streamer = pitr::start_streaming_if_enabled(c.config(), c.database());
+  std::unique_ptr<pitr::PitrScheduler> pitr_schedule;
+  if (wal_streamer) {
+    pitr_schedule = std::make_unique<pitr::PitrScheduler>(
+        pitr::SchedulerOptions{.db = c.database(), .archive_dir = pitr::archive_dir_for(c.config())});
+    pitr_schedule->start();
+  }
 
   http::Server* server_ptr = nullptr;
   NormalServices normal(c);

@@ -12,7 +12,7 @@ namespace {
 
 const SettingsDocument& document() {
   static const SettingsDocument doc(json::parse(R"json({
-    "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14},
+    "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14, "lagAlertSeconds": 300},
     "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}}
   })json"),
                                     "Keepsake settings", db::metadata_key::kKeepsakeConfig,
@@ -42,6 +42,7 @@ PitrSettings pitr_settings(const json& full) {
   s.base_backup_enabled = d.get_bool(full, "/pitr/baseBackup/enabled");
   s.base_backup_cron = d.get_string(full, "/pitr/baseBackup/cronExpression");
   s.recovery_window_days = static_cast<int>(d.get_int(full, "/pitr/recoveryWindowDays", 1));
+  s.lag_alert_seconds = static_cast<int>(d.get_int(full, "/pitr/lagAlertSeconds", 1));
   return s;
 }
 

@@ -31,6 +31,7 @@ struct PitrSettings {
   bool base_backup_enabled = true;
   std::string base_backup_cron = "0 03 * * 0";  // weekly, Sunday 03:00
   int recovery_window_days = 14;
+  int lag_alert_seconds = 300;  // archive lag that counts as falling behind
 };
 PitrSettings pitr_settings(const nlohmann::json& full);
 

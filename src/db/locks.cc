@@ -77,6 +77,7 @@ const char* lock_name(DatabaseLock lock) {
     case DatabaseLock::MaintenanceOperation: return "MaintenanceOperation";
     case DatabaseLock::MemoryCreation: return "MemoryCreation";
     case DatabaseLock::VersionCheck: return "VersionCheck";
+    case DatabaseLock::PitrBaseBackup: return "PitrBaseBackup";
   }
   return "Unknown";
 }

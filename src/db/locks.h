@@ -31,6 +31,8 @@ enum class DatabaseLock : int64_t {
   MaintenanceOperation = 621,
   MemoryCreation = 777,
   VersionCheck = 800,
+  // Keepsake's own (no Immich counterpart): the scheduled PITR base backup.
+  PitrBaseBackup = 1717,
 };
 
 // kysely's migration lock, taken with pg_advisory_xact_lock inside the migration transaction.

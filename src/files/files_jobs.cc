@@ -61,7 +61,7 @@ FilesJobOutcome run_files_backup_job(const FilesJobOptions& o) {
   } catch (const std::exception& e) {
     std::string message = e.what();
     if (auto* error = dynamic_cast<const Error*>(&e)) message = error->full_message();
-    backup::notify_backup_failure(o.db, message, kJobName);
+    backup::notify_job_failure(o.db, kJobName, message);
     throw;
   }
 }

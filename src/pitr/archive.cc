@@ -145,6 +145,35 @@ void Archive::add_restore_point(const RestorePoint& point) const {
   write_json(journal_file(), j);
 }
 
+int Archive::drop_restore_points_before(uint64_t lsn) const {
+  json j = read_json(journal_file());
+  if (!j.is_array()) return 0;
+  json kept = json::array();
+  for (auto& p : j) {
+    auto at = parse_lsn(p.value("lsn", ""));
+    if (!at || *at >= lsn) kept.push_back(p);
+  }
+  int dropped = static_cast<int>(j.size() - kept.size());
+  if (dropped > 0) write_json(journal_file(), kept);
+  return dropped;
+}
+
+void Archive::record_failure(const std::string& message) const {
+  int64_t at = now_us();
+  write_json(failure_file(), {{"time_us", at}, {"time", format_iso8601(at)}, {"message", message}});
+}
+
+void Archive::clear_failure() const {
+  std::error_code ec;
+  fs::remove(failure_file(), ec);
+}
+
+std::optional<std::pair<int64_t, std::string>> Archive::failure() const {
+  json j = read_json(failure_file());
+  if (!j.is_object()) return std::nullopt;
+  return std::make_pair(j.value("time_us", int64_t{0}), j.value("message", std::string()));
+}
+
 uint64_t Archive::space_used() const { return folder_size(dir_); }
 
 std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_size) {

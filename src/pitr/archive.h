@@ -33,6 +33,8 @@ class Archive {
   std::string restore_dir() const { return dir_ + "/restore"; }
   std::string state_file() const { return dir_ + "/pitr.json"; }
   std::string journal_file() const { return dir_ + "/restore-points.json"; }
+  std::string disabled_state_file() const { return dir_ + "/pitr-disabled.json"; }
+  std::string failure_file() const { return dir_ + "/base-backup-failure.json"; }
 
   // Creates the folders and hands them to the postgres user when Keepsake is root.
   void create() const;
@@ -45,6 +47,13 @@ class Archive {
 
   std::vector<RestorePoint> restore_points() const;
   void add_restore_point(const RestorePoint& point) const;
+  // Removes the journal's points before `lsn`; returns how many.
+  int drop_restore_points_before(uint64_t lsn) const;
+
+  // The last base backup's failure (until one succeeds): its time and message.
+  void record_failure(const std::string& message) const;
+  void clear_failure() const;
+  std::optional<std::pair<int64_t, std::string>> failure() const;
 
   uint64_t space_used() const;
 

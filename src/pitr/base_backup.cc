@@ -52,30 +52,7 @@ std::string unique_folder(const Archive& archive, const std::string& name) {
   return folder;
 }
 
-}  // namespace
-
-void make_private_folder(const std::string& path) {
-  fs::create_directories(path);
-  fs::permissions(path, fs::perms::owner_all);
-  if (auto user = postgres_run_as()) chown_recursive(path, *user);
-}
-
-void unpack_base_backup(const std::string& folder, const std::string& data_dir) {
-  auto untar = [&](const std::string& file, const std::string& into) {
-    auto r = run_tool({"tar", "-xzf", folder + "/" + file, "-C", into}, minimal_environment(), kBackupTimeout);
-    if (!r.ok()) throw Error(ErrorKind::kCorrupt, "cannot unpack " + folder + "/" + file + ": " + last_line(r.err));
-  };
-  untar("base.tar.gz", data_dir);
-  make_private_folder(data_dir + "/pg_wal");
-  untar("pg_wal.tar.gz", data_dir + "/pg_wal");
-}
-
-BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir) {
-  Archive archive(archive_dir);
-  auto state = archive.read_state();
-  if (!state) {
-    throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + archive_dir, "run `keepsake pitr enable`");
-  }
+BaseBackupInfo make_base_backup(const DatabaseConfig& db, const Archive& archive) {
   int major = db::Connection::open(db)->server_version_num() / 10000;
   BaseBackupInfo info;
   std::string folder = unique_folder(archive, stamp(std::chrono::system_clock::now()));
@@ -109,6 +86,40 @@ BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& arc
   spdlog::info("PITR: base backup {} verified ({} bytes, WAL {} to {}, {:.1f} s)", info.name, info.size,
                info.start_lsn, info.end_lsn, info.seconds);
   return info;
+}
+
+}  // namespace
+
+void make_private_folder(const std::string& path) {
+  fs::create_directories(path);
+  fs::permissions(path, fs::perms::owner_all);
+  if (auto user = postgres_run_as()) chown_recursive(path, *user);
+}
+
+void unpack_base_backup(const std::string& folder, const std::string& data_dir) {
+  auto untar = [&](const std::string& file, const std::string& into) {
+    auto r = run_tool({"tar", "-xzf", folder + "/" + file, "-C", into}, minimal_environment(), kBackupTimeout);
+    if (!r.ok()) throw Error(ErrorKind::kCorrupt, "cannot unpack " + folder + "/" + file + ": " + last_line(r.err));
+  };
+  untar("base.tar.gz", data_dir);
+  make_private_folder(data_dir + "/pg_wal");
+  untar("pg_wal.tar.gz", data_dir + "/pg_wal");
+}
+
+BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir) {
+  Archive archive(archive_dir);
+  if (!archive.read_state()) {
+    throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + archive_dir, "run `keepsake pitr enable`");
+  }
+  try {
+    auto info = make_base_backup(db, archive);
+    archive.clear_failure();
+    return info;
+  } catch (const std::exception& e) {
+    spdlog::error("PITR: base backup failed: {}", e.what());
+    archive.record_failure(e.what());
+    throw;
+  }
 }
 
 }  // namespace keepsake::pitr

@@ -97,6 +97,7 @@ EnableResult enable(const EnableOptions& options) {
   result.slot_created = ensure_slot(*conn, state.slot);
   try {
     archive.write_state(state);
+    fs::remove(archive.disabled_state_file());
     result.base = take_base_backup(options.db, options.archive_dir);
     result.streamed_to_lsn = stream_until_current(options.db, options.archive_dir, options.stream_check_timeout);
   } catch (...) {

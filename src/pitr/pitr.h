@@ -88,6 +88,70 @@ std::string stream_until_current(const DatabaseConfig& db, const std::string& ar
 
 bool is_enabled(const std::string& archive_dir);
 
+// ---- disable ---------------------------------------------------------------------------------
+
+struct DisableResult {
+  bool slot_dropped = false;  // false: there was no slot
+  std::string archive_dir;    // stays on disk
+  uint64_t archive_size = 0;
+};
+
+// Stops archiving: the archive is marked disabled (pitr.json becomes pitr-disabled.json, so a
+// running serve's stream stops), the slot's walsender is ended and the slot dropped. Nothing in
+// the archive is removed. Throws Error(kNotFound) when PITR is not enabled.
+DisableResult disable(const DatabaseConfig& db, const std::string& archive_dir);
+
+// ---- retention -------------------------------------------------------------------------------
+
+struct PruneResult {
+  std::string kept_from;                  // the oldest base backup kept ("" when none)
+  std::vector<std::string> base_backups;  // removed, oldest first
+  int wal_files = 0;                      // removed
+  int restore_points = 0;                 // removed from the journal
+  uint64_t bytes = 0;                     // freed
+};
+
+// Retention by recovery window, never leaving a gap: keeps the newest verified base backup that
+// ended before now - window, everything newer, and all WAL from that backup's start on; removes
+// the older base backups, WAL files and restore points. Removes nothing while no verified base
+// backup ended before now - window (so the only verified backup is never removed).
+PruneResult prune(const std::string& archive_dir, int window_days, int64_t now_us);
+
+// ---- schedule and alerts (run by serve) -------------------------------------------------------
+
+struct SchedulerOptions {
+  DatabaseConfig db;
+  std::string archive_dir;
+  std::chrono::milliseconds poll{60000};  // settings re-read and health checked this often
+  // Tells the admin about a new problem; default: the JobFailed notification that failed
+  // database backups use (job "PitrArchive").
+  std::function<void(const std::string& problem)> notify;
+};
+
+// Base backups on pitr.baseBackup.cronExpression (keepsake-config), each followed by pruning to
+// pitr.recoveryWindowDays; per tick only the instance that wins try_lock(PitrBaseBackup) takes
+// it, and a tick recorded in keepsake.pitr_schedule_run is never run twice. Between ticks it
+// checks the status: each new problem (lag over pitr.lagAlertSeconds, a lost or missing slot, a
+// WAL gap, a failed base backup) gives one error line and one notification per streak.
+class PitrScheduler {
+ public:
+  explicit PitrScheduler(SchedulerOptions options);
+  ~PitrScheduler();
+  PitrScheduler(const PitrScheduler&) = delete;
+  PitrScheduler& operator=(const PitrScheduler&) = delete;
+  void start();
+  void stop();
+
+  // One tick, as the thread runs it. True when this instance took the base backup.
+  bool run_tick(std::chrono::system_clock::time_point tick);
+  // Reads the status and reports the problems that are new since the last check.
+  void check_health();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // ---- continuous streaming (run by serve) ------------------------------------------------------
 
 // Keeps pg_receivewal running against the slot: restarted on exit with a backoff from 1 s to
@@ -145,6 +209,7 @@ struct SlotState {
 
 struct Status {
   bool enabled = false;
+  bool disabled = false;  // `pitr disable` left the archive on disk
   std::string archive_dir;
   SlotState slot;
   std::optional<int64_t> earliest_us, latest_us;  // the recovery window
@@ -157,11 +222,17 @@ struct Status {
   uint64_t space_used = 0;
   std::vector<RestorePoint> restore_points;
   std::vector<std::string> problems;  // a lost slot, a WAL gap, an unreachable server
+  // Parallel to problems: "unreachable", "slot-missing", "slot-lost", "wal-gap", "lag",
+  // "base-backup-failed", "no-base-backup".
+  std::vector<std::string> problem_kinds;
 };
 
-// Reads the archive, and the server when it can be reached (problems say when not).
-Status read_status(const DatabaseConfig& db, const std::string& archive_dir);
-// `pitr status --json` and GET /api/admin/pitr: enabled, archive, earliestRecoverable,
+// Reads the archive, and the server when it can be reached (problems say when not). The lag
+// counts as a problem above `lag_alert_seconds`; unset: pitr.lagAlertSeconds from the database's
+// keepsake-config (its default where there is none).
+Status read_status(const DatabaseConfig& db, const std::string& archive_dir,
+                   std::optional<int> lag_alert_seconds = std::nullopt);
+// `pitr status --json` and GET /api/admin/pitr: enabled, disabled, archive, earliestRecoverable,
 // latestRecoverable, lagBytes, lagSeconds, currentLsn, slot, lastBaseBackup, baseBackups,
 // walSegments, spaceUsed, restorePoints, problems.
 nlohmann::json status_json(const Status& status);

@@ -1,14 +1,32 @@
 // `pitr status`: the recovery window, the lag, the slot, the base backups and the space used.
 #include <sys/statvfs.h>
 
+#include <filesystem>
+
 #include "common/error.h"
+#include "config/keepsake_settings.h"
 #include "db/connection.h"
 #include "pitr/archive.h"
 
 namespace keepsake::pitr {
+namespace fs = std::filesystem;
 namespace {
 
-void read_server(const DatabaseConfig& db, const ArchiveState& state, Status& s) {
+void add_problem(Status& s, const char* kind, const std::string& message) {
+  s.problem_kinds.push_back(kind);
+  s.problems.push_back(message);
+}
+
+int configured_lag_alert(db::Connection& conn) {
+  try {
+    return config::pitr_settings(config::load_keepsake_settings(conn)).lag_alert_seconds;
+  } catch (const std::exception&) {
+    return config::PitrSettings{}.lag_alert_seconds;
+  }
+}
+
+// The slot and the lag; returns the lag alert threshold to use.
+int read_server(const DatabaseConfig& db, const ArchiveState& state, std::optional<int> lag_alert, Status& s) {
   const std::string& slot = state.slot;
   try {
     auto conn = db::Connection::open(db);
@@ -20,20 +38,22 @@ void read_server(const DatabaseConfig& db, const ArchiveState& state, Status& s)
     s.current_lsn = r.text(0, 0);
     s.slot = {r.boolean(0, 1), r.boolean(0, 2), r.text(0, 3), r.text(0, 4)};
     if (!r.is_null(0, 5)) s.lag_bytes = std::max<int64_t>(0, r.int64(0, 5));
+    if (!lag_alert) lag_alert = configured_lag_alert(*conn);
   } catch (const Error& e) {
-    s.problems.push_back("the database cannot be reached: " + std::string(e.what()));
-    return;
+    add_problem(s, "unreachable", "the database cannot be reached: " + std::string(e.what()));
+    return 0;
   }
   if (!s.slot.exists) {
-    s.problems.push_back("the replication slot " + slot + " does not exist: WAL is not being kept for the archive; "
+    add_problem(s, "slot-missing", "the replication slot " + slot + " does not exist: WAL is not being kept for the archive; "
                          "run `keepsake pitr enable` again");
   } else if (s.slot.wal_status == "lost") {
-    s.problems.push_back("the replication slot " + slot + " is lost: the server removed WAL the archive had not "
+    add_problem(s, "slot-lost", "the replication slot " + slot + " is lost: the server removed WAL the archive had not "
                          "received; the window ends at the last WAL received; run `keepsake pitr enable` again");
   } else if (!s.slot.active && s.lag_bytes && *s.lag_bytes >= static_cast<int64_t>(state.wal_segment_size)) {
-    s.problems.push_back("no WAL stream is using the replication slot " + slot + ": the archive falls behind (" +
-                         std::to_string(*s.lag_bytes) + " bytes); is `keepsake serve` running?");
+    add_problem(s, "slot-idle", "no WAL stream is using the replication slot " + slot + ": the archive falls behind (" +
+                                    std::to_string(*s.lag_bytes) + " bytes); is `keepsake serve` running?");
   }
+  return *lag_alert;
 }
 
 // pg_receivewal writes a whole segment at once: less free space than that stops it.
@@ -42,7 +62,7 @@ void check_free_space(const Archive& archive, const ArchiveState& state, Status&
   if (statvfs(archive.wal_dir().c_str(), &fsinfo) != 0) return;
   uint64_t free_bytes = static_cast<uint64_t>(fsinfo.f_bavail) * fsinfo.f_frsize;
   if (free_bytes >= state.wal_segment_size) return;
-  s.problems.push_back("the archive's filesystem is full (" + std::to_string(free_bytes >> 10) + " KiB free, a WAL "
+  add_problem(s, "archive-full", "the archive's filesystem is full (" + std::to_string(free_bytes >> 10) + " KiB free, a WAL "
                        "segment needs " + std::to_string(state.wal_segment_size >> 20) + " MiB): WAL streaming stops; "
                        "free space in " + archive.dir() + " (the server keeps the WAL meanwhile, up to "
                        "max_slot_wal_keep_size)");
@@ -58,7 +78,7 @@ void read_window(const Archive& archive, const ArchiveState& state, const std::v
     auto end = parse_lsn(b.end_lsn);
     if (!end) continue;
     if (auto gap = first_gap(segments, *end / state.wal_segment_size)) {
-      s.problems.push_back("WAL segment number " + std::to_string(*gap) + " is missing after base backup " + b.name +
+      add_problem(s, "wal-gap", "WAL segment number " + std::to_string(*gap) + " is missing after base backup " + b.name +
                            ": it can be recovered only to before that segment");
       continue;
     }
@@ -71,15 +91,27 @@ void read_window(const Archive& archive, const ArchiveState& state, const std::v
   if (s.lag_bytes) s.lag_seconds = caught_up ? 0.0 : std::max<double>(0, (now_us() - newest_us) / 1e6);
 }
 
+void check_lag(int alert_seconds, Status& s) {
+  if (alert_seconds <= 0 || !s.lag_seconds || *s.lag_seconds <= alert_seconds) return;
+  add_problem(s, "lag", "the archive is " + std::to_string(static_cast<int64_t>(*s.lag_seconds)) + " s (" +
+                              std::to_string(s.lag_bytes.value_or(0)) + " bytes) behind the database, more than " +
+                              "pitr.lagAlertSeconds (" + std::to_string(alert_seconds) +
+                              " s): is `keepsake serve` running and streaming?");
+}
+
 }  // namespace
 
-Status read_status(const DatabaseConfig& db, const std::string& archive_dir) {
+Status read_status(const DatabaseConfig& db, const std::string& archive_dir, std::optional<int> lag_alert_seconds) {
   Status s;
   s.archive_dir = archive_dir;
   Archive archive(archive_dir);
   auto state = archive.read_state();
   s.enabled = state.has_value();
-  if (!state) return s;
+  if (!state) {
+    s.disabled = fs::exists(archive.disabled_state_file());
+    if (s.disabled) s.space_used = archive.space_used();
+    return s;
+  }
   auto bases = archive.base_backups();
   s.base_backups = static_cast<int>(bases.size());
   if (!bases.empty()) s.last_base_backup = bases.back();
@@ -87,10 +119,15 @@ Status read_status(const DatabaseConfig& db, const std::string& archive_dir) {
   s.wal_segments = static_cast<int>(segments.size());
   s.space_used = archive.space_used();
   s.restore_points = archive.restore_points();
-  read_server(db, *state, s);
+  int lag_alert = read_server(db, *state, lag_alert_seconds, s);
   check_free_space(archive, *state, s);
   read_window(archive, *state, segments, s);
-  if (bases.empty()) s.problems.push_back("no base backup: nothing can be recovered yet");
+  check_lag(lag_alert, s);
+  if (bases.empty()) add_problem(s, "no-base-backup", "no base backup: nothing can be recovered yet");
+  if (auto failure = archive.failure()) {
+    add_problem(s, "base-backup-failed",
+                "the last base backup failed at " + format_iso8601(failure->first) + ": " + failure->second);
+  }
   return s;
 }
 

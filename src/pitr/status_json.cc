@@ -24,6 +24,7 @@ nlohmann::json status_json(const Status& s) {
     points.push_back({{"name", p.name}, {"lsn", p.lsn}, {"time", format_iso8601(p.time_us)}, {"operation", p.operation}});
   }
   return {{"enabled", s.enabled},
+          {"disabled", s.disabled},
           {"archive", s.archive_dir},
           {"earliestRecoverable", s.earliest_us ? nlohmann::json(format_iso8601(*s.earliest_us)) : nullptr},
           {"latestRecoverable", s.latest_us ? nlohmann::json(format_iso8601(*s.latest_us)) : nullptr},
@@ -37,7 +38,8 @@ nlohmann::json status_json(const Status& s) {
           {"walSegments", s.wal_segments},
           {"spaceUsed", s.space_used},
           {"restorePoints", points},
-          {"problems", s.problems}};
+          {"problems", s.problems},
+          {"problemKinds", s.problem_kinds}};
 }
 
 }  // namespace keepsake::pitr

@@ -159,6 +159,10 @@ struct WalStreamer::State {
       std::unique_lock lock(m);
       child = 0;
       if (stopping) return;
+      if (!archive.read_state()) {
+        spdlog::info("PITR: archiving was disabled; WAL streaming stops");
+        return;
+      }
       if (std::chrono::steady_clock::now() - started > kMaxBackoff) {
         if (failing) spdlog::info("PITR: WAL streaming had resumed");
         failing = false;
