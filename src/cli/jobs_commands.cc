@@ -9,6 +9,7 @@
 #include "jobs/handlers.h"
 #include "jobs/job_names.h"
 #include "jobs/queue.h"
+#include "jobs/worker_pool.h"
 
 namespace keepsake::cli {
 namespace {
@@ -50,6 +51,18 @@ void run_job(app::AppContext& c, const std::string& name, bool only_queue) {
   std::cout << job << " done\n";
 }
 
+void drain_queue(app::AppContext& c, const std::string& queue) {
+  open_queue(c);
+  jobs::WorkerPool pool(c.database(), jobs::default_handlers(c.config(), c.database()),
+                        {.concurrency = {{queue, 1}}});
+  int64_t ran = pool.drain(queue);
+  std::cout << "Ran " << ran << " job(s) of " << queue << "; " << pool.failed() << " failed\n";
+  if (pool.failed() > 0) {
+    throw Error(ErrorKind::kInternal, std::to_string(pool.failed()) + " job(s) of " + queue + " failed",
+                "their errors are in `keepsake jobs status`");
+  }
+}
+
 }  // namespace
 
 void register_jobs_commands(CLI::App& app, ContextProvider& ctx) {
@@ -67,6 +80,12 @@ void register_jobs_commands(CLI::App& app, ContextProvider& ctx) {
   run->add_option("name", name, "Immich's manual job name or a job name")->required();
   run->add_flag("--queue", only_queue, "Only queue it for the server's workers");
   run->callback([&] { run_job(ctx.get(), name, only_queue); });
+
+  static std::string drain_name = jobs::queue_name::kBackgroundTask;
+  auto* drain = group->add_subcommand(
+      "drain", "Run a queue's waiting jobs in this process until none is left (no server needed)");
+  drain->add_option("queue", drain_name, "Queue name (default backgroundTask)");
+  drain->callback([&] { drain_queue(ctx.get(), drain_name); });
 
   static std::string queue_name;
   auto* pause = group->add_subcommand("pause", "Pause a queue (its jobs wait)");

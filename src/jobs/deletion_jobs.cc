@@ -103,7 +103,11 @@ bool asset_delete(db::Connection& conn, MediaFiles& files, const std::string& as
                         FROM asset a LEFT JOIN asset_exif e ON e."assetId" = a.id
                        WHERE a.id = $1::uuid FOR UPDATE OF a)",
                    {asset_id}, "read the asset to delete");
-  if (a.empty()) throw Error(ErrorKind::kNotFound, "asset " + asset_id + " does not exist");
+  if (a.empty()) {
+    spdlog::info("Skipping deletion of asset {}: it no longer exists (deleted by an earlier run)",
+                 asset_id);
+    return false;
+  }
   if (!force && !a.boolean(0, "trashed")) {
     spdlog::info("Skipping deletion of asset {}: it is no longer in the trash", asset_id);
     return false;
@@ -123,14 +127,26 @@ bool asset_delete(db::Connection& conn, MediaFiles& files, const std::string& as
     JobQueue(conn).enqueue({job_name::kAssetDelete,
                             {{"id", *live}, {"deleteOnDisk", delete_on_disk}, {"force", true}}});
   }
+  std::vector<std::string> paths;
+  for (int i = 0; i < f.rows(); ++i) {
+    if (f.text(i, "type") != "sidecar" || delete_on_disk) paths.push_back(f.text(i, "path"));
+  }
+  if (delete_on_disk) paths.push_back(a.text(0, "originalPath"));
+  // The files' removal is queued in the rows' transaction: a crash after the commit leaves a
+  // FileDelete job that removes them, never files that no row knows of.
+  int64_t file_job = JobQueue(conn).enqueue({job_name::kFileDelete, {{"files", paths}}});
   fault::point("jobs.asset-delete.rows");
   tx.commit();
   fault::point("jobs.asset-delete.files");
-  for (int i = 0; i < f.rows(); ++i) {
-    if (f.text(i, "type") != "sidecar" || delete_on_disk) files.remove_file(f.text(i, "path"));
-  }
-  if (delete_on_disk) files.remove_file(a.text(0, "originalPath"));
+  file_delete(files, paths);
+  JobQueue(conn).cancel_waiting(file_job);
   return true;
+}
+
+void file_delete(MediaFiles& files, const std::vector<std::string>& paths) {
+  for (const auto& path : paths) {
+    if (!path.empty()) files.remove_file(path);
+  }
 }
 
 }  // namespace keepsake::jobs

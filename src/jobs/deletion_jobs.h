@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "db/connection.h"
 #include "jobs/media_files.h"
@@ -26,11 +27,17 @@ bool user_delete(db::Connection& conn, MediaFiles& files, const std::string& use
 int64_t asset_delete_check(db::Connection& conn, int trash_days);
 
 // Deletes one asset's rows, then its generated files, plus its original and sidecar when
-// `delete_on_disk`. Without `force`, skips (returns false) an asset that is no longer in the
-// trash. The motion part of a live photo, when no other asset uses it, is queued for deletion.
-// Throws Error(kNotFound) for an unknown id.
+// `delete_on_disk`. The files' removal is queued as a FileDelete job in the rows' transaction
+// and that job is withdrawn once the files are gone, so a crash in between never leaves files no
+// row knows of. Without `force`, skips (returns false) an asset that is no longer in the trash;
+// an asset that no longer exists (a run again after a crash) is skipped too. The motion part of a
+// live photo, when no other asset uses it, is queued for deletion.
 bool asset_delete(db::Connection& conn, MediaFiles& files, const std::string& asset_id,
                   bool delete_on_disk, bool force = false);
+// Immich's FileDelete {files}: removes each file, only inside the media location; missing files
+// are not an error.
+void file_delete(MediaFiles& files, const std::vector<std::string>& paths);
+
 // The fault-injection phases (common/fault_point.h) of a claimed AssetDelete job, in order.
 inline constexpr std::string_view kAssetDeleteJobPhases[] = {"jobs.claim", "jobs.asset-delete.rows",
                                                              "jobs.asset-delete.files", "jobs.complete"};

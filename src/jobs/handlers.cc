@@ -66,6 +66,15 @@ HandlerRegistry default_handlers(const Config& config, const DatabaseConfig& db)
     asset_delete(ctx.conn, files, required_id(ctx.job.data, job_name::kAssetDelete),
                  flag(ctx.job.data, "deleteOnDisk", true), flag(ctx.job.data, "force", false));
   });
+  r.add(job_name::kFileDelete, [media](JobContext& ctx) {
+    MediaFiles files(media);
+    auto list = ctx.job.data.value("files", nlohmann::json::array());
+    std::vector<std::string> paths;
+    for (const auto& p : list) {
+      if (p.is_string()) paths.push_back(p.get<std::string>());
+    }
+    file_delete(files, paths);
+  });
   r.add(job_name::kDatabaseBackup, [db, media](JobContext& ctx) {
     backup::JobOptions options;
     options.backup.db = db;

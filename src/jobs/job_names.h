@@ -28,6 +28,7 @@ inline constexpr const char* kUserDelete = "UserDelete";
 inline constexpr const char* kAssetDeleteCheck = "AssetDeleteCheck";
 inline constexpr const char* kAssetDelete = "AssetDelete";
 inline constexpr const char* kUserSyncUsage = "UserSyncUsage";
+inline constexpr const char* kFileDelete = "FileDelete";
 inline constexpr const char* kDatabaseBackup = "DatabaseBackup";
 }  // namespace job_name
 

@@ -135,6 +135,12 @@ std::optional<ClaimedJob> JobQueue::claim(const std::string& queue, const std::s
   return job;
 }
 
+bool JobQueue::cancel_waiting(int64_t id) {
+  return conn_.exec("DELETE FROM keepsake.job WHERE id = $1 AND status = 'waiting'",
+                    {std::to_string(id)}, "withdraw a job")
+             .affected() == 1;
+}
+
 bool JobQueue::complete(int64_t id, const std::string& worker) {
   fault::point("jobs.complete");
   return conn_.exec("DELETE FROM keepsake.job WHERE id = $1 AND worker = $2 AND status = 'active'",

@@ -83,6 +83,8 @@ class JobQueue {
                                   std::chrono::milliseconds lease);
   // Deletes a finished job. False when `worker` no longer holds it (its lease was lost).
   bool complete(int64_t id, const std::string& worker);
+  // Withdraws a job no worker has claimed yet. False when one has (it runs to its end).
+  bool cancel_waiting(int64_t id);
   // Records a failure: back to waiting (after back-off) while attempts remain and `may_retry`,
   // else failed. Returns true when the job is now failed for good.
   bool fail(int64_t id, const std::string& worker, const std::string& error,

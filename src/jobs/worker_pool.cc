@@ -88,6 +88,24 @@ void WorkerPool::stop() {
   threads_.clear();
 }
 
+int64_t WorkerPool::drain(const std::string& queue) {
+  if (started_) throw Error(ErrorKind::kInvalidArgument, "the job workers are already running");
+  auto conn = open_worker_connection(db_);
+  ensure_queue_schema(*conn);
+  started_ = true;
+  threads_.emplace_back(&WorkerPool::keeper_loop, this, db::Connection::open(db_));
+  const int64_t before = completed_ + failed_;
+  try {
+    while (run_next(queue, conn)) {
+    }
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+  return completed_ + failed_ - before;
+}
+
 uint64_t WorkerPool::generation(const std::string& queue) {
   auto& s = *signals_.at(queue);
   std::lock_guard lock(s.mu);

@@ -72,6 +72,11 @@ class WorkerPool {
   // Stops claiming, waits for running jobs to finish, joins the threads. Idempotent.
   void stop();
 
+  // Instead of start(): runs the runnable jobs of `queue` one by one on the calling thread until
+  // none is left (a keeper thread renews the lease meanwhile), then stops. Returns how many ran;
+  // failures are recorded as a worker records them (see failed()).
+  int64_t drain(const std::string& queue);
+
   const std::string& instance() const { return options_.instance; }
   int64_t completed() const { return completed_.load(); }
   int64_t failed() const { return failed_.load(); }

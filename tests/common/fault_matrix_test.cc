@@ -29,6 +29,8 @@
 #include "harness/keepsake_process.h"
 #include "harness/own_cluster.h"
 #include "http/backup_upload.h"
+#include "jobs/deletion_jobs.h"
+#include "jobs/queue.h"
 #include "migrations/keepsake_migrations.h"
 #include "restore/database_swap.h"
 #include "restore/restore_fixture.h"
@@ -137,6 +139,10 @@ class Operation {
   virtual void next_start(const Scene&) {}
   // A resumable operation may leave an intermediate state that its next run finishes.
   virtual bool resumable_state(const Scene&) const { return false; }
+  // After the run again: the operation's work is all done (not merely the old state kept).
+  virtual bool finished(const Scene&) const { return true; }
+  // The operation deletes files of the media folder (its fingerprint covers them instead).
+  virtual bool changes_media_files() const { return false; }
 };
 
 class BackupCreate : public Operation {
@@ -342,12 +348,75 @@ class KeepsakeMigrations : public Operation {
   }
 };
 
+std::string media_files(const Scene& s);
+
+// A trashed photo past the trash period, deleted by the nightly check's AssetDelete job through
+// the queue (`keepsake jobs drain`): claimed, rows deleted, files removed, job completed.
+class AssetDeleteJob : public Operation {
+ public:
+  fault::Operation phases() const override {
+    return {"jobs.asset-delete", jobs::kAssetDeleteJobPhases};
+  }
+  void prepare(Scene& s) override {
+    auto c = s.connect();
+    std::string owner =
+        c->exec(R"(INSERT INTO "user" (email, name) VALUES ('o@example.com', 'O') RETURNING id)")
+            .text(0, 0);
+    std::string folder = s.media() + "/upload/" + owner + "/aa/bb";
+    fs::create_directories(folder);
+    for (const char* name : {"a.jpg", "a_thumbnail.webp", "kept.jpg"})
+      std::ofstream(folder + "/" + name) << name;
+    c->exec(R"(INSERT INTO asset ("deviceAssetId", "ownerId", "deviceId", type, "originalPath",
+                                  "fileCreatedAt", "fileModifiedAt", checksum, "originalFileName",
+                                  "localDateTime", "checksumAlgorithm", "deletedAt", status)
+               VALUES ('d1', $1, 'dev', 'IMAGE', $2 || '/a.jpg', now(), now(), '\x01', 'a.jpg', now(),
+                       'sha1', now() - interval '60 days', 'trashed'),
+                      ('d2', $1, 'dev', 'IMAGE', $2 || '/kept.jpg', now(), now(), '\x02', 'kept.jpg',
+                       now(), 'sha1', NULL, 'active'))",
+            {owner, folder});
+    c->exec(R"(INSERT INTO asset_file ("assetId", type, path)
+               SELECT id, 'thumbnail', $1 || '/a_thumbnail.webp' FROM asset WHERE "deviceAssetId" = 'd1')",
+            {folder});
+    jobs::ensure_queue_schema(*c);
+  }
+  // The nightly check queues the job (it queues it again after a failed attempt, as the next
+  // night would), then the queue is drained with the fault.
+  RunResult run(const Scene& s, const std::string& fault) override {
+    auto queued = run_keepsake(s, {"jobs", "run", "AssetDeleteCheck"});
+    if (queued.exit_code != 0) return queued;
+    return run_keepsake(s, {"jobs", "drain"}, fault);
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return s.query(R"(SELECT "deviceAssetId" FROM asset ORDER BY 1)") +
+           s.query("SELECT count(*) FROM asset_file") + media_files(s);
+  }
+  // A killed worker's lease runs out before the next run (here at once, not after a minute).
+  void next_start(const Scene& s) override {
+    s.connect()->exec("UPDATE keepsake.job SET lease_until = clock_timestamp() WHERE status = 'active'");
+  }
+  // Rows gone and a FileDelete job queued for the files: the next drain removes them.
+  bool resumable_state(const Scene& s) const override {
+    return !s.query("SELECT 1 FROM keepsake.job WHERE name = 'FileDelete' AND status = 'waiting'")
+                .empty();
+  }
+  bool finished(const Scene& s) const override {
+    std::string files = media_files(s);
+    return files.find("/a.jpg") == std::string::npos &&
+           files.find("/a_thumbnail.webp") == std::string::npos &&
+           files.find("/kept.jpg") != std::string::npos &&
+           s.query(R"(SELECT "deviceAssetId" FROM asset)") == "d2\n" &&
+           s.query("SELECT count(*) FROM keepsake.job WHERE status <> 'failed'") == "0\n";
+  }
+  bool changes_media_files() const override { return true; }
+};
+
 const std::vector<std::shared_ptr<Operation>>& operations() {
   static const std::vector<std::shared_ptr<Operation>> all = {
       std::make_shared<BackupCreate>(),    std::make_shared<BackupUpload>(),
       std::make_shared<Restore>(true),     std::make_shared<Restore>(false),
       std::make_shared<RestoreRecovery>(), std::make_shared<MediaLocationChange>(),
-      std::make_shared<VectorDimension>(), std::make_shared<KeepsakeMigrations>()};
+      std::make_shared<VectorDimension>(), std::make_shared<KeepsakeMigrations>(),
+      std::make_shared<AssetDeleteJob>()};
   return all;
 }
 
@@ -446,13 +515,16 @@ TEST_P(FaultMatrix, OldOrNewStateAndTheRunAgainSucceeds) {
   op.next_start(s);
   const std::string after = op.fingerprint(s);
   bool state_ok = after_fault == before || after_fault == after || resumable;
-  bool files_ok = media_files(s) == files_before;
+  bool files_ok = op.changes_media_files() || media_files(s) == files_before;
+  bool finished = op.finished(s);
   auto problems = backup_problems(s);
   bool backups_ok = c.fault == "kill"
                         ? std::none_of(problems.begin(), problems.end(),
                                        [](auto& p) { return p.starts_with("listed"); })
                         : problems.empty();
-  record(c, reached && clear_error && state_ok && files_ok && backups_ok && again.exit_code == 0,
+  record(c,
+         reached && clear_error && state_ok && files_ok && backups_ok && finished &&
+             again.exit_code == 0,
          !state_ok || !files_ok);
 
   ASSERT_TRUE(reached) << "the phase " << c.phase << " was never reached:\n" << faulted.log;
@@ -462,6 +534,8 @@ TEST_P(FaultMatrix, OldOrNewStateAndTheRunAgainSucceeds) {
   EXPECT_TRUE(state_ok) << "neither the old nor the new state after " << c.fault << " at "
                         << c.phase;
   EXPECT_TRUE(files_ok) << "files lost or moved:\n" << files_before << "->\n" << media_files(s);
+  EXPECT_TRUE(finished) << "the run again did not finish the work after " << c.fault << " at "
+                        << c.phase;
   EXPECT_TRUE(backups_ok) << ::testing::PrintToString(problems);
 }
 

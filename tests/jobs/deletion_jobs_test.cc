@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "jobs/handlers.h"
+#include "jobs/worker_pool.h"
 #include "jobs_fixture.h"
 
 namespace keepsake::jobs {
@@ -212,9 +214,37 @@ TEST_F(DeletionJobsTest, BadIdsAreRefusedWithoutDeletingAnything) {
   std::string id = asset(owner, media_ + "/upload/a.jpg", "31 days");
   MediaFiles files(media_);
   EXPECT_THROW(asset_delete(*conn_, files, "not-a-uuid", true), Error);
-  EXPECT_THROW(asset_delete(*conn_, files, "00000000-0000-0000-0000-000000000001", true), Error);
   EXPECT_TRUE(exists("asset", id));
   EXPECT_THROW(MediaFiles("relative/path"), Error);
+}
+
+// A job run again after a crash finds its asset gone: nothing to do, not a failure.
+TEST_F(DeletionJobsTest, AnAssetAlreadyDeletedIsSkipped) {
+  MediaFiles files(media_);
+  EXPECT_FALSE(asset_delete(*conn_, files, "00000000-0000-0000-0000-000000000001", true));
+}
+
+// The files' removal is queued in the rows' transaction and withdrawn once done; a FileDelete
+// job that a crash left behind removes them, inside the media location only.
+TEST_F(DeletionJobsTest, FilesOfDeletedRowsAreRemovedByTheQueuedFileDeleteJob) {
+  std::string owner = user("a@example.com");
+  std::string original = touch(media_ + "/upload/" + owner + "/a.jpg");
+  MediaFiles files(media_);
+  EXPECT_TRUE(asset_delete(*conn_, files, asset(owner, original, "31 days"), true));
+  EXPECT_FALSE(on_disk(original));
+  EXPECT_TRUE(queued("FileDelete").empty()) << "withdrawn once the files are gone";
+
+  std::string left = touch(media_ + "/thumbs/" + owner + "/b.webp");
+  std::string outside = touch(outside_ + "/b.jpg");
+  JobQueue(*conn_).enqueue({"FileDelete", {{"files", {left, outside, "", media_ + "/gone.jpg"}}}});
+  Config config;
+  config.media_location = media_;
+  auto claimed = JobQueue(*conn_).claim("backgroundTask", "t", std::chrono::seconds(60));
+  ASSERT_TRUE(claimed);
+  JobContext ctx{*claimed, *conn_};
+  (*default_handlers(config, {}).find("FileDelete"))(ctx);
+  EXPECT_FALSE(on_disk(left));
+  EXPECT_TRUE(on_disk(outside));
 }
 
 }  // namespace
