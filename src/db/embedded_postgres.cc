@@ -115,9 +115,11 @@ void EmbeddedPostgres::init_cluster() {
   if (run_as_) chown_recursive(options_.cluster_dir, *run_as_);
   if (initialized()) return;
   spdlog::info("Creating embedded PostgreSQL cluster in {}", data_dir());
-  auto r = run_tool({"initdb", "-D", data_dir(), "-U", options_.superuser, "--auth-local=trust",
-                     "--auth-host=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8",
-                     "--data-checksums"});
+  std::vector<std::string> initdb = {"initdb", "-D", data_dir(), "-U", options_.superuser,
+                                     "--auth-local=trust", "--auth-host=scram-sha-256",
+                                     "--encoding=UTF8", "--locale=C.UTF-8", "--data-checksums"};
+  if (options_.throwaway) initdb.push_back("--no-sync");
+  auto r = run_tool(initdb);
   if (!r.ok()) {
     fs::remove_all(data_dir());
     throw Error(ErrorKind::kUnavailable, "initdb failed: " + trim(r.err));
@@ -146,6 +148,7 @@ void EmbeddedPostgres::write_settings() {
         << "max_replication_slots = 10\n"
         << "max_slot_wal_keep_size = '10GB'\n"
         << "logging_collector = off\n";
+    if (options_.throwaway) out << "fsync = off\n";
   }
   if (run_as_) chown(path.c_str(), run_as_->uid, run_as_->gid);
 }

@@ -19,6 +19,9 @@ struct EmbeddedOptions {
   bool listen_tcp = false;      // also listen on 127.0.0.1 (password auth for TCP)
   std::string superuser = "postgres";
   std::string database = "immich";  // created on first start
+  // A test's cluster, never a user's: initdb skips its final sync and the server runs with
+  // fsync = off (a killed server loses nothing; only a crash of the machine would).
+  bool throwaway = false;
 };
 
 class EmbeddedPostgres {

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -182,6 +183,12 @@ class ServeUnderFaults {
     c.set_read_timeout(20);
     return c.Put(path, {{"x-api-key", kKey}}, body, "application/json");
   }
+  httplib::Result upload(const std::string& filename, const std::string& content) {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(60);
+    httplib::MultipartFormDataItems items = {{"file", content, filename, "application/gzip"}};
+    return c.Post("/api/admin/database-backups/upload", {{"x-api-key", kKey}}, items);
+  }
   httplib::Result get(const std::string& path) {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(20);
@@ -231,6 +238,41 @@ TEST_F(ServerFaultsTest, ServerAnswersAgainAfterARestartInTheMiddleOfABackupJob)
   ASSERT_TRUE(started && started->status < 300);
   for (int i = 0; i < 600 && backup_files().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_EQ(backup_files().size(), 2u) << serve.process().stderr_text();
+}
+
+TEST_F(ServerFaultsTest, UploadCutByARestartIsKeptWholeAndTheServerAnswersAgain) {
+  ASSERT_EQ(run({"backup", "create"}).first, 0) << last_log_;
+  std::string content;
+  for (const auto& f : backup_files()) {
+    if (f.ends_with(".sql.gz")) {
+      std::ifstream in(backups() + "/" + f, std::ios::binary);
+      content.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    fs::remove(backups() + "/" + f);
+  }
+  ASSERT_FALSE(content.empty());
+
+  ServeUnderFaults serve(env("backup.upload.write:stop"), pg_, dir_.path());
+  ASSERT_TRUE(serve.ready()) << serve.process().stderr_text();
+  std::optional<httplib::Result> uploaded;
+  std::thread client([&] { uploaded.emplace(serve.upload("library.sql.gz", content)); });
+  bool stopped = wait_stopped(serve.process());
+  if (stopped) {
+    pg_.restart();
+    serve.process().signal(SIGCONT);
+  }
+  client.join();
+  ASSERT_TRUE(stopped) << serve.process().stderr_text();
+  // The upload itself needs no database once it is authenticated: it completes, whole.
+  auto& answer = *uploaded;
+  ASSERT_TRUE(answer) << httplib::to_string(answer.error());
+  EXPECT_EQ(answer->status, 201) << answer->body;
+  auto files = backup_files();
+  ASSERT_EQ(files.size(), 1u) << "only the uploaded backup, no part file";
+  EXPECT_NO_THROW(backup::verify_backup_file(backups() + "/" + files[0]));
+
+  std::string problems;
+  EXPECT_GE(serve.recover_within(30, &problems), 0) << "still failing after the restart:\n" << problems;
 }
 
 TEST_F(ServerFaultsTest, TerminatedConnectionsCostOnlyTheRequestsInFlight) {

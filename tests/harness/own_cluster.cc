@@ -12,6 +12,7 @@ OwnCluster::OwnCluster() {
   o.port = free_port();
   o.listen_tcp = true;
   o.database = "immich";
+  o.throwaway = true;
   pg_ = std::make_unique<db::EmbeddedPostgres>(o);
   pg_->start();
 }

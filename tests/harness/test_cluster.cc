@@ -74,6 +74,7 @@ const ClusterAddress& cluster() {
     o.port = 20000 + static_cast<int>(getpid() % 20000);
     o.listen_tcp = true;
     o.database = "";
+    o.throwaway = true;
     own.pg = std::make_unique<db::EmbeddedPostgres>(o);
     own.pg->start();
     address = {own.pg->socket_dir(), o.port, o.superuser};

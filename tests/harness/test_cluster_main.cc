@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
       o.port = 20000 + static_cast<int>(getpid() % 20000);
       o.listen_tcp = true;
       o.database = "";
+      o.throwaway = true;
       keepsake::db::EmbeddedPostgres pg(o);
       pg.start();
       std::ofstream(dir + "/cluster.env") << "socket_dir=" << pg.socket_dir() << "\nport=" << o.port
