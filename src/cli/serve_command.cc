@@ -16,6 +16,7 @@
 #include "backup/backup_scheduler.h"
 #include "cli/commands.h"
 #include "db/connection.h"
+#include "db/embedded_watchdog.h"
 #include "db/pool.h"
 #include "db/server_version.h"
 #include "files/files_jobs.h"
@@ -114,6 +115,12 @@ void serve(app::AppContext& c) {
   sigset_t signals = block_shutdown_signals();
   EmbeddedStopper stopper{c};
   c.ensure_database_running();
+  // Declared after the stopper: it stops before the cluster does.
+  std::unique_ptr<db::EmbeddedWatchdog> watchdog;
+  if (c.embedded()) {
+    watchdog = std::make_unique<db::EmbeddedWatchdog>(*c.embedded());
+    watchdog->start();
+  }
   auto wal_streamer = pitr::start_streaming_if_enabled(c.config(), c.database());
   std::unique_ptr<pitr::PitrScheduler> pitr_schedule;
   if (wal_streamer) {

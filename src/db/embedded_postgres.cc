@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/error.h"
@@ -129,28 +131,42 @@ void EmbeddedPostgres::init_cluster() {
 }
 
 void EmbeddedPostgres::write_settings() {
-  std::string path = data_dir() + "/keepsake.conf";
+  std::ostringstream out;
+  out << "listen_addresses = '" << (options_.listen_tcp ? "127.0.0.1" : "") << "'\n"
+      << "port = " << options_.port << "\n"
+      << "unix_socket_directories = '" << socket_dir() << "'\n"
+      << "unix_socket_permissions = 0700\n"
+      << "timezone = 'UTC'\n"
+      << "max_connections = 200\n"
+      << "shared_buffers = '256MB'\n"
+      << "maintenance_work_mem = '256MB'\n"
+      << "max_wal_size = '4GB'\n"
+      // Ready for `keepsake pitr enable` (a replication connection and a slot; docs/PITR.md);
+      // a stopped archiver can hold back at most 10GB of WAL.
+      << "wal_level = replica\n"
+      << "max_wal_senders = 10\n"
+      << "max_replication_slots = 10\n"
+      << "max_slot_wal_keep_size = '10GB'\n"
+      << "logging_collector = off\n";
+  if (options_.throwaway) out << "fsync = off\n";
+  const std::string path = data_dir() + "/keepsake.conf";
+  std::ifstream current(path);
+  std::string existing((std::istreambuf_iterator<char>(current)), {});
+  if (existing == out.str()) return;  // nothing to write (and a full disk cannot break it)
+  // Never truncated in place: a full disk must not leave PostgreSQL without its port and socket.
+  const std::string tmp = path + ".tmp";
   {
-    std::ofstream out(path, std::ios::trunc);
-    out << "listen_addresses = '" << (options_.listen_tcp ? "127.0.0.1" : "") << "'\n"
-        << "port = " << options_.port << "\n"
-        << "unix_socket_directories = '" << socket_dir() << "'\n"
-        << "unix_socket_permissions = 0700\n"
-        << "timezone = 'UTC'\n"
-        << "max_connections = 200\n"
-        << "shared_buffers = '256MB'\n"
-        << "maintenance_work_mem = '256MB'\n"
-        << "max_wal_size = '4GB'\n"
-        // Ready for `keepsake pitr enable` (a replication connection and a slot; docs/PITR.md);
-        // a stopped archiver can hold back at most 10GB of WAL.
-        << "wal_level = replica\n"
-        << "max_wal_senders = 10\n"
-        << "max_replication_slots = 10\n"
-        << "max_slot_wal_keep_size = '10GB'\n"
-        << "logging_collector = off\n";
-    if (options_.throwaway) out << "fsync = off\n";
+    std::ofstream f(tmp, std::ios::trunc);
+    f << out.str();
+    f.flush();
+    if (!f) {
+      fs::remove(tmp);
+      throw Error(ErrorKind::kIo, "cannot write " + tmp + ": " + std::strerror(errno),
+                  "free space on the disk of " + data_dir());
+    }
   }
-  if (run_as_) chown(path.c_str(), run_as_->uid, run_as_->gid);
+  if (run_as_) chown(tmp.c_str(), run_as_->uid, run_as_->gid);
+  fs::rename(tmp, path);
 }
 
 void EmbeddedPostgres::clear_stale_pid() {
@@ -167,6 +183,14 @@ void EmbeddedPostgres::clear_stale_pid() {
   fs::remove(pid_file);
   for (auto& e : fs::directory_iterator(socket_dir())) {
     if (e.path().filename().string().rfind(".s.PGSQL.", 0) == 0) fs::remove(e.path());
+  }
+}
+
+bool EmbeddedPostgres::postmaster_alive() const {
+  try {
+    return is_postgres_process(std::stoi(read_first_line(data_dir() + "/postmaster.pid")));
+  } catch (...) {
+    return false;
   }
 }
 

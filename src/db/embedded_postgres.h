@@ -35,6 +35,8 @@ class EmbeddedPostgres {
   void stop();
   bool running() const;
   bool initialized() const;
+  // True while the postmaster named by postmaster.pid lives: a cheap check, no child process.
+  bool postmaster_alive() const;
 
   // How to connect (socket directory as host, trust auth for the local socket).
   DatabaseConfig connection_config(const std::string& dbname = {}) const;
