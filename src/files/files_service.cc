@@ -79,9 +79,9 @@ std::map<std::string, std::string> restic_environment(const FilesSettings& s) {
 }
 
 void refuse_inside_media(const FilesSettings& s, const std::string& repo) {
-  if (is_remote(repo)) return;
-  std::string path = repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo;
-  auto absolute = fs::weakly_canonical(fs::absolute(path)).string();
+  auto path = local_repository_path(repo);
+  if (!path) return;
+  auto absolute = fs::weakly_canonical(fs::absolute(*path)).string();
   auto media = fs::weakly_canonical(s.media_location).string();
   if (absolute == media || absolute.rfind(media + "/", 0) == 0) {
     throw Error(ErrorKind::kInvalidArgument,
@@ -262,6 +262,20 @@ int64_t count_files(const fs::path& dir) {
 std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
 
 std::string configured_repository(const FilesSettings& settings) { return repository_of(settings); }
+
+std::optional<std::string> local_repository_path(const std::string& repository) {
+  if (is_remote(repository)) return std::nullopt;
+  return repository.rfind("local:", 0) == 0 ? repository.substr(6) : repository;
+}
+
+std::string shown_repository(std::string repository) {
+  auto scheme = repository.find("://");
+  auto at = repository.find('@', scheme == std::string::npos ? 0 : scheme);
+  if (scheme != std::string::npos && at != std::string::npos && repository.find(':', scheme + 3) < at) {
+    repository.replace(scheme + 3, at - scheme - 3, "***");
+  }
+  return repository;
+}
 
 FilesSettings files_settings_of(const Config& config) {
   return {config.media_location, config.data_dir, "", process_environment()};

@@ -36,6 +36,14 @@ FilesSettings files_settings_of(const Config& config);
 // The repository given, or the one `init` saved; kNotFound (with the hint to init) when none.
 std::string configured_repository(const FilesSettings& settings);
 
+// The folder of a local repository ("/path" or "local:/path"); nullopt for a remote one (sftp:,
+// rest:, s3:, ...).
+std::optional<std::string> local_repository_path(const std::string& repository);
+
+// The repository as it may be shown: a URL's user and password (rest:https://user:secret@host/)
+// become "***".
+std::string shown_repository(std::string repository);
+
 // Folders backed up by default (the user's data and the database backups), and the regenerable
 // ones added on request.
 const std::vector<std::string>& default_folders();

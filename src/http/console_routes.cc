@@ -2,10 +2,11 @@
 // Immich's (admin only): the database backup schedule with its next run times
 // (GET/PUT /api/admin/backup-schedule, GET /api/admin/backup-schedule/next-runs?cronExpression=)
 // and the instances connected to the database with the state of Immich's restart channel
-// (GET /api/admin/instances), and the free space of the disks that hold the library with the
-// space used by each media folder (GET /api/admin/storage/space; the folders are walked in the
-// background, at most every 10 minutes, and the last measurement is served at once). The page itself is public and holds no data: everything on it comes
-// from these and the other JSON routes, with the admin's session cookie.
+// (GET /api/admin/instances), and the free space of the disks that hold the library and its backup
+// repositories with the space used by each media folder (GET /api/admin/storage/space; the folders
+// are walked in the background, at most every 10 minutes, and the last measurement is served at
+// once). The page itself is public and holds no data: everything on it comes from these and the
+// other JSON routes, with the admin's session cookie.
 #include "app/app_context.h"
 #include "backup/backup_files.h"
 #include "common/cron.h"
@@ -13,6 +14,7 @@
 #include "config/system_config.h"
 #include "db/database_clients.h"
 #include "db/pool.h"
+#include "files/files_service.h"
 #include "http/request_bodies.h"
 #include "http/routes.h"
 #include "http/web_page.h"
@@ -89,15 +91,36 @@ json folders_json(const storage::FolderUsageCache::Snapshot& usage) {
   return out;
 }
 
-json space_json(const Config& config, storage::FolderUsageCache& usage) {
-  json out = json::array();
-  for (const auto& d : storage::disk_space(config)) {
-    json disk = {{"label", d.label}, {"path", d.path}, {"available", d.available}};
-    if (d.available) disk.update({{"totalBytes", d.total}, {"freeBytes", d.free}});
-    else disk["reason"] = d.reason;
-    out.push_back(disk);
+json disk_json(const storage::DiskSpace& d) {
+  json disk = {{"label", d.label}, {"path", d.path}, {"available", d.available}};
+  if (d.available) disk.update({{"totalBytes", d.total}, {"freeBytes", d.free}});
+  else disk["reason"] = d.reason;
+  return disk;
+}
+
+// The disks of the backup repositories that are set up: the files backup's restic repository (a
+// remote one is named, not measured) and a point-in-time archive outside Keepsake's data folder.
+void add_backup_repositories(json& disks, const Config& config) {
+  constexpr const char* kRestic = "Files backup (restic repository)";
+  auto settings = files::files_settings_of(config);
+  if (files::repository_configured(settings)) {
+    auto repository = files::configured_repository(settings);
+    auto local = files::local_repository_path(repository);
+    disks.push_back(local ? disk_json(storage::measure_disk(kRestic, *local))
+                          : json{{"label", kRestic}, {"path", files::shown_repository(repository)},
+                                 {"available", false}, {"remote", true}, {"reason", "remote, not measured"}});
   }
-  return {{"disks", out}, {"mediaFolders", folders_json(usage.get(config.media_location))}};
+  auto archive = pitr::archive_dir_for(config);
+  if (pitr::is_enabled(archive) && !archive.starts_with(config.data_dir + "/")) {
+    disks.push_back(disk_json(storage::measure_disk("Point-in-time archive", archive)));
+  }
+}
+
+json space_json(const Config& config, storage::FolderUsageCache& usage) {
+  json disks = json::array();
+  for (const auto& d : storage::disk_space(config)) disks.push_back(disk_json(d));
+  add_backup_repositories(disks, config);
+  return {{"disks", disks}, {"mediaFolders", folders_json(usage.get(config.media_location))}};
 }
 
 db::PooledConnection connection(const RouteDeps& deps) {

@@ -4,9 +4,10 @@
 //                                 verification, and the background task with its progress;
 //   POST /api/admin/files/backup  starts a files backup in the background (202);
 //   POST /api/admin/files/verify  starts a storage verification (`storage verify`) likewise.
-// One background task at a time per server (409 while one runs).
+// One background task at a time per server (409 while one runs; http/background_tasks.h).
 #include "app/app_context.h"
 #include "files/files_jobs.h"
+#include "http/background_tasks.h"
 #include "http/routes.h"
 #include "storage/checksum_verify.h"
 
@@ -18,16 +19,6 @@ using nlohmann::json;
 const app::AppContext& app_of(const RouteDeps& deps) {
   if (!deps.app) throw Error(ErrorKind::kInternal, "the files routes need the app context");
   return *deps.app;
-}
-
-// A remote URL's user and password (rest:https://user:secret@host/) are not shown.
-std::string shown_repository(std::string repo) {
-  auto scheme = repo.find("://");
-  auto at = repo.find('@', scheme == std::string::npos ? 0 : scheme);
-  if (scheme != std::string::npos && at != std::string::npos && repo.find(':', scheme + 3) < at) {
-    repo.replace(scheme + 3, at - scheme - 3, "***");
-  }
-  return repo;
 }
 
 json findings_json(const std::vector<storage::ChecksumFinding>& findings) {
@@ -46,15 +37,6 @@ json verification_json(db::Connection& conn) {
           {"checked", s->checked}, {"total", s->total}, {"findings", findings_json(s->findings)}};
 }
 
-json task_json() {
-  auto t = files::BackgroundTasks::instance().last();
-  if (!t) return nullptr;
-  return {{"kind", t->kind}, {"running", t->running}, {"phase", t->phase},
-          {"percent", t->percent < 0 ? json() : json(t->percent)}, {"startedAt", t->started_at},
-          {"finishedAt", t->finished_at.empty() ? json() : json(t->finished_at)},
-          {"error", t->error.empty() ? json() : json(t->error)}, {"result", t->result}};
-}
-
 // The repository part; a repository that cannot be read is reported in repositoryError.
 void add_repository(json& out, const files::FilesSettings& settings) {
   out["repository"] = nullptr;
@@ -63,7 +45,7 @@ void add_repository(json& out, const files::FilesSettings& settings) {
   out["repositoryCheck"] = files::last_repository_check(settings);
   if (!files::repository_configured(settings)) return;
   try {
-    out["repository"] = shown_repository(files::configured_repository(settings));
+    out["repository"] = files::shown_repository(files::configured_repository(settings));
     auto snapshots = files::list_snapshots(settings);
     for (const auto& s : snapshots) {
       out["snapshots"].push_back({{"id", s.id}, {"shortId", s.short_id}, {"time", s.time},
@@ -84,16 +66,8 @@ void status(RequestContext& ctx, const RouteDeps& deps) {
   add_repository(out, files::files_settings_of(app.config()));
   auto conn = db::Connection::open(app.database());
   out["verification"] = verification_json(*conn);
-  out["task"] = task_json();
+  out["task"] = background_task_json();
   send_json(ctx.response(), out);
-}
-
-void start(RequestContext& ctx, const std::string& kind,
-           std::function<json(const files::ProgressFn&)> work) {
-  if (!files::BackgroundTasks::instance().start(kind, std::move(work))) {
-    throw Error(ErrorKind::kConflict, "a files backup or storage verification is already running");
-  }
-  send_json(ctx.response(), {{"task", task_json()}}, 202);
 }
 
 json backup_now(const DatabaseConfig& db, const files::FilesSettings& settings,
@@ -128,14 +102,14 @@ KEEPSAKE_ROUTES(files, kNormalRoutes, [](RouteTable& routes, const RouteDeps& de
     const auto& app = app_of(deps);
     auto settings = files::files_settings_of(app.config());
     files::configured_repository(settings);  // kNotFound (404) before anything starts
-    start(ctx, "backup", [db = app.database(), settings](const files::ProgressFn& progress) {
+    start_background_task(ctx, "backup", [db = app.database(), settings](const files::ProgressFn& progress) {
       return backup_now(db, settings, progress);
     });
   });
   routes.post("/api/admin/files/verify", {Access::kAdmin}, [&deps](RequestContext& ctx) {
     auto body = ctx.json_body();
     bool all = body.is_object() && body.value("all", false);
-    start(ctx, "verify", [db = app_of(deps).database(), all](const files::ProgressFn& progress) {
+    start_background_task(ctx, "verify", [db = app_of(deps).database(), all](const files::ProgressFn& progress) {
       return verify_now(db, all, progress);
     });
   });

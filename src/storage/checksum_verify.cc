@@ -183,11 +183,13 @@ void commit_batch(db::Connection& conn, const std::vector<ChecksumFinding>& foun
   tx.commit();
 }
 
-std::vector<ChecksumFinding> load_findings(db::Connection& conn) {
+std::vector<ChecksumFinding> load_findings(db::Connection& conn, int64_t offset = 0,
+                                           int64_t limit = INT64_MAX) {
   auto r = conn.exec(R"sql(
     SELECT f.asset_id::text, f.owner_id::text, coalesce(u."email", ''), f.path, f.problem
     FROM keepsake.checksum_verify_finding f LEFT JOIN "user" u ON u."id" = f.owner_id
-    ORDER BY f.problem, f.path COLLATE "C")sql");
+    ORDER BY f.problem, f.path COLLATE "C" OFFSET $1 LIMIT $2)sql",
+                     {std::to_string(offset), std::to_string(limit)}, "read the checksum findings");
   std::vector<ChecksumFinding> out;
   for (int i = 0; i < r.rows(); ++i) {
     out.push_back({r.text(i, 0), r.text(i, 1), r.text(i, 2), r.text(i, 3), r.text(i, 4)});
@@ -247,6 +249,12 @@ std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn) {
       FROM keepsake.checksum_verify_pass)sql", {}, "read the checksum verification pass");
   if (r.empty()) return std::nullopt;
   return VerifyPassStatus{r.text(0, 0), r.opt_text(0, 1), r.int64(0, 2), r.int64(0, 3), load_findings(conn)};
+}
+
+FindingPage read_verify_findings(db::Connection& conn, int64_t offset, int64_t limit) {
+  if (conn.exec("SELECT to_regclass('keepsake.checksum_verify_finding') IS NULL").boolean(0, 0)) return {};
+  return {conn.exec("SELECT count(*) FROM keepsake.checksum_verify_finding").int64(0, 0),
+          load_findings(conn, offset, limit)};
 }
 
 VerifyResult verify_checksums(db::Connection& conn, const VerifyOptions& options) {

@@ -70,6 +70,14 @@ struct VerifyPassStatus {
 };
 std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn);
 
+// A page of the latest pass's findings (sorted by problem and path) with their total; empty when
+// no pass was ever run. Reads only.
+struct FindingPage {
+  int64_t total = 0;
+  std::vector<ChecksumFinding> findings;
+};
+FindingPage read_verify_findings(db::Connection& conn, int64_t offset, int64_t limit);
+
 // SHA-1 of a file's content read with a large buffer; nullopt with `error` set (errno text) when
 // it cannot be opened or read, and `missing` set when it does not exist.
 struct FileDigest {

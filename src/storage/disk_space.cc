@@ -5,9 +5,8 @@
 #include "backup/backup_files.h"
 
 namespace keepsake::storage {
-namespace {
 
-DiskSpace measure(std::string label, const std::string& path) {
+DiskSpace measure_disk(std::string label, const std::string& path) {
   DiskSpace d{std::move(label), path, false, {}, 0, 0};
   std::error_code ec;
   auto s = std::filesystem::space(path, ec);
@@ -21,16 +20,14 @@ DiskSpace measure(std::string label, const std::string& path) {
   return d;
 }
 
-}  // namespace
-
 std::vector<DiskSpace> disk_space(const Config& config) {
   std::vector<DiskSpace> out;
-  out.push_back(measure("Media", config.media_location));
-  out.push_back(measure("Database backups", backup::backups_folder(config.media_location)));
+  out.push_back(measure_disk("Media", config.media_location));
+  out.push_back(measure_disk("Database backups", backup::backups_folder(config.media_location)));
   if (config.db.embedded) {
-    out.push_back(measure("Database (embedded) and Keepsake data", config.data_dir));
+    out.push_back(measure_disk("Database (embedded) and Keepsake data", config.data_dir));
   } else {
-    out.push_back(measure("Keepsake data (PITR archive, settings)", config.data_dir));
+    out.push_back(measure_disk("Keepsake data (PITR archive, settings)", config.data_dir));
     out.push_back({"Database", "", false, "it runs on its own server (" + config.db.host + ")", 0, 0});
   }
   return out;

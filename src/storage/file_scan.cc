@@ -33,17 +33,21 @@ void spool(std::FILE* f, const json& j) {
   }
 }
 
-void for_each_line(std::FILE* f, const std::function<void(const json&)>& fn) {
+// Calls fn for each line (at most `limit` of them) of a spool.
+void for_each_line(std::FILE* f, const std::function<void(const json&)>& fn,
+                   int64_t limit = INT64_MAX) {
   std::fflush(f);
   std::rewind(f);
   std::string line;
-  for (int c = std::fgetc(f); c != EOF; c = std::fgetc(f)) {
+  int64_t read = 0;
+  for (int c = std::fgetc(f); c != EOF && read < limit; c = std::fgetc(f)) {
     if (c != '\n') {
       line.push_back(static_cast<char>(c));
       continue;
     }
     fn(json::parse(line));
     line.clear();
+    ++read;
   }
   std::fseek(f, 0, SEEK_END);
 }
@@ -280,6 +284,23 @@ void ScanReport::for_each_orphan(const std::function<void(const std::string&)>& 
   for_each_line(orphans_, [&](const json& j) { fn(j["path"].get<std::string>()); });
 }
 
+void ScanReport::for_each_finding(int64_t limit,
+                                  const std::function<void(const ScanFinding&)>& fn) const {
+  auto each = [&](const char* problem, std::FILE* f) {
+    for_each_line(
+        f,
+        [&](const json& j) {
+          fn({problem, j.value("kind", ""), j.value("column", ""), j.value("id", ""),
+              j["path"].get<std::string>()});
+        },
+        limit);
+  };
+  each("missing-irreplaceable", irreplaceable_);
+  each("missing-regenerable", regenerable_);
+  each("orphan", orphans_);
+  each("foreign", foreign_);
+}
+
 void ScanReport::write_text(std::ostream& out, const std::string& media_location) const {
   const auto& s = summary;
   out << "Storage scan of " << media_location << "\n"
@@ -368,7 +389,7 @@ void scan_storage(db::Connection& conn, const StorageLayout& layout, ScanReport&
                      merge_batch);
   merger.finish();
   tx.commit();
-  record_scan(conn, started_at, report.summary);
+  record_scan(conn, started_at, report, layout);
   if (options.on_progress) {
     progress.rows_done = report.summary.rows;
     progress.files_seen = report.summary.files;

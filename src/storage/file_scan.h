@@ -6,7 +6,8 @@
 // full-size images, encoded videos, person thumbnails: Immich's jobs make them again; see
 // storage/file_kind.h). Memory stays bounded: the rows arrive sorted through a server-side
 // cursor and the managed folders are walked in the same byte order, so the two streams are merged;
-// findings go to temporary files, not memory; only the counts are recorded in Keepsake's schema.
+// findings go to temporary files, not memory; the counts and the first findings of each class are
+// recorded in Keepsake's schema (storage/scan_record.h).
 // Never deletes anything; it only moves orphans aside when asked to.
 #pragma once
 
@@ -52,6 +53,15 @@ struct ScanSummary {
   int64_t not_moved = 0;
 };
 
+// One problem file of a scan.
+struct ScanFinding {
+  std::string problem;  // scan_record.h's class: missing-irreplaceable, missing-regenerable, orphan, foreign
+  std::string kind;     // file_kind.h's name (missing files only)
+  std::string column;   // the row's column, e.g. "asset.originalPath" (empty for orphans)
+  std::string id;       // the row's id (empty for orphans)
+  std::string path;
+};
+
 // The findings of one scan, spooled to temporary files.
 class ScanReport {
  public:
@@ -68,6 +78,8 @@ class ScanReport {
 
   // Calls fn for each orphan path, in sorted order.
   void for_each_orphan(const std::function<void(const std::string&)>& fn) const;
+  // Calls fn for the first `limit` findings of each class, each class in path order.
+  void for_each_finding(int64_t limit, const std::function<void(const ScanFinding&)>& fn) const;
   void write_text(std::ostream& out, const std::string& media_location) const;
   void write_json(std::ostream& out, const std::string& media_location) const;
 

@@ -4,7 +4,8 @@
 //   login    wrong password and non-admin refused; admin logs in; "at risk"; back up now and watch
 //            the job; verify; "protected"; pause/resume a queue; the schedule's cron validation and
 //            next runs; an upload whose name holds markup is refused and shown as text; point in
-//            time not enabled; the space per media folder and the last storage scan;
+//            time not enabled; the space per media folder and the last storage scan; a scan
+//            started from the console and its orphan in the list of problem files;
 //            screenshots at desktop and phone width; the session saved to STATE.
 //   failing  (backups folder read-only) back up now: "failing" with the reason, shown as text;
 //            (a broken PITR archive) the point-in-time problems in an alert.
@@ -122,6 +123,11 @@ async function loginPhase(page, context) {
   // Storage: the space per media folder (measured in the background) and the last scan.
   seen.library = await waitForText(page, "#folder-rows tr[data-folder=library]", /KB/);
   seen.scan = await waitForText(page, "#storage-facts", /Database-vs-disk scan.*finished/s);
+  // A scan started from the console, watched to its end; its orphan listed with its path.
+  await page.getByRole("button", { name: "Scan now" }).click();
+  seen.scanTask = await waitForText(page, "#task-state", /The scan is done/);
+  await page.locator("#problem-list").selectOption("orphan");
+  seen.orphanRow = await waitForText(page, "#problem-rows", /photo\.jpg/);
 
   await page.locator("#message").evaluate((e) => { e.hidden = true; });
   await page.setViewportSize({ width: 1280, height: 1000 });

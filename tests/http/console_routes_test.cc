@@ -1,18 +1,23 @@
 // The admin console's routes over real HTTP against a real database: the page at /admin, the
 // session cookie it logs in with (HttpOnly, SameSite), and 401 / 403 on every JSON route the
 // console reads for a caller without a session or without admin rights; the space per media
-// folder (measured in the background) and the record of the last storage scan.
+// folder (measured in the background) with the disks of the backup repositories, the record of the
+// last storage scan, a scan started from the console (409 while another task runs) and the pages
+// of problem files (the scan's, the checksum verification's).
 #include <gtest/gtest.h>
 
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "app/app_context.h"
 #include "auth/auth_fixture.h"
+#include "files/files_jobs.h"
 #include "harness/other_client.h"
 #include "harness/test_cluster.h"
 #include "http/test_server.h"
+#include "migrations/keepsake_migrations.h"
 #include "storage/file_scan.h"
 #include "storage/fs_helpers.h"
 
@@ -35,6 +40,8 @@ const std::vector<std::pair<std::string, std::string>> kConsoleRoutes = {
     {"GET", "/api/jobs"},
     {"GET", "/api/admin/jobs/failed"},
     {"GET", "/api/admin/vector/status"},
+    {"GET", "/api/admin/storage/task"},
+    {"GET", "/api/admin/storage/problem-files?list=checksum"},
 };
 
 class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
@@ -44,11 +51,12 @@ class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
     Config config = load_config({{"DB_HOSTNAME", "localhost"}});
     config.media_location = media_.path();
     config.data_dir = media_.path() + "/data";
+    config.db = db_config_;  // the background scan opens its own connection
     app_ = std::make_unique<app::AppContext>(config);
     RouteDeps deps{.app = app_.get(), .pool = pool_.get(), .auth = auth_.get()};
     server_ = std::make_unique<keepsake::testing::RunningServer>(
         kNormalRoutes, deps, [this](const auth::Credentials& c) { return auth_->authenticate(c); });
-    insert_user("admin@example.com", kHash, true, "Admin");
+    admin_id_ = insert_user("admin@example.com", kHash, true, "Admin");
     insert_user("user@example.com", kHash, false, "User");
   }
   void TearDown() override {
@@ -77,12 +85,33 @@ class ConsoleRoutesTest : public keepsake::testing::AuthDatabaseTest {
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Cookie", "immich_access_token=" + token);
     auto c = server_->client();
-    auto res = method == "GET" ? c.Get(path, headers) : c.Put(path, headers, "{}", "application/json");
+    auto res = method == "GET"    ? c.Get(path, headers)
+               : method == "POST" ? c.Post(path, headers, "{}", "application/json")
+                                  : c.Put(path, headers, "{}", "application/json");
     return res ? res->status : -1;
   }
 
+  // GET with the admin's session, any status.
+  httplib::Result admin_get(const std::string& path) {
+    if (admin_.empty()) login("admin@example.com", &admin_);
+    return server_->client().Get(path, {{"Cookie", "immich_access_token=" + admin_}});
+  }
+  httplib::Result admin_post(const std::string& path) {
+    if (admin_.empty()) login("admin@example.com", &admin_);
+    return server_->client().Post(path, {{"Cookie", "immich_access_token=" + admin_}}, "{}", "application/json");
+  }
+  // Polls the background task until it is no longer running.
+  json finished_task() {
+    json task = get("/api/admin/storage/task")["task"];
+    for (int i = 0; i < 200 && task["running"] == true; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      task = get("/api/admin/storage/task")["task"];
+    }
+    return task;
+  }
+
   keepsake::testing::TempDir media_;
-  std::string admin_;
+  std::string admin_, admin_id_;
   std::unique_ptr<app::AppContext> app_;
   std::unique_ptr<keepsake::testing::RunningServer> server_;
 };
@@ -122,6 +151,10 @@ TEST_F(ConsoleRoutesTest, EveryConsoleRouteNeedsAnAdminSession) {
     EXPECT_EQ(status(method, path, admin), 200) << path;
   }
   EXPECT_EQ(status("PUT", "/api/admin/backup-schedule", user), 403);
+  EXPECT_EQ(status("POST", "/api/admin/storage/scan", ""), 401);
+  EXPECT_EQ(status("POST", "/api/admin/storage/scan", user), 403);
+  EXPECT_EQ(status("POST", "/api/admin/files/verify", user), 403);
+  EXPECT_EQ(status("GET", "/api/admin/storage/problem-files?list=orphan", user), 403);
 }
 
 TEST_F(ConsoleRoutesTest, ScheduleIsValidatedAndShowsTheNextThreeRuns) {
@@ -202,6 +235,96 @@ TEST_F(ConsoleRoutesTest, ProtectionReportsTheLastStorageScan) {
   bool on_timeline = false;
   for (const auto& e : p["timeline"]) on_timeline = on_timeline || e["kind"] == "scan";
   EXPECT_TRUE(on_timeline) << p["timeline"].dump();
+}
+
+TEST_F(ConsoleRoutesTest, AScanStartedFromTheConsoleRunsOnceAndListsItsProblemFiles) {
+  EXPECT_EQ(admin_get("/api/admin/storage/problem-files?list=orphan")->status, 404) << "no scan yet";
+  storage::testing::write_text(media_.path() + "/upload/" + admin_id_ + "/a/stray.jpg", "x");
+  storage::testing::write_text(media_.path() + "/thumbs/left-over.tmp", "x");
+  conn_->exec(R"(UPDATE "user" SET "profileImagePath" = $1 WHERE id = $2)",
+              {media_.path() + "/profile/" + admin_id_ + "/me.png", admin_id_});
+
+  std::promise<void> release;
+  auto held = release.get_future().share();
+  ASSERT_TRUE(files::BackgroundTasks::instance().start("verify", [held](const files::ProgressFn&) {
+    held.wait();
+    return json::object();
+  }));
+  auto busy = admin_post("/api/admin/storage/scan");
+  release.set_value();
+  files::BackgroundTasks::instance().wait();
+  ASSERT_EQ(busy->status, 409) << busy->body;
+  EXPECT_NE(json::parse(busy->body)["message"].get<std::string>().find("storage verification"), std::string::npos);
+
+  auto started = admin_post("/api/admin/storage/scan");
+  ASSERT_EQ(started->status, 202) << started->body;
+  EXPECT_EQ(json::parse(started->body)["task"]["kind"], "scan");
+  json task = finished_task();
+  ASSERT_EQ(task["running"], false) << task.dump();
+  EXPECT_EQ(task["kind"], "scan");
+  EXPECT_TRUE(task["error"].is_null()) << task.dump();
+  EXPECT_EQ(task["percent"], 100);
+  EXPECT_EQ(task["result"]["orphans"], 2);
+  EXPECT_EQ(get("/api/admin/protection")["storageScan"]["orphans"], 2) << "the result is the recorded scan";
+
+  json first = get("/api/admin/storage/problem-files?list=orphan&limit=1");
+  EXPECT_EQ(first["total"], 2);
+  EXPECT_EQ(first["kept"], 2);
+  ASSERT_EQ(first["files"].size(), 1u);
+  json second = get("/api/admin/storage/problem-files?list=orphan&offset=1&limit=1")["files"];
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0]["path"], media_.path() + "/upload/" + admin_id_ + "/a/stray.jpg");
+  EXPECT_EQ(second[0]["ownerEmail"], "admin@example.com") << "the owner named by the folder";
+  EXPECT_TRUE(first["files"][0]["ownerId"].is_null()) << first.dump();
+  json missing = get("/api/admin/storage/problem-files?list=missing-irreplaceable")["files"];
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0]["kind"], "profile_image");
+  EXPECT_EQ(missing[0]["ownerId"], admin_id_);
+
+  EXPECT_EQ(admin_get("/api/admin/storage/problem-files?list=nonsense")->status, 400);
+  EXPECT_EQ(admin_get("/api/admin/storage/problem-files")->status, 400);
+  EXPECT_EQ(admin_get("/api/admin/storage/problem-files?list=orphan&limit=501")->status, 400);
+  EXPECT_EQ(admin_get("/api/admin/storage/problem-files?list=orphan&offset=-1")->status, 400);
+}
+
+TEST_F(ConsoleRoutesTest, ChecksumFindingsArePagedWithTheirAssetAndOwner) {
+  EXPECT_EQ(get("/api/admin/storage/problem-files?list=checksum")["total"], 0);
+  migrations::apply_keepsake_migrations(*conn_);
+  conn_->exec(R"(INSERT INTO keepsake.checksum_verify_finding (asset_id, owner_id, path, problem)
+                 SELECT gen_random_uuid(), $1, '/media/upload/' || i || '.jpg', 'damaged'
+                   FROM generate_series(1, 3) i)",
+              {admin_id_});
+  json page = get("/api/admin/storage/problem-files?list=checksum&offset=2&limit=2");
+  EXPECT_EQ(page["total"], 3);
+  ASSERT_EQ(page["files"].size(), 1u);
+  EXPECT_EQ(page["files"][0]["path"], "/media/upload/3.jpg");
+  EXPECT_EQ(page["files"][0]["problem"], "damaged");
+  EXPECT_EQ(page["files"][0]["ownerEmail"], "admin@example.com");
+  EXPECT_FALSE(page["files"][0]["assetId"].is_null());
+}
+
+TEST_F(ConsoleRoutesTest, SpaceNamesTheDisksOfTheBackupRepositories) {
+  auto disks = [&] {
+    std::map<std::string, json> by_label;
+    json space = get("/api/admin/storage/space");
+    for (const auto& d : space["disks"]) by_label[d["label"]] = d;
+    return by_label;
+  };
+  constexpr const char* kRestic = "Files backup (restic repository)";
+  EXPECT_EQ(disks().count(kRestic), 0u) << "no repository set up";
+  keepsake::testing::TempDir repository;
+  storage::testing::write_text(media_.path() + "/data/files/repository", repository.path() + "\n");
+  json local = disks()[kRestic];
+  EXPECT_EQ(local["available"], true) << local.dump();
+  EXPECT_EQ(local["path"], repository.path());
+  EXPECT_GT(local["totalBytes"].get<uint64_t>(), 0u);
+
+  storage::testing::write_text(media_.path() + "/data/files/repository", "rest:https://kim:secret@backup.example/r\n");
+  json remote = disks()[kRestic];
+  EXPECT_EQ(remote["available"], false);
+  EXPECT_EQ(remote["remote"], true);
+  EXPECT_EQ(remote["reason"], "remote, not measured");
+  EXPECT_EQ(remote["path"], "rest:https://***@backup.example/r") << "no password shown";
 }
 
 }  // namespace

@@ -136,6 +136,61 @@ TEST_F(FileScanTest, RecordsTheCountsOfTheLastScanOnly) {
   EXPECT_EQ(conn_->exec("SELECT count(*) FROM keepsake.storage_scan").int64(0, 0), 1);
 }
 
+TEST_F(FileScanTest, RecordsTheProblemFilesWithTheirAssetAndOwner) {
+  EXPECT_THROW(read_scan_files(*conn_, "orphan", 0, 10), Error) << "no scan yet: kNotFound";
+  conn_->exec(R"(UPDATE "user" SET "storageLabel" = 'admin')");
+  fs::remove(all_files_[0]);  // the first asset's original
+  fs::remove(all_files_[1]);  // and its thumbnail
+  auto owned = layout_->base_folder(StorageFolder::kLibrary) + "/admin/2024/stray.jpg";
+  auto loose = layout_->base_folder(StorageFolder::kThumbs) + "/left-over.tmp";
+  auto by_id = layout_->base_folder(StorageFolder::kUpload) + "/" + user_ + "/x/y.jpg";
+  for (const auto& p : {owned, loose, by_id}) write_text(p, "stray");
+  ScanReport report;
+  scan(report);
+  auto asset = conn_->exec(R"(SELECT id::text FROM asset WHERE "originalPath" = $1)", {all_files_[0]}).text(0, 0);
+  auto email = conn_->exec(R"(SELECT email FROM "user")").text(0, 0);
+
+  auto original = read_scan_files(*conn_, "missing-irreplaceable", 0, 10);
+  ASSERT_EQ(original.files.size(), 1u);
+  EXPECT_EQ(original.total, 1);
+  EXPECT_EQ(original.files[0].asset_id, asset);
+  EXPECT_EQ(original.files[0].owner_email, email);
+  EXPECT_EQ(original.files[0].kind, "original");
+  auto thumbnail = read_scan_files(*conn_, "missing-regenerable", 0, 10);
+  ASSERT_EQ(thumbnail.files.size(), 1u);
+  EXPECT_EQ(thumbnail.files[0].asset_id, asset) << "an asset_file row names its asset";
+  EXPECT_EQ(thumbnail.files[0].owner_id, user_);
+  EXPECT_EQ(thumbnail.files[0].column, "asset_file.path");
+
+  auto orphans = read_scan_files(*conn_, "orphan", 0, 10);
+  EXPECT_EQ(orphans.total, 3);
+  std::map<std::string, std::string> owner_of;
+  for (const auto& f : orphans.files) owner_of[f.path] = f.owner_id;
+  EXPECT_EQ(owner_of, (std::map<std::string, std::string>{{owned, user_}, {loose, ""}, {by_id, user_}}))
+      << "the owner by storage label, by id, or none";
+  auto second = read_scan_files(*conn_, "orphan", 1, 1);
+  ASSERT_EQ(second.files.size(), 1u);
+  EXPECT_EQ(second.files[0].path, orphans.files[1].path) << "pages in path order";
+  EXPECT_THROW(read_scan_files(*conn_, "nonsense", 0, 10), Error);
+
+  ScanReport clean;
+  for (const auto& p : {owned, loose, by_id}) fs::remove(p);
+  scan(clean);
+  EXPECT_TRUE(read_scan_files(*conn_, "orphan", 0, 10).files.empty()) << "the next scan replaces the list";
+}
+
+TEST_F(FileScanTest, KeepsTheFirstThousandFilesOfAClassAndCountsAll) {
+  auto folder = layout_->base_folder(StorageFolder::kUpload) + "/" + user_ + "/strays/";
+  for (int i = 0; i < kScanFilesKept + 5; ++i) write_text(folder + std::to_string(10000 + i) + ".jpg", "x");
+  ScanReport report;
+  scan(report);
+  auto page = read_scan_files(*conn_, "orphan", kScanFilesKept - 2, 10);
+  EXPECT_EQ(page.total, kScanFilesKept + 5);
+  EXPECT_EQ(page.kept, kScanFilesKept);
+  ASSERT_EQ(page.files.size(), 2u);
+  EXPECT_EQ(page.files[1].path, folder + std::to_string(10000 + kScanFilesKept - 1) + ".jpg");
+}
+
 TEST_F(FileScanTest, MovesOrphansAsideKeepingTheirRelativePaths) {
   auto stray = layout_->base_folder(StorageFolder::kUpload) + "/x/stray.jpg";
   write_text(stray, "stray");

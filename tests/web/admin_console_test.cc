@@ -117,6 +117,7 @@ TEST_F(AdminConsoleTest, LogInWatchProtectionFailAndRestoreInHeadlessChromium) {
   EXPECT_NE(login["uploadStatus"].get<std::string>().find(kMarkup), std::string::npos);
   EXPECT_NE(login["library"].get<std::string>().find("2.9 KB"), std::string::npos) << login.dump();
   EXPECT_NE(login["scan"].get<std::string>().find("1 orphan"), std::string::npos) << login.dump();
+  EXPECT_NE(login["orphanRow"].get<std::string>().find("library/admin/photo.jpg"), std::string::npos) << login.dump();
   std::string made = login["backupFile"];
 
   {
