@@ -8,13 +8,11 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "backup/backup_service.h"
+#include "common/cron_loop.h"
 
 namespace keepsake::backup {
 
@@ -27,13 +25,13 @@ struct SchedulerOptions {
 
 class BackupScheduler {
  public:
-  explicit BackupScheduler(SchedulerOptions options) : options_(std::move(options)) {}
+  explicit BackupScheduler(SchedulerOptions options);
   ~BackupScheduler() { stop(); }
   BackupScheduler(const BackupScheduler&) = delete;
   BackupScheduler& operator=(const BackupScheduler&) = delete;
 
-  void start();
-  void stop();  // wakes the thread and joins it (a running backup finishes first)
+  void start() { loop_.start(); }
+  void stop() { loop_.stop(); }  // wakes the thread and joins it (a running backup finishes first)
 
   // Runs the job for one tick now, as the thread does. True when this instance made the backup.
   bool run_tick(std::chrono::system_clock::time_point tick);
@@ -41,16 +39,9 @@ class BackupScheduler {
   int backups_made() const { return backups_made_; }
 
  private:
-  void loop();
-  // Sleeps until `until` or stop(); false when stopping.
-  bool sleep_until(std::chrono::system_clock::time_point until);
-
   SchedulerOptions options_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
   std::atomic<int> backups_made_{0};
+  CronLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 }  // namespace keepsake::backup

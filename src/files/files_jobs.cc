@@ -3,7 +3,6 @@
 #include <ctime>
 
 #include "backup/backup_service.h"
-#include "common/cron.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "config/keepsake_settings.h"
@@ -66,21 +65,21 @@ FilesJobOutcome run_files_backup_job(const FilesJobOptions& o) {
   }
 }
 
-void FilesScheduler::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { loop(); });
-}
-
-void FilesScheduler::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+FilesScheduler::FilesScheduler(DatabaseConfig db, FilesSettings settings,
+                               std::chrono::milliseconds config_poll)
+    : db_(std::move(db)),
+      settings_(std::move(settings)),
+      loop_({.name = "files backup scheduler",
+             .poll = config_poll,
+             .schedule = [this]() -> std::optional<std::string> {
+               auto conn = db::Connection::open(db_);
+               auto s = config::files_backup_settings(config::load_keepsake_settings(*conn));
+               if (!s.enabled || s.after_database_backup || !repository_configured(settings_)) {
+                 return std::nullopt;
+               }
+               return s.cron_expression;
+             },
+             .on_tick = [this](std::chrono::system_clock::time_point tick) { run_tick(tick); }}) {}
 
 void FilesScheduler::run_logged(const FilesJobOptions& options) {
   try {
@@ -107,33 +106,6 @@ void FilesScheduler::after_database_backup(const DatabaseBackupRef& made) {
 void FilesScheduler::run_tick(std::chrono::system_clock::time_point tick) {
   FilesJobOptions options{.db = db_, .settings = settings_, .tick = tick};
   run_logged(options);
-}
-
-void FilesScheduler::loop() {
-  using clock = std::chrono::system_clock;
-  std::string last_error;
-  while (true) {
-    auto now = clock::now();
-    auto wake_at = now + config_poll_;
-    std::optional<clock::time_point> tick;
-    try {
-      auto conn = db::Connection::open(db_);
-      auto s = config::files_backup_settings(config::load_keepsake_settings(*conn));
-      if (s.enabled && !s.after_database_backup && repository_configured(settings_)) {
-        tick = CronExpression::parse(s.cron_expression).next_after(now);
-        if (*tick < wake_at) wake_at = *tick;
-      }
-      last_error.clear();
-    } catch (const std::exception& e) {
-      if (last_error != e.what()) spdlog::error("files backup scheduler: {}", e.what());
-      last_error = e.what();
-    }
-    {
-      std::unique_lock lock(mutex_);
-      if (wake_.wait_until(lock, wake_at, [this] { return stopping_; })) return;
-    }
-    if (tick && clock::now() >= *tick) run_tick(*tick);
-  }
 }
 
 BackgroundTasks& BackgroundTasks::instance() {

@@ -8,7 +8,6 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -16,6 +15,7 @@
 #include <string>
 #include <thread>
 
+#include "common/cron_loop.h"
 #include "config/config.h"
 #include "files/files_service.h"
 
@@ -46,30 +46,24 @@ FilesJobOutcome run_files_backup_job(const FilesJobOptions& options);
 class FilesScheduler {
  public:
   FilesScheduler(DatabaseConfig db, FilesSettings settings,
-                 std::chrono::milliseconds config_poll = std::chrono::seconds(60))
-      : db_(std::move(db)), settings_(std::move(settings)), config_poll_(config_poll) {}
+                 std::chrono::milliseconds config_poll = std::chrono::seconds(60));
   ~FilesScheduler() { stop(); }
   FilesScheduler(const FilesScheduler&) = delete;
   FilesScheduler& operator=(const FilesScheduler&) = delete;
 
-  void start();
-  void stop();
+  void start() { loop_.start(); }
+  void stop() { loop_.stop(); }
   // Runs a files backup paired with `made` when the settings say so. Never throws.
   void after_database_backup(const DatabaseBackupRef& made);
   // One run of the files cron for `tick`, as the thread does. Never throws.
   void run_tick(std::chrono::system_clock::time_point tick);
 
  private:
-  void loop();
   void run_logged(const FilesJobOptions& options);
 
   DatabaseConfig db_;
   FilesSettings settings_;
-  std::chrono::milliseconds config_poll_;
-  std::thread thread_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
+  CronLoop loop_;  // last: its thread stops before the members it uses go
 };
 
 // The background tasks of the web pages, one at a time per process.

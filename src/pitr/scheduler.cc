@@ -1,12 +1,10 @@
 // serve's PITR thread: scheduled base backups (one per cron tick across instances, like the
 // database-backup scheduler), pruning to the recovery window after each, and the alerts.
-#include <condition_variable>
-#include <mutex>
+#include <optional>
 #include <set>
-#include <thread>
 
 #include "backup/backup_service.h"
-#include "common/cron.h"
+#include "common/cron_loop.h"
 #include "common/log.h"
 #include "config/keepsake_settings.h"
 #include "db/connection.h"
@@ -43,10 +41,7 @@ bool claim_tick(db::Connection& conn, clock::time_point tick) {
 
 struct PitrScheduler::State {
   SchedulerOptions options;
-  std::thread thread;
-  std::mutex m;
-  std::condition_variable wake;
-  bool stopping = false;
+  std::optional<CronLoop> loop;
   std::set<std::string> active_problems;  // kinds reported in the current streak
 
   explicit State(SchedulerOptions o) : options(std::move(o)) {
@@ -56,12 +51,6 @@ struct PitrScheduler::State {
       };
     }
   }
-
-  bool sleep_until(clock::time_point until) {
-    std::unique_lock lock(m);
-    wake.wait_until(lock, until, [this] { return stopping; });
-    return !stopping;
-  }
 };
 
 PitrScheduler::PitrScheduler(SchedulerOptions options) : state_(std::make_unique<State>(std::move(options))) {}
@@ -69,39 +58,24 @@ PitrScheduler::PitrScheduler(SchedulerOptions options) : state_(std::make_unique
 PitrScheduler::~PitrScheduler() { stop(); }
 
 void PitrScheduler::start() {
-  if (state_->thread.joinable()) return;
-  state_->thread = std::thread([this] {
-    std::string last_error;
-    while (true) {
-      auto now = clock::now();
-      auto wake_at = now + state_->options.poll;
-      std::optional<clock::time_point> tick;
-      try {
-        auto conn = db::Connection::open(state_->options.db);
-        auto settings = config::pitr_settings(config::load_keepsake_settings(*conn));
-        if (settings.base_backup_enabled) {
-          tick = CronExpression::parse(settings.base_backup_cron).next_after(now);
-          wake_at = std::min(wake_at, *tick);
-        }
-        last_error.clear();
-      } catch (const std::exception& e) {
-        if (last_error != e.what()) spdlog::error("PITR scheduler: {}", e.what());
-        last_error = e.what();
-      }
-      if (!state_->sleep_until(wake_at)) return;
-      if (tick && clock::now() >= *tick) run_tick(*tick);
-      check_health();
-    }
-  });
+  if (!state_->loop) {
+    state_->loop.emplace(CronLoopOptions{
+        .name = "PITR scheduler",
+        .poll = state_->options.poll,
+        .schedule = [this]() -> std::optional<std::string> {
+          auto conn = db::Connection::open(state_->options.db);
+          auto settings = config::pitr_settings(config::load_keepsake_settings(*conn));
+          if (!settings.base_backup_enabled) return std::nullopt;
+          return settings.base_backup_cron;
+        },
+        .on_tick = [this](clock::time_point tick) { run_tick(tick); },
+        .after_wake = [this] { check_health(); }});
+  }
+  state_->loop->start();
 }
 
 void PitrScheduler::stop() {
-  {
-    std::lock_guard lock(state_->m);
-    state_->stopping = true;
-  }
-  state_->wake.notify_all();
-  if (state_->thread.joinable()) state_->thread.join();
+  if (state_->loop) state_->loop->stop();
 }
 
 bool PitrScheduler::run_tick(clock::time_point tick) {
