@@ -36,12 +36,13 @@ async function noInjection(page) {
   if (injected) fail("markup from the server was inserted as HTML");
 }
 
-async function waitForText(page, selector, pattern, timeout = 60000) {
+// `explain` adds what else the page says to the failure, where the selector alone would not tell why.
+async function waitForText(page, selector, pattern, timeout = 60000, explain = async () => "") {
   const deadline = Date.now() + timeout;
   for (;;) {
     const t = await text(page, selector);
     if (pattern.test(t)) return t;
-    if (Date.now() > deadline) fail(selector + " never matched " + pattern + "; it says: " + t);
+    if (Date.now() > deadline) fail(selector + " never matched " + pattern + "; it says: " + t + " " + await explain());
     await page.waitForTimeout(100);
   }
 }
@@ -127,7 +128,9 @@ async function loginPhase(page, context) {
   await page.getByRole("button", { name: "Scan now" }).click();
   seen.scanTask = await waitForText(page, "#task-state", /The scan is done/);
   await page.locator("#problem-list").selectOption("orphan");
-  seen.orphanRow = await waitForText(page, "#problem-rows", /photo\.jpg/);
+  seen.orphanRow = await waitForText(page, "#problem-rows", /photo\.jpg/, 60000,
+                                     async () => "list " + await page.locator("#problem-list").inputValue() + ", " +
+                                       await text(page, "#problem-state") + " " + await text(page, "#storage-facts"));
 
   await page.locator("#message").evaluate((e) => { e.hidden = true; });
   await page.setViewportSize({ width: 1280, height: 1000 });
