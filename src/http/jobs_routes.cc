@@ -1,18 +1,47 @@
 // Immich's job routes (admin only): GET /api/jobs (counts and state per queue), POST /api/jobs
 // (a ManualJobName), PUT /api/jobs/:name (queue commands start, pause, resume, empty,
 // clear-failed), and Keepsake's GET /api/admin/jobs/failed (the latest failures of every queue with
-// their errors, for the admin console). The queue lives in keepsake.job; handlers only translate
-// requests.
+// their errors) and GET /api/admin/jobs/nightly (the nightly schedule: its time, the jobs it queues,
+// its next 3 runs and the last one), for the admin console. The queue lives in keepsake.job;
+// handlers only translate requests.
+#include "config/system_config.h"
 #include "db/pool.h"
 #include "http/request_bodies.h"
 #include "http/routes.h"
 #include "jobs/job_names.h"
+#include "jobs/nightly.h"
 #include "jobs/queue.h"
+#include "pitr/pitr.h"
 
 namespace keepsake::http {
 namespace {
 
 constexpr int kFailuresPerQueue = 10;
+constexpr int kNextRuns = 3;
+
+std::string iso(jobs::Clock::time_point t) {
+  return pitr::format_iso8601(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count());
+}
+
+// The nightly schedule, with the jobs an admin can run by hand (Immich's ManualJobName values).
+nlohmann::json nightly_json(db::Connection& conn) {
+  auto s = config::nightly_tasks_settings(config::load_system_config(conn));
+  nlohmann::json out = {{"startTime", s.start_time},
+                        {"jobs", jobs::nightly_jobs(s.database_cleanup, s.generate_memories, s.sync_quota_usage)},
+                        {"nextRuns", nlohmann::json::array()},
+                        {"manualJobs", jobs::manual_job_names()}};
+  try {
+    auto at = jobs::Clock::now();
+    for (int i = 0; i < kNextRuns; ++i) out["nextRuns"].push_back(iso(at = jobs::next_slot(s.start_time, at)));
+  } catch (const Error& e) {
+    out["problem"] = e.what();
+  }
+  auto last = conn.exec(R"(SELECT to_char(last_slot AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
+                             FROM keepsake.job_schedule WHERE name = 'nightly')",
+                        {}, "read the nightly schedule's last run");
+  out["lastRun"] = last.empty() ? nlohmann::json() : nlohmann::json(last.text(0, 0));
+  return out;
+}
 
 nlohmann::json queue_status(jobs::JobQueue& queue, const std::string& name) {
   auto c = queue.counts(name);
@@ -72,6 +101,11 @@ KEEPSAKE_ROUTES(jobs, kNormalRoutes, [](RouteTable& routes, const RouteDeps& dep
       }
     }
     send_json(ctx.response(), {{"failures", out}});
+  });
+  routes.get("/api/admin/jobs/nightly", {Access::kAdmin, "job.read"}, [&deps](RequestContext& ctx) {
+    auto conn = deps.pool->acquire();
+    jobs::ensure_queue_schema(*conn);
+    send_json(ctx.response(), nightly_json(*conn));
   });
   routes.post("/api/jobs", {Access::kAdmin, "job.create"}, [&deps](RequestContext& ctx) {
     std::string manual = read_string_field_body(ctx.json_body(), "name");

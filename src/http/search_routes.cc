@@ -1,5 +1,6 @@
 // POST /api/search/smart (Immich's SmartSearchDto; plus an `embedding` field) and
-// GET /api/admin/vector/status (the background reindex / built-in index progress).
+// GET /api/admin/vector/status (the background reindex / built-in index progress, and the index builds
+// PostgreSQL is running in the database with their progress, as indexBuilds).
 // query (text) goes to the machine-learning server of IMMICH_MACHINE_LEARNING_URL.
 #include <httplib.h>
 
@@ -158,17 +159,38 @@ void smart_search(RequestContext& ctx, const RouteDeps& deps) {
                          {"facets", nlohmann::json::array()}, {"nextPage", next}}}});
 }
 
+// The index builds (CREATE INDEX, REINDEX: a reindex of the vector indexes, say) running in this
+// database, with their progress as PostgreSQL reports it (pg_stat_progress_create_index).
+nlohmann::json index_builds(db::Connection& conn) {
+  auto r = conn.exec(R"sql(
+    SELECT coalesce(i.relname, ''), coalesce(t.relname, ''), p.command, p.phase,
+           CASE WHEN p.blocks_total > 0 THEN 100.0 * p.blocks_done / p.blocks_total
+                WHEN p.tuples_total > 0 THEN 100.0 * p.tuples_done / p.tuples_total END
+      FROM pg_stat_progress_create_index p
+      LEFT JOIN pg_class i ON i.oid = p.index_relid
+      LEFT JOIN pg_class t ON t.oid = p.relid
+     WHERE p.datname = current_database() ORDER BY p.pid)sql",
+                     {}, "read the index builds in progress");
+  nlohmann::json out = nlohmann::json::array();
+  for (int i = 0; i < r.rows(); ++i) {
+    out.push_back({{"index", r.text(i, 0).empty() ? nlohmann::json() : nlohmann::json(r.text(i, 0))},
+                   {"table", r.text(i, 1)}, {"command", r.text(i, 2)}, {"phase", r.text(i, 3)},
+                   {"percent", r.is_null(i, 4) ? nlohmann::json() : nlohmann::json(std::stod(r.text(i, 4)))}});
+  }
+  return out;
+}
+
 }  // namespace
 
 KEEPSAKE_ROUTES(vector_search, kNormalRoutes, [](RouteTable& routes, const RouteDeps& deps) {
   routes.post("/api/search/smart", {Access::kAuthenticated, "asset.read"},
               [&deps](RequestContext& ctx) { smart_search(ctx, deps); });
-  routes.get("/api/admin/vector/status", {Access::kAdmin},
-             [](RequestContext& ctx) {
-               auto* service = vector::active_vector_service();
-               send_json(ctx.response(), service ? service->status()
-                                                 : nlohmann::json{{"state", "not-running"}});
-             });
+  routes.get("/api/admin/vector/status", {Access::kAdmin}, [&deps](RequestContext& ctx) {
+    auto* service = vector::active_vector_service();
+    auto out = service ? service->status() : nlohmann::json{{"state", "not-running"}};
+    if (deps.pool) out["indexBuilds"] = index_builds(*deps.pool->acquire());
+    send_json(ctx.response(), out);
+  });
 });
 
 }  // namespace keepsake::http

@@ -3,19 +3,23 @@
 // console reads for a caller without a session or without admin rights; the space per media
 // folder (measured in the background) with the disks of the backup repositories, the record of the
 // last storage scan, a scan started from the console (409 while another task runs) and the pages
-// of problem files (the scan's, the checksum verification's).
+// of problem files (the scan's, the checksum verification's); the nightly schedule with its next
+// runs, and the index builds PostgreSQL reports with their progress.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "app/app_context.h"
+#include "config/system_config.h"
 #include "auth/auth_fixture.h"
 #include "files/files_jobs.h"
 #include "harness/other_client.h"
 #include "harness/test_cluster.h"
+#include "jobs/nightly.h"
 #include "http/test_server.h"
 #include "migrations/keepsake_migrations.h"
 #include "storage/file_scan.h"
@@ -39,6 +43,7 @@ const std::vector<std::pair<std::string, std::string>> kConsoleRoutes = {
     {"GET", "/api/admin/database-backups"},
     {"GET", "/api/jobs"},
     {"GET", "/api/admin/jobs/failed"},
+    {"GET", "/api/admin/jobs/nightly"},
     {"GET", "/api/admin/vector/status"},
     {"GET", "/api/admin/storage/task"},
     {"GET", "/api/admin/storage/problem-files?list=checksum"},
@@ -325,6 +330,57 @@ TEST_F(ConsoleRoutesTest, SpaceNamesTheDisksOfTheBackupRepositories) {
   EXPECT_EQ(remote["remote"], true);
   EXPECT_EQ(remote["reason"], "remote, not measured");
   EXPECT_EQ(remote["path"], "rest:https://***@backup.example/r") << "no password shown";
+}
+
+}  // namespace
+}  // namespace keepsake::http
+
+namespace keepsake::http {
+namespace {
+
+TEST_F(ConsoleRoutesTest, NightlyScheduleShowsItsTimeJobsNextThreeRunsAndTheLastOne) {
+  json full = config::load_system_config(*conn_);
+  full["nightlyTasks"]["startTime"] = "02:30";
+  full["nightlyTasks"]["generateMemories"] = false;
+  config::save_system_config(*conn_, full);
+  json n = get("/api/admin/jobs/nightly");
+  EXPECT_EQ(n["startTime"], "02:30");
+  EXPECT_TRUE(n["lastRun"].is_null()) << n.dump();
+  ASSERT_EQ(n["nextRuns"].size(), 3u) << n.dump();
+  EXPECT_LT(n["nextRuns"][0].get<std::string>(), n["nextRuns"][1].get<std::string>());
+  EXPECT_LT(n["nextRuns"][1].get<std::string>(), n["nextRuns"][2].get<std::string>());
+  auto jobs = n["jobs"].get<std::vector<std::string>>();
+  EXPECT_EQ(std::count(jobs.begin(), jobs.end(), "MemoryGenerate"), 0) << n.dump();
+  EXPECT_EQ(std::count(jobs.begin(), jobs.end(), "UserSyncUsage"), 1) << n.dump();
+  auto manual = n["manualJobs"].get<std::vector<std::string>>();
+  EXPECT_EQ(std::count(manual.begin(), manual.end(), "person-cleanup"), 1) << n.dump();
+
+  jobs::queue_nightly_if_due(*conn_, jobs::Clock::now());  // the first start records the slot
+  EXPECT_FALSE(get("/api/admin/jobs/nightly")["lastRun"].is_null());
+}
+
+TEST_F(ConsoleRoutesTest, SearchIndexShowsTheIndexBuildsInProgress) {
+  conn_->exec("CREATE TABLE building (v int)");
+  EXPECT_EQ(get("/api/admin/vector/status")["indexBuilds"], json::array());
+  keepsake::testing::OtherClient writer(db_config_, "writer"), builder(db_config_, "builder");
+  ASSERT_EQ(writer.exec("BEGIN"), "");
+  ASSERT_EQ(writer.exec("INSERT INTO building VALUES (1)"), "");
+  // A concurrent build waits for the open write before it builds: that wait is its first phase.
+  auto build = std::async(std::launch::async, [&] { return builder.exec("CREATE INDEX CONCURRENTLY building_v ON building (v)"); });
+  auto waiting = [](const json& builds) {
+    return builds.size() == 1 && builds[0]["phase"] == "waiting for writers before build";
+  };
+  json builds = get("/api/admin/vector/status")["indexBuilds"];
+  for (int i = 0; i < 200 && !waiting(builds); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    builds = get("/api/admin/vector/status")["indexBuilds"];
+  }
+  ASSERT_TRUE(waiting(builds)) << builds.dump();
+  EXPECT_EQ(builds[0]["table"], "building");
+  EXPECT_EQ(builds[0]["command"], "CREATE INDEX CONCURRENTLY");
+  ASSERT_EQ(writer.exec("COMMIT"), "");
+  EXPECT_EQ(build.get(), "");
+  EXPECT_EQ(get("/api/admin/vector/status")["indexBuilds"], json::array());
 }
 
 }  // namespace
