@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <random>
 
 #include "common/error.h"
@@ -13,6 +14,10 @@ namespace {
 
 constexpr std::chrono::milliseconds kListenerTick{500};
 constexpr std::chrono::milliseconds kErrorPause{1000};
+// A database down for long (a full disk) is retried at most this seldom, and logged about every
+// ten minutes, instead of flooding the log with a line a second per worker.
+constexpr std::chrono::milliseconds kMaxReconnectPause{30000};
+constexpr int kReconnectLogEvery = 20;
 
 // Queue bookkeeping on worker connections commits without waiting for the WAL flush. A
 // PostgreSQL crash can then lose the last few commits of a worker — always a suffix, in order —
@@ -133,18 +138,24 @@ void WorkerPool::wait_for_work(const std::string& queue, uint64_t seen) {
                 [&] { return s.generation != seen || stopping_.load(); });
 }
 
-void WorkerPool::pause_after_error() {
+void WorkerPool::pause_after_error(std::chrono::milliseconds pause) {
   std::unique_lock lock(stop_mu_);
-  stop_cv_.wait_for(lock, kErrorPause, [&] { return stopping_.load(); });
+  stop_cv_.wait_for(lock, pause, [&] { return stopping_.load(); });
 }
 
 std::unique_ptr<db::Connection> WorkerPool::reconnect() {
-  while (!stopping_) {
+  auto pause = kErrorPause;
+  for (int attempt = 1; !stopping_; ++attempt) {
     try {
-      return open_worker_connection(db_);
+      auto conn = open_worker_connection(db_);
+      if (attempt > 1) spdlog::info("Job worker reconnected after {} attempts", attempt);
+      return conn;
     } catch (const Error& e) {
-      spdlog::warn("Job worker cannot reconnect: {}", e.what());
-      pause_after_error();
+      if (attempt % kReconnectLogEvery == 1) {
+        spdlog::warn("Job worker cannot reconnect (attempt {}): {}", attempt, e.what());
+      }
+      pause_after_error(pause);
+      pause = std::min(pause * 2, kMaxReconnectPause);
     }
   }
   return nullptr;
@@ -157,7 +168,7 @@ void WorkerPool::worker_loop(const std::string& queue, std::unique_ptr<db::Conne
       if (!run_next(queue, conn)) wait_for_work(queue, seen);
     } catch (const std::exception& e) {
       spdlog::error("Job worker on queue {} hit an error: {}", queue, e.what());
-      pause_after_error();
+      pause_after_error(kErrorPause);
       if (!conn->healthy()) conn = reconnect();
       if (!conn) return;
     }
@@ -246,7 +257,7 @@ void WorkerPool::listener_loop(std::unique_ptr<db::Connection> conn) {
     } catch (const std::exception& e) {
       spdlog::warn("Job listener lost its connection: {}", e.what());
       conn.reset();
-      pause_after_error();
+      pause_after_error(kErrorPause);
     }
   }
 }

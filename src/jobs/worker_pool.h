@@ -102,7 +102,7 @@ class WorkerPool {
   void listener_loop(std::unique_ptr<db::Connection> conn);
   void keeper_loop(std::unique_ptr<db::Connection> conn);
   std::unique_ptr<db::Connection> reconnect();
-  void pause_after_error();
+  void pause_after_error(std::chrono::milliseconds pause);
 
   DatabaseConfig db_;
   HandlerRegistry handlers_;
