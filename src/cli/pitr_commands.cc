@@ -1,6 +1,5 @@
 // `keepsake pitr enable|backup|prune|disable|status|restore`: point-in-time recovery (docs/PITR.md). `restore`
-// runs as `keepsake restore` does (run_guarded_restore), its dump streamed from the recovered
-// scratch cluster.
+// runs as `keepsake restore` does (run_guarded_restore), through restore::restore_to_point_in_time.
 #include <unistd.h>
 
 #include <iostream>
@@ -10,6 +9,7 @@
 #include "config/keepsake_settings.h"
 #include "db/connection.h"
 #include "pitr/pitr.h"
+#include "restore/pitr_restore.h"
 
 namespace keepsake::cli {
 namespace {
@@ -137,54 +137,14 @@ pitr::RecoveryTarget target_of(const RestoreFlags& f) {
   return {};
 }
 
-// "PITR to 2026-12-04T18:00:00.000000Z": names the restore in the question, the logs and the
-// scratch database's label.
-std::string describe(const pitr::RecoveryTarget& t) {
-  switch (t.kind) {
-    case pitr::RecoveryTarget::Kind::kTime: return "PITR to " + pitr::format_iso8601(t.time_us);
-    case pitr::RecoveryTarget::Kind::kRestorePoint: return "PITR to restore point " + t.name;
-    case pitr::RecoveryTarget::Kind::kLatest: break;
-  }
-  return "PITR to the latest archived state";
-}
-
-// Inside maintenance mode (writes stopped): the archive is brought up to now, recovered into a
-// scratch cluster and checked; while that cluster runs, its pg_dump is streamed into the
-// restore's beside-then-swap loader, which checks the result again and swaps it in.
-restore::RestoreResult recover_and_swap(app::AppContext& c, const RestoreFlags& f, const pitr::RecoveryTarget& target,
-                                        restore::RestoreOptions& o) {
-  pitr::RecoverOptions r;
-  r.archive_dir = pitr::archive_dir_for(c.config());
-  r.target = target;
-  r.database = o.config.db.dbname;
-  r.user = o.config.db.user;
-  r.timeout = std::chrono::seconds(f.timeout);
-  r.keep = false;
-  // What the server has written up to now, unless `serve` streams it already (the slot is busy)
-  // or the server is gone: then the archive as it is.
-  try {
-    pitr::stream_until_current(o.config.db, r.archive_dir, std::chrono::seconds(60));
-  } catch (const Error& e) {
-    std::cerr << "note: recovering from the archive as it is (" << e.what() << ")\n";
-  }
-  restore::RestoreResult result;
-  r.use = [&](const DatabaseConfig& recovered) {
-    o.filename = describe(target);
-    o.stream = pitr::dump_stream(recovered);
-    result = restore::restore_database(o);
-  };
-  auto recovered = pitr::recover(r);
-  std::cout << "Recovered from base backup " << recovered.base_backup << ": " << recovered.recovered_to << "\n";
-  return result;
-}
-
 void restore(ContextProvider& ctx, const RestoreFlags& f) {
   auto target = target_of(f);
-  auto& c = ctx.get();
-  auto result = run_guarded_restore(ctx, {describe(target), f.yes, f.force}, [&](restore::RestoreOptions& o) {
-    return recover_and_swap(c, f, target, o);
+  restore::PitrRestoreOptions options{.timeout = std::chrono::seconds(f.timeout),
+                                     .note = [](const std::string& note) { std::cout << note << "\n"; }};
+  auto result = run_guarded_restore(ctx, {pitr::describe(target), f.yes, f.force}, [&](restore::RestoreOptions& o) {
+    return restore::restore_to_point_in_time(o, target, options);
   });
-  print_restore_result(describe(target), result);
+  print_restore_result(pitr::describe(target), result);
 }
 
 }  // namespace

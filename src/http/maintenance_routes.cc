@@ -1,4 +1,6 @@
-// Immich's maintenance routes (spec §5.4 start-restore, §6.3, §6.5) in both route sets, and the
+// Immich's maintenance routes (spec §5.4 start-restore, §6.3, §6.5) in both route sets (with
+// Keepsake's point-in-time restore_database: restoreToTime / restoreToRestorePoint /
+// restoreToLatest, refused with 409 naming the recoverable window when the archive cannot reach it), and the
 // maintenance web page at /maintenance. In normal mode the status is always inactive, login is
 // refused and an admin enters maintenance; in maintenance mode the status is public (or private
 // with a valid token), login checks the token, and every other GET outside /api is redirected to
@@ -15,6 +17,7 @@
 #include "http/web_page.h"
 #include "maintenance/maintenance_service.h"
 #include "maintenance/maintenance_token.h"
+#include "pitr/pitr.h"
 #include "storage/layout.h"
 #include "storage/mount_checks.h"
 
@@ -30,7 +33,7 @@ maintenance::MaintenanceService& service(const RouteDeps& deps) {
 
 struct ActionRequest {
   MaintenanceAction action;
-  std::string filename;
+  maintenance::RestoreSource source;
 };
 
 // SetMaintenanceModeDto as class-validator checks it: 400 with the list of messages.
@@ -40,11 +43,15 @@ std::optional<ActionRequest> parse_action_request(RequestContext& ctx, const Rou
     send_error(ctx.response(), 400, body.problems);
     return std::nullopt;
   }
+  // Before anything changes: the file must be there, or the archive must reach the target.
   if (!body.filename.empty()) {
-    // Before anything changes: the name must be valid and the file must be there.
     backup::resolve_backup_path(backup::backups_folder(deps.app->config().media_location), body.filename);
   }
-  return ActionRequest{body.action, body.filename};
+  if (body.target) {
+    pitr::check_reachable(pitr::read_status(deps.app->database(), pitr::archive_dir_for(deps.app->config())),
+                          *body.target);
+  }
+  return ActionRequest{body.action, {body.filename, body.target}};
 }
 
 nlohmann::json detect_install(const RouteDeps& deps) {
@@ -96,7 +103,7 @@ KEEPSAKE_ROUTES(maintenance_normal, kNormalRoutes, [](RouteTable& routes, const 
     auto request = parse_action_request(ctx, deps);
     if (!request) return;
     if (request->action != MaintenanceAction::kEnd) {
-      set_maintenance_cookie(ctx, service(deps).enter(request->action, request->filename, ctx.user().name));
+      set_maintenance_cookie(ctx, service(deps).enter(request->action, request->source, ctx.user().name));
     }
     send_created(ctx);
   });
@@ -107,7 +114,7 @@ KEEPSAKE_ROUTES(maintenance_normal, kNormalRoutes, [](RouteTable& routes, const 
         throw Error(ErrorKind::kInvalidArgument, "The server already has an admin");
       }
     }
-    set_maintenance_cookie(ctx, service(deps).enter(MaintenanceAction::kSelectDatabaseRestore, "", "admin"));
+    set_maintenance_cookie(ctx, service(deps).enter(MaintenanceAction::kSelectDatabaseRestore, {}, "admin"));
     send_created(ctx);
   });
   routes.get("/maintenance", {Access::kPublic}, [](RequestContext& ctx) { send_page(ctx); });
@@ -133,7 +140,7 @@ KEEPSAKE_ROUTES(maintenance_mode, kMaintenanceRoutes, [](RouteTable& routes, con
               with_maintenance_token(deps, [&deps](RequestContext& ctx) {
                 auto request = parse_action_request(ctx, deps);
                 if (!request) return;
-                service(deps).request(request->action, request->filename);
+                service(deps).request(request->action, request->source);
                 send_created(ctx);
               }));
   routes.get("/maintenance", {Access::kPublic}, [](RequestContext& ctx) { send_page(ctx); });

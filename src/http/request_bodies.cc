@@ -158,7 +158,17 @@ MaintenanceActionBody read_maintenance_action_body(const nlohmann::json& body) {
     return b;
   }
   b.action = *action;
-  if (b.action == maintenance::MaintenanceAction::kRestoreDatabase) {
+  if (b.action != maintenance::MaintenanceAction::kRestoreDatabase) return b;
+  try {
+    b.target = pitr::target_from_json(body);
+  } catch (const Error& e) {
+    b.problems.push_back(e.what());
+    return b;
+  }
+  if (b.target && body.contains("restoreBackupFilename")) {
+    b.problems.push_back("give either restoreBackupFilename or one of restoreToTime, restoreToRestorePoint, restoreToLatest");
+  }
+  if (!b.target) {
     auto f = body.contains("restoreBackupFilename") ? body["restoreBackupFilename"] : nlohmann::json();
     if (!f.is_string()) b.problems.push_back("restoreBackupFilename must be a string");
     if (!f.is_string() || f.get<std::string>().empty()) b.problems.push_back("restoreBackupFilename should not be empty");

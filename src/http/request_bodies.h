@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "maintenance/maintenance_state.h"
+#include "pitr/pitr.h"
 #include "vector/search.h"
 
 namespace keepsake::http {
@@ -49,11 +50,13 @@ struct BackupScheduleBody {
 };
 BackupScheduleBody read_backup_schedule_body(const nlohmann::json& body);
 
-// POST /api/admin/maintenance: the action's name and restoreBackupFilename, or the list of
-// class-validator messages (answered as a 400 with a message array).
+// POST /api/admin/maintenance: the action's name and restoreBackupFilename, or instead (Keepsake's
+// extension) exactly one of restoreToTime (ISO 8601), restoreToRestorePoint, restoreToLatest: true;
+// or the list of class-validator messages (answered as a 400 with a message array).
 struct MaintenanceActionBody {
   maintenance::MaintenanceAction action{};  // valid when problems is empty
   std::string filename;                     // restore_database only
+  std::optional<pitr::RecoveryTarget> target;  // restore_database to a point in time
   std::vector<std::string> problems;
 };
 MaintenanceActionBody read_maintenance_action_body(const nlohmann::json& body);

@@ -7,6 +7,7 @@
 #include "db/locks.h"
 #include "db/system_metadata.h"
 #include "maintenance/maintenance_token.h"
+#include "restore/pitr_restore.h"
 
 namespace keepsake::maintenance {
 namespace {
@@ -47,7 +48,7 @@ EnableResult enable_maintenance_mode(db::Connection& conn, const std::string& us
   auto state = read_maintenance_state(conn);
   r.already = state.active;
   if (!state.active) {
-    state = MaintenanceState{true, new_maintenance_secret(), MaintenanceAction::kStart, ""};
+    state = MaintenanceState{true, new_maintenance_secret(), MaintenanceAction::kStart, "", std::nullopt};
     write_maintenance_state(conn, state);
   }
   r.secret = state.secret;
@@ -64,6 +65,11 @@ bool disable_maintenance_mode(db::Connection& conn) {
 MaintenanceService::MaintenanceService(Config config, MaintenanceHooks hooks)
     : config_(std::move(config)), hooks_(std::move(hooks)) {
   if (!hooks_.restore) hooks_.restore = restore::restore_database;
+  if (!hooks_.pitr_restore) {
+    hooks_.pitr_restore = [](const restore::RestoreOptions& o, const pitr::RecoveryTarget& target) {
+      return restore::restore_to_point_in_time(o, target);
+    };
+  }
   if (!hooks_.prepare_announcement) {
     hooks_.prepare_announcement = [] { return std::make_unique<immich::RestartAnnouncement>(std::nullopt); };
   }
@@ -141,10 +147,13 @@ std::string MaintenanceService::login_url(const std::string& token) const {
   return maintenance_login_url(*conn, token);
 }
 
-std::string MaintenanceService::enter(MaintenanceAction action, const std::string& restore_filename,
+std::string MaintenanceService::enter(MaintenanceAction action, const RestoreSource& source,
                                       const std::string& username) {
-  MaintenanceState state{true, new_maintenance_secret(), action,
-                         action == MaintenanceAction::kRestoreDatabase ? restore_filename : ""};
+  MaintenanceState state{true, new_maintenance_secret(), action, "", std::nullopt};
+  if (action == MaintenanceAction::kRestoreDatabase) {
+    state.restore_filename = source.filename;
+    state.restore_to = source.target;
+  }
   auto conn = db::Connection::open(config_.db);
   auto announcement = hooks_.prepare_announcement();
   write_maintenance_state(*conn, state);
@@ -153,7 +162,7 @@ std::string MaintenanceService::enter(MaintenanceAction action, const std::strin
   return sign_maintenance_token(state.secret, username);
 }
 
-void MaintenanceService::request(MaintenanceAction action, const std::string& restore_filename) {
+void MaintenanceService::request(MaintenanceAction action, const RestoreSource& source) {
   switch (action) {
     case MaintenanceAction::kEnd: end_maintenance(); return;
     case MaintenanceAction::kStart:
@@ -169,7 +178,7 @@ void MaintenanceService::request(MaintenanceAction action, const std::string& re
       }
       set_status({true, "restore_database", std::string("ready"), 0.0, {}});
       if (action_.joinable()) action_.join();
-      action_ = std::thread([this, restore_filename] { run_restore(restore_filename); });
+      action_ = std::thread([this, source] { run_restore(source); });
       return;
     }
   }
@@ -187,7 +196,7 @@ void MaintenanceService::end_maintenance() {
   announcement->send(false);
 }
 
-void MaintenanceService::run_restore(std::string filename) {
+void MaintenanceService::run_restore(const RestoreSource& source) {
   struct Done {
     std::atomic<bool>& flag;
     ~Done() { flag = false; }
@@ -206,20 +215,28 @@ void MaintenanceService::run_restore(std::string filename) {
       std::lock_guard g(mu_);
       secret = secret_;
     }
-    MaintenanceState kept{true, secret, MaintenanceAction::kStart, ""};
+    MaintenanceState kept{true, secret, MaintenanceAction::kStart, "", std::nullopt};
     auto announcement = hooks_.prepare_announcement();
     // No restore loop after a crash: the record no longer asks for the restore.
     write_maintenance_state(lock->connection(), kept);
     announcement->send(true);  // every Immich server acknowledged before anything is touched
-    if (filename.empty()) throw Error(ErrorKind::kInvalidArgument, "Expected restoreBackupFilename but it's missing!");
+    if (source.filename.empty() && !source.target) {
+      throw Error(ErrorKind::kInvalidArgument, "Expected restoreBackupFilename but it's missing!");
+    }
     restore::RestoreOptions o;
     o.config = config_;
-    o.filename = filename;
+    o.filename = source.filename;
     o.progress = [this](const restore::RestoreProgress& p) {
       set_status({true, "restore_database", p.task, p.progress, {}});
     };
     o.prepare_restored = [kept](db::Connection& restored) { write_maintenance_state(restored, kept); };
-    hooks_.restore(o);
+    if (source.target) {
+      spdlog::info("Restoring: {}", pitr::describe(*source.target));
+      set_status({true, "restore_database", std::string("restore"), 0.0, {}});
+      hooks_.pitr_restore(o, *source.target);
+    } else {
+      hooks_.restore(o);
+    }
     lock.reset();
     end_maintenance();
   } catch (const std::exception& e) {
@@ -250,7 +267,7 @@ void MaintenanceService::apply(const MaintenanceState& state) {
   }
   if (state.active && state.action == MaintenanceAction::kRestoreDatabase && !action_running_) {
     try {
-      request(MaintenanceAction::kRestoreDatabase, state.restore_filename);
+      request(MaintenanceAction::kRestoreDatabase, {state.restore_filename, state.restore_to});
     } catch (const Error&) {
     }
   }

@@ -39,12 +39,20 @@ struct MaintenanceStatus {
   nlohmann::json to_json(bool full) const;
 };
 
+// What restore_database restores: a backup file, or the PITR archive to a target.
+struct RestoreSource {
+  std::string filename;
+  std::optional<pitr::RecoveryTarget> target;
+};
+
 struct MaintenanceHooks {
   // Called (from the watcher thread) when this instance must change mode: true = enter
   // maintenance, false = leave it. Throwing while leaving keeps this instance in maintenance.
   std::function<void(bool maintenance)> switch_mode;
   // How a restore runs; defaults to restore::restore_database.
   std::function<restore::RestoreResult(const restore::RestoreOptions&)> restore;
+  // How a point-in-time restore runs; defaults to restore::restore_to_point_in_time.
+  std::function<restore::RestoreResult(const restore::RestoreOptions&, const pitr::RecoveryTarget&)> pitr_restore;
   // Connects to Immich's restart channel before the record is written (sent after it); defaults
   // to no channel.
   std::function<std::unique_ptr<immich::RestartAnnouncement>()> prepare_announcement;
@@ -77,9 +85,9 @@ class MaintenanceService {
 
   // Normal mode, POST /api/admin/maintenance with an action other than end: stores the record
   // with a new secret and returns a token for `username`.
-  std::string enter(MaintenanceAction action, const std::string& restore_filename, const std::string& username);
+  std::string enter(MaintenanceAction action, const RestoreSource& source, const std::string& username);
   // Maintenance mode, POST /api/admin/maintenance: starts the action (the status is set first).
-  void request(MaintenanceAction action, const std::string& restore_filename);
+  void request(MaintenanceAction action, const RestoreSource& source);
 
   // Blocks until a running restore has finished (tests).
   void wait_for_action();
@@ -88,7 +96,7 @@ class MaintenanceService {
   void watch();
   void wait_for_change(db::Connection& conn);
   void apply(const MaintenanceState& state);
-  void run_restore(std::string filename);
+  void run_restore(const RestoreSource& source);
   void end_maintenance();
   void set_status(MaintenanceStatus status);
 

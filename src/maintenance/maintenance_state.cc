@@ -28,6 +28,7 @@ nlohmann::json MaintenanceState::to_json() const {
   if (!active) return {{"isMaintenanceMode", false}};
   nlohmann::json a = {{"action", action_name(action)}};
   if (!restore_filename.empty()) a["restoreBackupFilename"] = restore_filename;
+  if (restore_to) a.update(pitr::target_json(*restore_to));
   return {{"isMaintenanceMode", true}, {"secret", secret}, {"action", a}};
 }
 
@@ -39,6 +40,11 @@ MaintenanceState MaintenanceState::from_json(const nlohmann::json& v) {
   if (v.contains("action") && v["action"].is_object()) {
     s.action = parse_action(v["action"].value("action", "start")).value_or(MaintenanceAction::kStart);
     s.restore_filename = v["action"].value("restoreBackupFilename", "");
+    try {
+      s.restore_to = pitr::target_from_json(v["action"]);
+    } catch (const Error&) {
+      // A record Keepsake did not write: run_restore reports the missing file name.
+    }
   }
   return s;
 }

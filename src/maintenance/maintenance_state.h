@@ -1,5 +1,7 @@
 // Immich's maintenance-mode record (spec §6.1) in system_metadata['maintenance-mode']:
 // active {"isMaintenanceMode": true, "secret": "<128 hex>", "action": {"action": ..., "restoreBackupFilename"?}},
+// (Keepsake's point-in-time restores put restoreToTime / restoreToRestorePoint / restoreToLatest
+// in "action" instead of restoreBackupFilename),
 // inactive {"isMaintenanceMode": false} (a missing row, or a missing table, means the same).
 // Every write also sends NOTIFY keepsake_maintenance so other Keepsake instances switch at once.
 // Holds no policy: what a change means is the maintenance service's business.
@@ -11,6 +13,7 @@
 #include <string>
 
 #include "db/connection.h"
+#include "pitr/pitr.h"
 
 namespace keepsake::maintenance {
 
@@ -26,6 +29,9 @@ struct MaintenanceState {
   std::string secret;  // 128 hex characters (64 random bytes) while active
   MaintenanceAction action = MaintenanceAction::kStart;
   std::string restore_filename;  // restore_database only
+  // restore_database to a point in time instead of a file (Keepsake's extension, stored beside
+  // "action" as restoreToTime / restoreToRestorePoint / restoreToLatest).
+  std::optional<pitr::RecoveryTarget> restore_to;
 
   nlohmann::json to_json() const;
   static MaintenanceState from_json(const nlohmann::json& value);

@@ -245,6 +245,20 @@ struct RecoveryTarget {
   std::string name;     // kRestorePoint
 };
 
+// "PITR to 2026-12-04T18:00:00.000000Z", "PITR to restore point <name>", "PITR to the latest
+// archived state": names a restore in questions, logs and the scratch database's label. Pure.
+std::string describe(const RecoveryTarget& target);
+// The target as the maintenance API's Keepsake extension of restore_database (and the
+// maintenance-mode record): {"restoreToTime": ISO 8601} | {"restoreToRestorePoint": name} |
+// {"restoreToLatest": true}. Pure.
+nlohmann::json target_json(const RecoveryTarget& target);
+// Reads those keys of an object; nullopt when it has none of them. Throws Error(kInvalidArgument)
+// when it has several or a bad value.
+std::optional<RecoveryTarget> target_from_json(const nlohmann::json& object);
+// Throws Error(kConflict) naming the recoverable window when the archive cannot reach the target:
+// PITR not enabled, a time outside [earliest, latest], an unknown restore point.
+void check_reachable(const Status& status, const RecoveryTarget& target);
+
 struct RecoverOptions {
   std::string archive_dir;
   RecoveryTarget target;

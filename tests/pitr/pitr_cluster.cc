@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "harness/keepsake_process.h"
+#include "migrations/boot.h"
 
 namespace keepsake::testing {
 namespace fs = std::filesystem;
@@ -50,6 +51,25 @@ std::vector<std::string> PitrTest::items_in(const std::string& recovered_data_di
   }
   recovered.stop();
   return labels;
+}
+
+void PitrImmichTest::make_immich_database() {
+  conn_->exec_script("DROP TABLE items, kysely_migrations");
+  migrations::run_database_boot(db_, migrations::BootOptions{});
+  conn_->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
+}
+
+int64_t PitrImmichTest::commit_user(const std::string& name) {
+  conn_->exec(R"(INSERT INTO "user" (email, name) VALUES ($1 || '@example.com', $1))", {name});
+  return conn_->exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").int64(0, 0);
+}
+
+std::vector<std::string> PitrImmichTest::live_users() {
+  auto conn = db::Connection::open(db_);
+  auto r = conn->exec(R"(SELECT name FROM "user" WHERE NOT "isAdmin" ORDER BY "createdAt")");
+  std::vector<std::string> names;
+  for (int i = 0; i < r.rows(); ++i) names.push_back(r.text(i, 0));
+  return names;
 }
 
 }  // namespace keepsake::testing

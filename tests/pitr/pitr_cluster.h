@@ -35,4 +35,15 @@ class PitrTest : public ::testing::Test {
   std::unique_ptr<db::Connection> conn_;
 };
 
+// The same cluster whose database is Immich's (Keepsake's boot), with an admin (a restore checks
+// both); rows are users t1, t2, ... committed one per transaction.
+class PitrImmichTest : public PitrTest {
+ protected:
+  void make_immich_database();
+  // Inserts a user named `name`; returns the server's clock right after the commit.
+  int64_t commit_user(const std::string& name);
+  // The live database's non-admin users, oldest first.
+  std::vector<std::string> live_users();
+};
+
 }  // namespace keepsake::testing

@@ -1,7 +1,8 @@
 // `keepsake pitr restore` swapped into the live database, through the real binary: killed with
-// -9 at two phases of the swap (the live database stays as it was), then restored to a time
-// between t2 and t3 (exactly the t1 and t2 rows are live). One cluster and one archive for all
-// three runs; each run recovers the archive (about 8 s under load), hence the test's length.
+// -9 at each phase of a PITR restore (up to the swap the live database stays as it was; right
+// after it, it is the restored one), then restored to a time between t2 and t3 (exactly the t1
+// and t2 rows are live). One cluster and one archive for all five runs; each run but the first
+// recovers the archive (about 8 s under load), hence the test's length.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,9 +11,9 @@
 #include <thread>
 
 #include "harness/keepsake_process.h"
-#include "migrations/boot.h"
 #include "pitr/pitr.h"
 #include "pitr/pitr_cluster.h"
+#include "restore/pitr_restore.h"
 
 namespace keepsake::pitr {
 namespace {
@@ -21,26 +22,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-class PitrSwapTest : public keepsake::testing::PitrTest {
- protected:
-  // The live database as Immich's, with an admin (a restore checks both).
-  void make_immich_database() {
-    conn_->exec_script("DROP TABLE items, kysely_migrations");
-    migrations::run_database_boot(db_, migrations::BootOptions{});
-    conn_->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
-  }
-  int64_t commit_user(const std::string& name) {
-    conn_->exec(R"(INSERT INTO "user" (email, name) VALUES ($1 || '@example.com', $1))", {name});
-    return conn_->exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").int64(0, 0);
-  }
-  std::vector<std::string> live_users() {
-    auto conn = db::Connection::open(db_);
-    auto r = conn->exec(R"(SELECT name FROM "user" WHERE NOT "isAdmin" ORDER BY "createdAt")");
-    std::vector<std::string> names;
-    for (int i = 0; i < r.rows(); ++i) names.push_back(r.text(i, 0));
-    return names;
-  }
-};
+using PitrSwapTest = keepsake::testing::PitrImmichTest;
 
 TEST_F(PitrSwapTest, SwapsATimeIntoTheLiveDatabaseAndAKillAtAnyPhaseLeavesItAsItWas) {
   make_immich_database();
@@ -57,12 +39,21 @@ TEST_F(PitrSwapTest, SwapsATimeIntoTheLiveDatabaseAndAKillAtAnyPhaseLeavesItAsIt
       {"IMMICH_MEDIA_LOCATION", dir_.path()},
       {"DB_URL", "postgresql://postgres@localhost/immich?host=" + pg_->socket_dir() + "&port=" + std::to_string(port_)}};
   std::vector<std::string> args = {"pitr", "restore", "--to", format_iso8601(after_t2), "--yes"};
-  for (const char* point : {"scanned", "before-swap"}) {
-    env["KEEPSAKE_FAULT"] = std::string("restore.") + point + ":kill";
+  // Every phase of restore::kPitrRestorePhases, and the loader's last one before its swap (its own
+  // phases have the restore fault matrix). Up to the swap the live library is as it was; killed
+  // right after it, the library is the restored one.
+  std::vector<std::pair<std::string_view, std::vector<std::string>>> kills = {
+      {restore::kPitrRestorePhases[0], {"t1", "t2", "t3"}},
+      {restore::kPitrRestorePhases[1], {"t1", "t2", "t3"}},
+      {"restore.before-swap", {"t1", "t2", "t3"}},
+      {restore::kPitrRestorePhases[2], {"t1", "t2"}}};
+  ASSERT_EQ(std::size(restore::kPitrRestorePhases), 3u) << "a new phase needs its kill here";
+  for (auto& [phase, live] : kills) {
+    env["KEEPSAKE_FAULT"] = std::string(phase) + ":kill";
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), args);
     p.wait_exit(180);
-    ASSERT_EQ(p.term_signal(), SIGKILL) << "not killed at " << point << ":\n" << p.stderr_text();
-    EXPECT_THAT(live_users(), ElementsAre("t1", "t2", "t3")) << point;
+    ASSERT_EQ(p.term_signal(), SIGKILL) << "not killed at " << phase << ":\n" << p.stderr_text();
+    EXPECT_EQ(live_users(), live) << phase;
   }
   env.erase("KEEPSAKE_FAULT");
   keepsake::testing::KeepsakeProcess p(env, dir_.path(), args);

@@ -1,0 +1,34 @@
+// A point-in-time restore into the live library (docs/PITR.md "Restore"): the archive is brought
+// up to now, recovered into a private scratch cluster (pitr::recover) and checked; while that
+// cluster runs, its pg_dump is streamed into restore_database's beside-then-swap loader, which
+// checks the result again and swaps it in. Shared by `keepsake pitr restore` and the maintenance
+// API's restore_database with restoreToTime / restoreToRestorePoint / restoreToLatest.
+// Must never change the live database except through restore_database's swap.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "pitr/pitr.h"
+#include "restore/restore_service.h"
+
+namespace keepsake::restore {
+
+struct PitrRestoreOptions {
+  std::chrono::seconds timeout{3600};  // recovery of the scratch cluster
+  std::function<void(const std::string&)> note;  // what the user should read: the base backup used, where recovery stopped
+};
+
+// Runs inside maintenance mode (the caller's guard). `o` names the live database; its filename
+// and stream are set here. Throws keepsake::Error; the live database is then unchanged.
+RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
+                                       const PitrRestoreOptions& options = {});
+
+// Its fault-injection phases (common/fault_point.h), in order; restore_database's own
+// (kRestoreBesidePhases) run between "pitr-restore.recovered" and "pitr-restore.swapped".
+inline constexpr std::string_view kPitrRestorePhases[] = {"pitr-restore.caught-up", "pitr-restore.recovered",
+                                                          "pitr-restore.swapped"};
+
+}  // namespace keepsake::restore
