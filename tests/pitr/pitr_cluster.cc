@@ -16,6 +16,7 @@ void PitrTest::SetUp() {
   o.port = port_;
   o.listen_tcp = true;
   o.database = "immich";
+  o.throwaway = true;
   pg_ = std::make_unique<db::EmbeddedPostgres>(o);
   pg_->start();
   db_ = pg_->connection_config();
