@@ -52,7 +52,7 @@ void run_job(app::AppContext& c, const std::string& name, bool only_queue) {
 }
 
 void drain_queue(app::AppContext& c, const std::string& queue) {
-  open_queue(c);
+  c.ensure_database_running();
   jobs::WorkerPool pool(c.database(), jobs::default_handlers(c.config(), c.database()),
                         {.concurrency = {{queue, 1}}});
   int64_t ran = pool.drain(queue);

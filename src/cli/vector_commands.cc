@@ -122,7 +122,7 @@ void set_dimension(ContextProvider& ctx, int dim) {
 }
 
 // One line per other client; a warning when a restore would stop because of them.
-void report_other_clients(db::Connection& conn, const Config& config,
+void report_other_clients(db::Connection& conn,
                           const std::function<void(Finding::Level, const std::string&)>& report) {
   auto database = conn.exec("SELECT current_database()").text(0, 0);
   auto clients = db::list_other_clients(conn, database);
@@ -209,7 +209,7 @@ int doctor(ContextProvider& ctx) {
                                          " is installed but unused; Keepsake drops it at start "
                                          "(DROP EXTENSION IF EXISTS " + v.name + ";)");
   }
-  report_other_clients(*conn, ctx.get().config(), report);
+  report_other_clients(*conn, report);
   report_pitr_readiness(ctx, report);
   errors += print_schema_verdict_for_doctor(*conn, ctx.get().config());
   std::cout << (errors ? "doctor found problems\n" : "doctor found no problems\n");

@@ -171,15 +171,8 @@ void EmbeddedPostgres::write_settings() {
 
 void EmbeddedPostgres::clear_stale_pid() {
   std::string pid_file = data_dir() + "/postmaster.pid";
-  if (!fs::exists(pid_file)) return;
-  pid_t pid = 0;
-  try {
-    pid = std::stoi(read_first_line(pid_file));
-  } catch (...) {
-  }
-  if (is_postgres_process(pid)) return;
-  spdlog::warn("Removing stale {} (process {} is gone: PostgreSQL was not shut down cleanly)",
-               pid_file, pid);
+  if (!fs::exists(pid_file) || postmaster_alive()) return;
+  spdlog::warn("Removing stale {} (its process is gone: PostgreSQL was not shut down cleanly)", pid_file);
   fs::remove(pid_file);
   for (auto& e : fs::directory_iterator(socket_dir())) {
     if (e.path().filename().string().rfind(".s.PGSQL.", 0) == 0) fs::remove(e.path());

@@ -34,7 +34,8 @@ json verification_json(db::Connection& conn) {
   auto s = storage::read_verify_status(conn);
   if (!s) return nullptr;
   return {{"startedAt", s->started_at}, {"finishedAt", s->finished_at ? json(*s->finished_at) : json()},
-          {"checked", s->checked}, {"total", s->total}, {"findings", findings_json(s->findings)}};
+          {"checked", s->checked}, {"total", s->total}, {"findingCount", s->finding_count},
+          {"findings", findings_json(s->findings)}};
 }
 
 // The repository part; a repository that cannot be read is reported in repositoryError.

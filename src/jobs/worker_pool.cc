@@ -15,8 +15,8 @@ namespace {
 constexpr std::chrono::milliseconds kListenerTick{500};
 constexpr std::chrono::milliseconds kErrorPause{1000};
 // A database down for long (a full disk) is retried at most this seldom, and logged about every
-// ten minutes, instead of flooding the log with a line a second per worker.
-constexpr std::chrono::milliseconds kMaxReconnectPause{30000};
+// five minutes, instead of flooding the log with a line a second per worker.
+constexpr std::chrono::milliseconds kMaxReconnectPause{15000};
 constexpr int kReconnectLogEvery = 20;
 
 // Queue bookkeeping on worker connections commits without waiting for the WAL flush. A

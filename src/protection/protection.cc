@@ -87,11 +87,8 @@ ChecksumState read_checksum(db::Connection& conn) {
   if (status->finished_at) c.finished_at = iso(micros(*status->finished_at));
   c.checked = status->checked;
   c.total = status->total;
-  c.problem_count = static_cast<int64_t>(status->findings.size());
-  for (const auto& f : status->findings) {
-    if (c.problems.size() == 100) break;
-    c.problems.emplace_back(f.problem, f.path);
-  }
+  c.problem_count = status->finding_count;
+  for (const auto& f : status->findings) c.problems.emplace_back(f.problem, f.path);
   return c;
 }
 

@@ -248,7 +248,9 @@ std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn) {
            (SELECT count(*) FROM "asset" WHERE )sql") + kCoveredAssets + R"sql()
       FROM keepsake.checksum_verify_pass)sql", {}, "read the checksum verification pass");
   if (r.empty()) return std::nullopt;
-  return VerifyPassStatus{r.text(0, 0), r.opt_text(0, 1), r.int64(0, 2), r.int64(0, 3), load_findings(conn)};
+  auto page = read_verify_findings(conn, 0, kStatusFindings);
+  return VerifyPassStatus{r.text(0, 0), r.opt_text(0, 1), r.int64(0, 2), r.int64(0, 3), page.total,
+                          std::move(page.findings)};
 }
 
 FindingPage read_verify_findings(db::Connection& conn, int64_t offset, int64_t limit) {

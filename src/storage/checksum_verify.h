@@ -66,8 +66,12 @@ struct VerifyPassStatus {
   std::optional<std::string> finished_at;  // set when the pass covered every original
   int64_t checked = 0;
   int64_t total = 0;                       // originals a pass covers now
-  std::vector<ChecksumFinding> findings;   // sorted by problem and path
+  int64_t finding_count = 0;
+  std::vector<ChecksumFinding> findings;   // the first kStatusFindings, sorted by problem and path
 };
+// The latest pass with its first findings (a damaged library can have thousands: page through
+// them with read_verify_findings). Reads only.
+inline constexpr int64_t kStatusFindings = 100;
 std::optional<VerifyPassStatus> read_verify_status(db::Connection& conn);
 
 // A page of the latest pass's findings (sorted by problem and path) with their total; empty when

@@ -114,6 +114,21 @@ TEST_F(SeededVerifyTest, NamesExactlyTheDeletedTheFlippedAndTheTruncatedOriginal
   EXPECT_TRUE(has(text.out, "  damaged  " + ids[2])) << text.out;
 }
 
+// A status display (the console, GET /api/admin/files) gets the count and the first findings only:
+// a library with thousands of missing originals must not load them all for one page.
+TEST_F(SeededVerifyTest, TheStatusCountsEveryFindingAndCarriesOnlyTheFirst) {
+  auto ids = asset_ids(static_cast<int>(storage::kStatusFindings) + 20);
+  for (const auto& id : ids) remove(id);
+  verify({}, 1);
+
+  auto status = storage::read_verify_status(*conn_);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->finding_count, storage::kStatusFindings + 20);
+  ASSERT_EQ(static_cast<int64_t>(status->findings.size()), storage::kStatusFindings);
+  auto page = storage::read_verify_findings(*conn_, 0, storage::kStatusFindings);
+  for (size_t i = 0; i < status->findings.size(); ++i) EXPECT_EQ(status->findings[i].path, page.findings[i].path);
+}
+
 TEST_F(SeededVerifyTest, AStoppedPassIsContinuedByTheNextRunAndAllStartsOver) {
   auto ids = asset_ids(static_cast<int>(covered()));
   ASSERT_GT(ids.size(), 200u);
