@@ -51,6 +51,12 @@ async function waitForText(page, selector, pattern, timeout = 60000, explain = a
   }
 }
 
+async function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); });
+  try { return await Promise.race([promise, late]); } finally { clearTimeout(timer); }
+}
+
 // At phone width nothing may be wider than the screen: not the page, not a table in its scrolling box.
 async function fitsPhone(page) {
   await page.setViewportSize({ width: 390, height: 844 });
@@ -156,7 +162,7 @@ async function loginPhase(page, context) {
   });
   await page.getByRole("button", { name: "Scan now" }).click();
   seen.scanTask = await waitForText(page, "#task-state", /The scan is done/);
-  await staleSeen;
+  await within(staleSeen, 60000, "the scan's end did not reload the list of problem files");
   await page.locator("#problem-list").selectOption("orphan");
   const orphans = async () => "list " + await page.locator("#problem-list").inputValue() + ", " +
     await text(page, "#problem-state") + " " + await text(page, "#storage-facts");
