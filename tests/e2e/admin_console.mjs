@@ -5,14 +5,18 @@
 //            the job; verify; "protected"; pause/resume a queue; the schedule's cron validation and
 //            next runs; an upload whose name holds markup is refused and shown as text; point in
 //            time not enabled; the space per media folder and the last storage scan; a scan
-//            started from the console and its orphan in the list of problem files;
+//            started from the console and its orphan in the list of problem files (an older answer
+//            held back must not replace it); the nightly jobs and a manual job run; no index build;
 //            screenshots at desktop and phone width; the session saved to STATE.
 //   failing  (backups folder read-only) back up now: "failing" with the reason, shown as text;
-//            (a broken PITR archive) the point-in-time problems in an alert.
+//            (a broken PITR archive) the point-in-time problems in an alert; (an index build
+//            waiting for a writer named WRITER_NAME) the build with its phase, the writer among the
+//            instances, which fit a phone.
 //   restore  restore RESTORE_FILE after a confirmation naming what is replaced; land back in the
 //            logged-in console showing the restored library.
 // Environment: PHASE, BASE_URL, ADMIN_EMAIL, USER_EMAIL, PASSWORD, STATE (session file),
-// MARKUP_FILE (phase login), SCREENSHOTS (folder), RESTORE_FILE (phase restore), CHROMIUM.
+// MARKUP_FILE (phase login), SCREENSHOTS (folder), WRITER_NAME (phase failing), RESTORE_FILE (phase
+// restore), CHROMIUM.
 // Prints one JSON line with what it saw; exits non-zero on any failure.
 import { chromium } from "playwright-core";
 import path from "node:path";
@@ -45,6 +49,20 @@ async function waitForText(page, selector, pattern, timeout = 60000, explain = a
     if (Date.now() > deadline) fail(selector + " never matched " + pattern + "; it says: " + t + " " + await explain());
     await page.waitForTimeout(100);
   }
+}
+
+async function within(promise, ms, what) {
+  let timer;
+  const late = new Promise((resolve, reject) => { timer = setTimeout(() => reject(new Error(what)), ms); });
+  try { return await Promise.race([promise, late]); } finally { clearTimeout(timer); }
+}
+
+// At phone width nothing may be wider than the screen: not the page, not a table in its scrolling box.
+async function fitsPhone(page) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate(() => [document.documentElement, ...document.querySelectorAll(".table-wrap")]
+    .map((e) => [e.closest("section")?.id || "the page", e.scrollWidth - e.clientWidth]).filter(([, over]) => over > 0));
+  if (wide.length) fail("wider than a phone: " + wide.map(([where, over]) => where + " by " + over + " px").join(", "));
 }
 
 async function login(page, email, password) {
@@ -101,6 +119,11 @@ async function loginPhase(page, context) {
   await waitForText(page, "tr[data-queue=backupDatabase] td:nth-child(5)", /paused/);
   await page.getByRole("button", { name: "Resume backupDatabase", exact: true }).click();
   await waitForText(page, "tr[data-queue=backupDatabase] td:nth-child(5)", /idle|running/);
+  // The nightly jobs (time, jobs, next 3 runs, last run); a manual job run now (the C++ side sees it run).
+  seen.nightly = await waitForText(page, "#nightly-facts", /Starts at.*Next runs.+; .+; .+Last run/s);
+  await page.locator("#manual-job").selectOption("tag-cleanup");
+  await page.getByRole("button", { name: "Run the job" }).click();
+  seen.manualJob = await waitForText(page, "#manual-status", /Queued tag-cleanup/);
 
   // Schedule: a bad cron expression is explained; a good one shows its next 3 runs and saves.
   await page.locator("#schedule-cron").fill("0 25 * * *");
@@ -124,21 +147,43 @@ async function loginPhase(page, context) {
   // Storage: the space per media folder (measured in the background) and the last scan.
   seen.library = await waitForText(page, "#folder-rows tr[data-folder=library]", /KB/);
   seen.scan = await waitForText(page, "#storage-facts", /Database-vs-disk scan.*finished/s);
-  // A scan started from the console, watched to its end; its orphan listed with its path.
+  // A scan started from the console, watched to its end; its orphan listed with its path. The scan's
+  // end reloads the list shown (missing originals) while the admin picks the orphans; that older
+  // answer is held here until the orphans are shown, so it arrives last (as it did once on a loaded
+  // CI machine, leaving an empty list): the page must keep the orphans.
+  const held = [];
+  let holding = true, staleRequested;
+  const staleSeen = new Promise((resolve) => { staleRequested = resolve; });
+  const stale = /\/api\/admin\/storage\/problem-files\?list=missing-irreplaceable/;
+  await page.route(stale, (route) => {
+    if (!holding) return route.continue();
+    held.push(route);
+    staleRequested();
+  });
   await page.getByRole("button", { name: "Scan now" }).click();
   seen.scanTask = await waitForText(page, "#task-state", /The scan is done/);
+  await within(staleSeen, 60000, "the scan's end did not reload the list of problem files");
   await page.locator("#problem-list").selectOption("orphan");
-  seen.orphanRow = await waitForText(page, "#problem-rows", /photo\.jpg/, 60000,
-                                     async () => "list " + await page.locator("#problem-list").inputValue() + ", " +
-                                       await text(page, "#problem-state") + " " + await text(page, "#storage-facts"));
+  const orphans = async () => "list " + await page.locator("#problem-list").inputValue() + ", " +
+    await text(page, "#problem-state") + " " + await text(page, "#storage-facts");
+  seen.orphanRow = await waitForText(page, "#problem-rows", /photo\.jpg/, 60000, orphans);
+  holding = false;
+  await Promise.all(held.map((route) => Promise.all([
+    page.waitForEvent("requestfinished", (r) => r === route.request()), route.continue()])));
+  await page.unroute(stale);
+  // The older answer is in the page now; it must not replace the orphans (checked for half a second).
+  for (const until = Date.now() + 500; Date.now() < until; await page.waitForTimeout(50)) {
+    if (!/photo\.jpg/.test(await text(page, "#problem-rows"))) fail("an older answer replaced the orphans: " + await orphans());
+  }
+
+  seen.searchIdle = await waitForText(page, "#no-index-builds", /No index is being built/);
 
   await page.locator("#message").evaluate((e) => { e.hidden = true; });
   await page.setViewportSize({ width: 1280, height: 1000 });
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: env.SCREENSHOTS + "/console-desktop.png" });
-  await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  if (overflow > 0) fail("the page is wider than a phone: " + overflow + " px too wide");
+  await page.locator("#jobs").screenshot({ path: env.SCREENSHOTS + "/console-jobs.png" });
+  await fitsPhone(page);
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: env.SCREENSHOTS + "/console-phone.png" });
   await page.locator("#backups").scrollIntoViewIfNeeded();
@@ -163,6 +208,14 @@ async function failingPhase(page) {
   seen.pitrFacts = await waitForText(page, "#pitr-facts", /NOT verified/);
   if (!/Point-in-time recovery: /.test(seen.reasons)) fail("the PITR problem is not a reason: " + seen.reasons);
   await page.locator("#pitr").screenshot({ path: env.SCREENSHOTS + "/console-pitr-problems.png" });
+  // An index build waiting for a writer, and that writer (a long name) among the instances, at phone width.
+  seen.indexBuild = await waitForText(page, "#index-builds", /console_test_build on asset \(CREATE INDEX CONCURRENTLY\): waiting for writers/);
+  seen.instance = await waitForText(page, "#instance-rows", /unknown/);
+  if (!seen.instance.includes(env.WRITER_NAME)) fail("the writer is not among the instances: " + seen.instance);
+  if (/object Object/.test(await text(page, "#search"))) fail("the search index shows an object: " + await text(page, "#search"));
+  await page.locator("#search").screenshot({ path: env.SCREENSHOTS + "/console-search.png" });
+  await fitsPhone(page);
+  await page.locator("#instances").screenshot({ path: env.SCREENSHOTS + "/console-phone-instances.png" });
   await noInjection(page);
 }
 
