@@ -1,7 +1,6 @@
 // The auth routes over real HTTP against a real database: Immich's shapes, cookies, status codes,
 // and logs free of passwords, tokens and keys.
 #include <gtest/gtest.h>
-#include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
 #include <nlohmann/json.hpp>
@@ -9,6 +8,7 @@
 
 #include "auth/auth_fixture.h"
 #include "auth/crypto.h"
+#include "harness/log_capture.h"
 #include "http/test_server.h"
 
 namespace keepsake::http {
@@ -19,22 +19,7 @@ using nlohmann::json;
 constexpr const char* kPassword = "correct horse battery staple";
 constexpr const char* kHash = "$2b$10$VkNhEOwuWTkyfgIIOSFvC.dDr1xdbPG6cTQ3XxrvbBHjPJ/uZKKki";
 
-// Sends everything spdlog writes (all levels) to a string while alive.
-class LogCapture {
- public:
-  LogCapture() : previous_(spdlog::default_logger()) {
-    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out_);
-    auto logger = std::make_shared<spdlog::logger>("capture", sink);
-    logger->set_level(spdlog::level::trace);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  std::string text() const { return out_.str(); }
-
- private:
-  std::shared_ptr<spdlog::logger> previous_;
-  std::ostringstream out_;
-};
+using keepsake::testing::LogCapture;
 
 class AuthRoutesTest : public keepsake::testing::AuthDatabaseTest {
  protected:

@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "db/locks.h"
+#include "harness/log_capture.h"
 #include "harness/test_cluster.h"
 #include "jobs/job_names.h"
 
@@ -242,6 +243,42 @@ TEST_F(WorkerPoolTest, PausedQueueRunsNothingUntilResumed) {
   q.resume(queue_name::kBackgroundTask);  // NOTIFYs: the idle worker wakes without polling
   ASSERT_TRUE(eventually([&] { return pool.completed() == 1; }));
   pool.stop();
+}
+
+// A database that refuses connections for a while: the worker retries with a growing pause, says
+// so once instead of a line per attempt, and runs jobs again as soon as the database lets it in.
+TEST_F(WorkerPoolTest, AWorkerCutOffRetriesWithBackOffLogsOnceAndGetsBack) {
+  HandlerRegistry handlers;
+  handlers.add("TagCleanup", recorder("a"));
+  const std::string allow = "ALTER DATABASE " + db::quote_ident(db_name_) + " ALLOW_CONNECTIONS ";
+  std::size_t cannot = 0;
+  std::string log;
+  {
+    keepsake::testing::LogCapture capture;
+    WorkerPool pool(db_config_, handlers, options(1, 200ms));
+    pool.start();
+    conn_->exec(allow + "false");
+    conn_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    std::this_thread::sleep_for(5s);  // attempts at about 1, 2, 4 s: three or more refused
+    conn_->exec(allow + "true");
+    JobQueue(*conn_).enqueue({"TagCleanup"});
+    bool ran = eventually([&] { return pool.completed() == 1; });
+    pool.stop();
+    log = capture.text();
+    ASSERT_TRUE(ran) << log;
+  }
+  // One line per reconnecting loop (worker, listener, lease keeper) for its first attempt only.
+  const std::string cannot_line = "Job worker cannot reconnect (attempt ";
+  for (auto at = log.find(cannot_line); at != std::string::npos; at = log.find(cannot_line, at + 1)) {
+    ++cannot;
+    EXPECT_EQ(log.substr(at + cannot_line.size(), 2), "1)") << log;
+  }
+  EXPECT_GE(cannot, 1u) << log;
+  EXPECT_LE(cannot, 3u) << log;
+  auto back = log.find("Job worker reconnected after ");
+  ASSERT_NE(back, std::string::npos) << log;
+  EXPECT_GE(std::stoi(log.substr(back + std::string("Job worker reconnected after ").size())), 3) << log;
 }
 
 TEST_F(WorkerPoolTest, UnknownQueueInOptionsIsRefused) {
