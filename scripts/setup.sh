@@ -28,6 +28,7 @@ TEST_PACKAGES=(
   clang-14 libclang-rt-14-dev
   gzip curl jq git
   chromium
+  openssh-server openssh-client
 )
 # The benchmarks' anchors: the tools a user would otherwise use (bench/README.md).
 BENCH_PACKAGES=(

@@ -98,20 +98,25 @@ void print_points(const std::vector<files::LibraryPoint>& points) {
               << files_state(p) << "]  scan: " << p.missing_irreplaceable
               << " irreplaceable missing";
     if (p.missing_irreplaceable > 0) std::cout << " (!)";
+    std::cout << "  in " << files::shown_repository(p.repository);
     std::cout << "\n";
   }
   std::cout << "  " << points.size() << " library points"
             << (points.empty() ? " (`keepsake files backup` makes one)" : "") << "\n";
 }
 
-// The library points of the saved restic repository; an error there is reported, not thrown, so
-// the database backups are listed whatever happens to the repository.
+// The library points of the saved restic repositories; a repository that cannot be read is
+// reported, not thrown, so the database backups and the other repositories' points are listed
+// whatever happens to one repository.
 std::optional<std::vector<files::LibraryPoint>> library_points(ContextProvider& ctx,
                                                                std::string& problem) {
   auto settings = files_settings(ctx, "");
   if (!files::has_repository(settings)) return std::nullopt;
+  std::vector<std::string> unreadable;
   try {
-    return files::list_library_points(settings);
+    auto points = files::list_library_points(settings, &unreadable);
+    for (const auto& u : unreadable) problem += (problem.empty() ? "" : "; ") + u;
+    return points;
   } catch (const Error& e) {
     problem = e.full_message();
     return std::nullopt;

@@ -13,8 +13,16 @@ namespace {
 
 using namespace keepsake::files;
 
-FilesSettings settings_for(ContextProvider& ctx, const std::string& repo) {
-  return files_settings(ctx, repo);
+// --repo and its restic options (-o), as every `files` command takes them.
+struct RepoFlags {
+  std::string repository;
+  std::vector<std::string> options;
+};
+
+FilesSettings settings_for(ContextProvider& ctx, const RepoFlags& repo) {
+  auto settings = files_settings(ctx, repo.repository);
+  settings.options = repo.options;
+  return settings;
 }
 
 std::string joined(const std::vector<std::string>& parts) {
@@ -23,7 +31,7 @@ std::string joined(const std::vector<std::string>& parts) {
   return out;
 }
 
-void run_init(ContextProvider& ctx, const std::string& repo) {
+void run_init(ContextProvider& ctx, const RepoFlags& repo) {
   auto result = init_repository(settings_for(ctx, repo));
   std::cout << "Created the restic repository " << result.repository
             << " (saved as the default for `keepsake files`)\n";
@@ -43,7 +51,7 @@ void warn_missing(const storage::ScanSummary& scan) {
                "them. !!!\n\n";
 }
 
-void run_backup(ContextProvider& ctx, const std::string& repo, BackupOptions options) {
+void run_backup(ContextProvider& ctx, const RepoFlags& repo, BackupOptions options) {
   auto& c = ctx.get();
   auto settings = settings_for(ctx, repo);
   c.ensure_database_running();
@@ -60,7 +68,19 @@ void run_backup(ContextProvider& ctx, const std::string& repo, BackupOptions opt
             << "  scan: " << r.scan.irreplaceable.count << " irreplaceable and "
             << r.scan.regenerable.count << " regenerable files missing, " << r.scan.orphans
             << " orphans\n";
+  const RepositorySnapshot* failed = nullptr;
+  for (const auto& made : r.repositories) {
+    std::cout << "  in " << made.repository << ": "
+              << (made.error.empty() ? "snapshot " + made.snapshot.short_id : "FAILED") << "\n";
+    if (made.error.empty()) continue;
+    std::cerr << "no snapshot in " << made.repository << ": " << made.error << "\n";
+    failed = &made;
+  }
   for (const auto& f : r.unreadable) std::cerr << "  could not read: " << f << "\n";
+  if (failed) {
+    throw Error(failed->error_kind, "the snapshot failed in some repositories (above)",
+                "the others hold it; run `keepsake files backup` again once they are reachable");
+  }
   if (!r.unreadable.empty()) {
     throw Error(ErrorKind::kIo,
                 std::to_string(r.unreadable.size()) + " files could not be read; snapshot " +
@@ -69,7 +89,7 @@ void run_backup(ContextProvider& ctx, const std::string& repo, BackupOptions opt
   }
 }
 
-void run_list(ContextProvider& ctx, const std::string& repo) {
+void run_list(ContextProvider& ctx, const RepoFlags& repo) {
   auto snapshots = list_snapshots(settings_for(ctx, repo));
   std::cout << "ID        Time                            Database backup / paths\n";
   for (const auto& s : snapshots) {
@@ -79,7 +99,7 @@ void run_list(ContextProvider& ctx, const std::string& repo) {
   std::cout << snapshots.size() << " snapshots\n";
 }
 
-void run_check(ContextProvider& ctx, const std::string& repo, int percent) {
+void run_check(ContextProvider& ctx, const RepoFlags& repo, int percent) {
   auto r = check_repository(settings_for(ctx, repo), percent);
   std::cout << r.output;
   if (!r.ok) {
@@ -89,7 +109,7 @@ void run_check(ContextProvider& ctx, const std::string& repo, int percent) {
   std::cout << "Repository check passed\n";
 }
 
-void run_repair(ContextProvider& ctx, const std::string& repo) {
+void run_repair(ContextProvider& ctx, const RepoFlags& repo) {
   auto& c = ctx.get();
   c.ensure_database_running();
   auto conn = db::Connection::open(c.database());
@@ -107,13 +127,13 @@ void run_repair(ContextProvider& ctx, const std::string& repo) {
   }
 }
 
-void run_restore(ContextProvider& ctx, const std::string& repo, const RestoreOptions& options,
+void run_restore(ContextProvider& ctx, const RepoFlags& repo, const RestoreOptions& options,
                  bool repair) {
   if (repair) return run_repair(ctx, repo);
   print_files_restore(restore_files(settings_for(ctx, repo), options), options);
 }
 
-void run_forget(ContextProvider& ctx, const std::string& repo, ForgetPolicy policy) {
+void run_forget(ContextProvider& ctx, const RepoFlags& repo, ForgetPolicy policy) {
   auto& c = ctx.get();
   if (policy.keep_last <= 0) {
     c.ensure_database_running();
@@ -162,11 +182,14 @@ void print_files_restore(const RestoreResult& r, const RestoreOptions& options) 
 void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   auto* files = app.add_subcommand("files", "Back up the media folder's files with restic");
   files->require_subcommand(1);
-  auto repo = std::make_shared<std::string>();
+  auto repo = std::make_shared<RepoFlags>();
   auto add_repo = [repo](CLI::App* sub) {
-    sub->add_option("--repo", *repo,
+    sub->add_option("--repo", repo->repository,
                     "restic repository: a path (not inside the media folder) or a restic URL "
-                    "(sftp:, rest:, ...); default: the one `files init` saved");
+                    "(sftp:, rest:, ...); default: the first one `files init` saved");
+    sub->add_option("-o,--option", repo->options,
+                    "restic's -o key=value for --repo, e.g. sftp.command='ssh -F <config> <host> "
+                    "-s sftp' (run without a shell); `init` saves them with the repository");
   };
 
   auto* init = files->add_subcommand("init", "Create a restic repository and save it as default");

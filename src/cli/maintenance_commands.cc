@@ -272,8 +272,10 @@ void print_proof(const files::LibraryProof& proof) {
 void run_library_restore(ContextProvider& ctx, RestoreFlags flags) {
   auto settings = files_settings(ctx, flags.repo);
   auto point = files::find_library_point(settings, flags.library);
+  settings.repository = point.repository;  // with the options saved for it
   std::cout << "Library point " << point.snapshot.short_id << ": database backup "
-            << point.database_backup << ", file snapshot of " << point.snapshot.time << "\n";
+            << point.database_backup << ", file snapshot of " << point.snapshot.time << " in "
+            << files::shown_repository(point.repository) << "\n";
   if (files::fetch_database_backup(settings, point.snapshot.id, point.database_backup)) {
     std::cout << "Fetched " << point.database_backup << " from the snapshot into backups/\n";
   }

@@ -30,6 +30,13 @@ FilesJobOutcome run_locked(const FilesJobOptions& o, db::Connection& lock_conn) 
   auto options = o.backup;
   options.database = o.db;
   auto r = backup_files(*conn, o.settings, options);
+  for (const auto& made : r.repositories) {
+    if (made.error.empty()) {
+      spdlog::info("Files backup: snapshot {} in {}", made.snapshot.short_id, made.repository);
+    } else {
+      backup::notify_job_failure(o.db, kJobName, "no snapshot in " + made.repository + ": " + made.error);
+    }
+  }
   spdlog::info("Files backup: snapshot {} of {} files ({} new, {} changed), paired with {}",
                r.snapshot.short_id, r.files_new + r.files_changed + r.files_unmodified,
                r.files_new, r.files_changed, r.snapshot.db_backup);
@@ -43,6 +50,7 @@ FilesJobOutcome run_locked(const FilesJobOptions& o, db::Connection& lock_conn) 
                 std::to_string(r.unreadable.size()) + " files could not be read (first: " +
                     r.unreadable.front() + "); snapshot " + r.snapshot.short_id + " lacks them");
   }
+  if (r.some_failed()) return FilesJobOutcome::kSomeRepositoriesFailed;
   return FilesJobOutcome::kDone;
 }
 

@@ -26,6 +26,7 @@ enum class FilesJobOutcome {
   kNoRepository,  // nothing is set up: not run, not an error
   kBusy,          // another instance holds the FilesBackup lock
   kTickDone,      // another instance already ran this cron tick
+  kSomeRepositoriesFailed,  // made in at least one repository; each failed one was notified
 };
 
 struct FilesJobOptions {
@@ -38,7 +39,8 @@ struct FilesJobOptions {
 
 // Runs backup_files under lock FilesBackup (skipped when busy); nothing without a repository. On
 // failure: one log line and the admin's failed-backup notification (job FilesBackup), then the
-// Error is rethrown.
+// Error is rethrown. A repository that fails while another took the snapshot gets its own line
+// and notification, and the outcome kSomeRepositoriesFailed.
 FilesJobOutcome run_files_backup_job(const FilesJobOptions& options);
 
 // What `keepsake serve` runs: the files cron when files.backup.afterDatabaseBackup is off, and

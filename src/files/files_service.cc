@@ -31,7 +31,9 @@ constexpr const char* kPassedPrefixes[] = {"RESTIC_", "AWS_", "B2_", "AZURE_", "
                                            "OS_",     "ST_",  "RCLONE_"};
 constexpr const char* kPassedNames[] = {"HOME", "SSH_AUTH_SOCK", "TMPDIR"};
 
-std::string saved_repository_file(const FilesSettings& s) { return files_dir(s) + "/repository"; }
+// Before several repositories: one line, the repository, without options.
+std::string legacy_repository_file(const FilesSettings& s) { return files_dir(s) + "/repository"; }
+std::string repositories_file(const FilesSettings& s) { return files_dir(s) + "/repositories.json"; }
 std::string password_file(const FilesSettings& s) { return files_dir(s) + "/restic-password"; }
 
 bool is_remote(const std::string& repo) {
@@ -39,13 +41,50 @@ bool is_remote(const std::string& repo) {
                      [&](const char* scheme) { return repo.rfind(scheme, 0) == 0; });
 }
 
-std::string repository_of(const FilesSettings& s) {
-  if (!s.repository.empty()) return s.repository;
-  std::ifstream in(saved_repository_file(s));
+std::vector<Repository> saved_repositories(const FilesSettings& s) {
+  std::vector<Repository> out;
+  std::ifstream json_in(repositories_file(s));
+  if (json_in) {
+    auto j = nlohmann::json::parse(json_in, nullptr, false);
+    if (!j.is_array()) throw Error(ErrorKind::kCorrupt, repositories_file(s) + " is no JSON list");
+    for (const auto& r : j) {
+      out.push_back({r.value("repository", ""), r.value("options", std::vector<std::string>{})});
+    }
+    return out;
+  }
+  std::ifstream in(legacy_repository_file(s));
   std::string repo;
-  if (in && std::getline(in, repo) && !repo.empty()) return repo;
-  throw Error(ErrorKind::kNotFound, "no restic repository configured",
-              "create one with `keepsake files init --repo <path or restic URL>`, or pass --repo");
+  if (in && std::getline(in, repo) && !repo.empty()) out.push_back({repo, {}});
+  return out;
+}
+
+void save_repositories(const FilesSettings& s, const std::vector<Repository>& repositories) {
+  nlohmann::json j = nlohmann::json::array();
+  for (const auto& r : repositories) j.push_back({{"repository", r.url}, {"options", r.options}});
+  auto path = repositories_file(s);
+  {
+    std::ofstream out(path + ".new", std::ios::trunc);
+    out << j.dump(2) << "\n";
+    if (!out) throw Error(ErrorKind::kIo, "cannot write " + path);
+  }
+  fs::rename(path + ".new", path);
+  fs::remove(legacy_repository_file(s));
+}
+
+Repository repository_of(const FilesSettings& s) {
+  auto saved = saved_repositories(s);
+  if (s.repository.empty()) {
+    if (!saved.empty()) return saved.front();
+    throw Error(ErrorKind::kNotFound, "no restic repository configured",
+                "create one with `keepsake files init --repo <path or restic URL>`, or pass --repo");
+  }
+  Repository given{s.repository, s.options};
+  if (given.options.empty()) {
+    for (const auto& r : saved) {
+      if (r.url == given.url) given.options = r.options;
+    }
+  }
+  return given;
 }
 
 bool has_env(const FilesSettings& s, const char* name) {
@@ -111,10 +150,16 @@ void create_password_file(const std::string& path) {
   if (!written) throw Error(ErrorKind::kIo, "cannot write " + path);
 }
 
-void save_repository(const FilesSettings& s, const std::string& repo) {
-  std::ofstream out(saved_repository_file(s), std::ios::trunc);
-  out << repo << "\n";
-  if (!out) throw Error(ErrorKind::kIo, "cannot write " + saved_repository_file(s));
+// Adds `repo` to the saved repositories, or replaces the saved one with its URL.
+void save_repository(const FilesSettings& s, const Repository& repo) {
+  auto saved = saved_repositories(s);
+  auto same = std::find_if(saved.begin(), saved.end(), [&](const Repository& r) { return r.url == repo.url; });
+  if (same == saved.end()) {
+    saved.push_back(repo);
+  } else {
+    *same = repo;
+  }
+  save_repositories(s, saved);
 }
 
 using PairedBackup = DatabaseBackupRef;
@@ -261,7 +306,20 @@ int64_t count_files(const fs::path& dir) {
 
 std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
 
-std::string configured_repository(const FilesSettings& settings) { return repository_of(settings); }
+std::string configured_repository(const FilesSettings& settings) { return repository_of(settings).url; }
+
+std::vector<Repository> configured_repositories(const FilesSettings& settings) {
+  if (!settings.repository.empty()) return {repository_of(settings)};
+  auto saved = saved_repositories(settings);
+  if (saved.empty()) repository_of(settings);  // throws the kNotFound with its hint
+  return saved;
+}
+
+FilesSettings for_repository(FilesSettings settings, const Repository& repository) {
+  settings.repository = repository.url;
+  settings.options = repository.options;
+  return settings;
+}
 
 std::optional<std::string> local_repository_path(const std::string& repository) {
   if (is_remote(repository)) return std::nullopt;
@@ -278,11 +336,12 @@ std::string shown_repository(std::string repository) {
 }
 
 FilesSettings files_settings_of(const Config& config) {
-  return {config.media_location, config.data_dir, "", process_environment()};
+  return {config.media_location, config.data_dir, "", process_environment(), {}};
 }
 
 Restic restic_for(const FilesSettings& s, const std::string& cwd) {
-  return Restic(repository_of(s), restic_environment(s), cwd);
+  auto repository = repository_of(s);
+  return Restic(repository.url, repository.options, restic_environment(s), cwd);
 }
 
 Snapshot snapshot_from(const nlohmann::json& j) {
@@ -349,7 +408,7 @@ InitResult init_repository(const FilesSettings& settings) {
     result.created_password_file = password_file(settings);
   }
   restic_for(settings).run({"init", "--json"});
-  save_repository(settings, settings.repository);
+  save_repository(settings, {settings.repository, settings.options});
   return result;
 }
 
@@ -384,7 +443,7 @@ std::string utc_now_iso() {
 // files by their full id, so no second restic run (and key derivation) is needed there.
 Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_id,
                        const std::vector<std::string>& args, const std::vector<std::string>& folders) {
-  auto repo = repository_of(settings);
+  auto repo = repository_of(settings).url;
   if (!is_remote(repo)) {
     std::error_code ec;
     auto dir = fs::path(repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo) / "snapshots";
@@ -409,11 +468,30 @@ void announce(const BackupOptions& options, const char* phase) {
   if (options.progress) options.progress(phase, -1);
 }
 
+// restic backup into the one repository of `settings`: fills the snapshot, counts and unreadable
+// files of `result`.
+void snapshot_into(const FilesSettings& settings, const std::vector<std::string>& args,
+                   const BackupOptions& options, BackupResult& result) {
+  auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
+  std::string short_id;
+  read_backup_output(r.out, result, short_id);
+  if (!short_id.empty()) result.snapshot = made_snapshot(settings, short_id, args, result.folders);
+  if (result.snapshot.id.empty()) {
+    throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
+  }
+}
+
 }  // namespace
+
+bool BackupResult::some_failed() const {
+  return std::any_of(repositories.begin(), repositories.end(),
+                     [](const RepositorySnapshot& r) { return !r.error.empty(); });
+}
 
 BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options) {
-  restic_for(settings);  // no repository or no password: fail before the scan
+  auto repositories = configured_repositories(settings);
+  for (const auto& r : repositories) restic_for(for_repository(settings, r));  // no password: fail before the scan
   BackupResult result;
   announce(options, "scan");
   storage::StorageLayout layout(settings.media_location);
@@ -440,14 +518,25 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   }
   args.push_back("--");
   args.insert(args.end(), result.folders.begin(), result.folders.end());
-  auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
-  std::string short_id;
-  read_backup_output(r.out, result, short_id);
-  if (!short_id.empty()) result.snapshot = made_snapshot(settings, short_id, args, result.folders);
-  if (result.snapshot.id.empty()) {
-    throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
+  std::exception_ptr first_failure;
+  for (const auto& repository : repositories) {
+    auto one = for_repository(settings, repository);
+    RepositorySnapshot made{shown_repository(repository.url)};
+    BackupResult later = result;
+    auto& into = result.snapshot.id.empty() ? result : later;
+    try {
+      snapshot_into(one, args, options, into);
+      save_scan_report(one, report, into.snapshot.id);
+      made.snapshot = into.snapshot;
+    } catch (const Error& e) {
+      if (!first_failure) first_failure = std::current_exception();
+      made.error = e.full_message();
+      made.error_kind = e.kind();
+      into.unreadable.clear();
+    }
+    result.repositories.push_back(std::move(made));
   }
-  save_scan_report(settings, report, result.snapshot.id);
+  if (result.snapshot.id.empty()) std::rethrow_exception(first_failure);
   return result;
 }
 

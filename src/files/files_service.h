@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "config/config.h"
 #include "db/connection.h"
 #include "storage/checksum_verify.h"
@@ -25,16 +26,32 @@ namespace keepsake::files {
 struct FilesSettings {
   std::string media_location;
   std::string data_dir;
-  std::string repository;                   // empty = the one `init` saved
+  std::string repository;                   // empty = the ones `init` saved
   std::map<std::string, std::string> env;   // Keepsake's own environment (RESTIC_*, credentials)
+  // restic's `-o key=value` options for `repository` (empty: those saved with it by `init`).
+  std::vector<std::string> options;
+};
+
+// A restic repository and restic's `-o` options for it (such as sftp.command=ssh -F <config>
+// <host> -s sftp). Saved by `files init` in <data dir>/files/repositories.json; only the command
+// line sets them, never a web request (sftp.command names a program restic runs).
+struct Repository {
+  std::string url;  // a path or a restic URL
+  std::vector<std::string> options;
 };
 
 // The settings of the running process: its media location, data dir and environment, the saved
-// repository.
+// repositories.
 FilesSettings files_settings_of(const Config& config);
 
-// The repository given, or the one `init` saved; kNotFound (with the hint to init) when none.
+// The repository given (with the options given, or else those saved with it), or the first one
+// `init` saved (the primary); kNotFound (with the hint to init) when none.
 std::string configured_repository(const FilesSettings& settings);
+// Every repository a backup goes to: the one given, or all that `init` saved, the primary first
+// (3-2-1: a local copy and an off-site one in one setting). kNotFound when none.
+std::vector<Repository> configured_repositories(const FilesSettings& settings);
+// `settings` narrowed to one repository.
+FilesSettings for_repository(FilesSettings settings, const Repository& repository);
 
 // The folder of a local repository ("/path" or "local:/path"); nullopt for a remote one (sftp:,
 // rest:, s3:, ...).
@@ -53,8 +70,9 @@ struct InitResult {
   std::string repository;
   std::optional<std::string> created_password_file;  // set when Keepsake made the password
 };
-// Creates the repository and saves it as the default. A local path inside the media location is
-// refused (kInvalidArgument).
+// Creates the repository and adds it to the saved ones (the first becomes the primary; another
+// init of a saved one replaces its options). A local path inside the media location is refused
+// (kInvalidArgument).
 InitResult init_repository(const FilesSettings& settings);
 
 struct Snapshot {
@@ -85,7 +103,16 @@ struct BackupOptions {
   std::function<void(const std::string& phase, double percent)> progress;
 };
 
+// The snapshot one repository received in a backup to several.
+struct RepositorySnapshot {
+  std::string repository;  // as shown (shown_repository)
+  Snapshot snapshot;       // no id when it failed
+  std::string error;       // the failure's full message; "" when the snapshot was made
+  ErrorKind error_kind = ErrorKind::kInternal;
+};
+
 struct BackupResult {
+  // The snapshot, counts and unreadable files of the first repository that took the snapshot.
   Snapshot snapshot;
   std::vector<std::string> folders;
   storage::ScanSummary scan;
@@ -93,10 +120,14 @@ struct BackupResult {
   int64_t bytes_processed = 0, bytes_added = 0;
   std::vector<std::string> unreadable;  // files restic could not read (snapshot still made)
   bool database_backup_made = false;     // the paired database backup was made for this snapshot
+  std::vector<RepositorySnapshot> repositories;  // each configured repository, the primary first
+  bool some_failed() const;
 };
 // Scans first (the caller's connection, not in a transaction), pairs a database backup (the
 // newest routine one that verifies and matches its .sha256 sidecar, or one made now), then
-// snapshots the folders that exist, tagged keepsake-db:<backup or "none">,
+// snapshots the folders that exist into each configured repository (one failing does not stop
+// the others; it is listed in `repositories`, and when every one fails the first failure is
+// thrown), tagged keepsake-db:<backup or "none">,
 // keepsake-db-sha256:<its SHA-256>, keepsake-missing-irreplaceable:N,
 // keepsake-missing-regenerable:N, keepsake-orphans:N. The scan's full report is kept as
 // <data dir>/files/scans/<snapshot id>.json.
@@ -119,6 +150,7 @@ CheckResult check_repository(const FilesSettings& settings, int read_data_percen
 // a snapshot only when its run finishes, so a killed run leaves none and is never a point.
 struct LibraryPoint {
   Snapshot snapshot;
+  std::string repository;  // the repository that holds the snapshot (as configured: not shown)
   std::string database_backup;  // a file name in <media>/backups
   std::string database_sha256;  // as paired ("" for snapshots made before the tag existed)
   // verified: in backups/ with the paired .sha256 sidecar; changed: the sidecar differs now;
@@ -128,8 +160,11 @@ struct LibraryPoint {
   int files_read_data_percent = 0;
   int64_t missing_irreplaceable = -1, missing_regenerable = -1, orphans = -1;  // the scan before
 };
-// Newest first. Snapshots paired with no database backup are not points.
-std::vector<LibraryPoint> list_library_points(const FilesSettings& settings);
+// Newest first, from every configured repository. Snapshots paired with no database backup are
+// not points. A repository that cannot be read is thrown, or, when `unreadable` is given, added
+// to it ("<repository as shown>: <error>") while the others are listed.
+std::vector<LibraryPoint> list_library_points(const FilesSettings& settings,
+                                              std::vector<std::string>* unreadable = nullptr);
 // The points among `snapshots` (as list_snapshots gave them), in their order.
 std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
                                             const std::vector<Snapshot>& snapshots);
@@ -137,7 +172,7 @@ std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
 nlohmann::json library_point_json(const LibraryPoint& p);
 // The last passed `files check`: {time, readDataPercent, snapshots (how many it covered)}, or null.
 nlohmann::json last_repository_check(const FilesSettings& settings);
-// "latest" or a snapshot id (a prefix will do); kNotFound otherwise.
+// "latest" or a snapshot id (a prefix will do) in any configured repository; kNotFound otherwise.
 LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id);
 // A repository was given or `files init` saved one.
 bool has_repository(const FilesSettings& settings);

@@ -50,7 +50,7 @@ std::string database_state(const FilesSettings& s, const LibraryPoint& p) {
 }  // namespace
 
 bool has_repository(const FilesSettings& s) {
-  return !s.repository.empty() || fs::exists(files_dir(s) + "/repository");
+  return repository_configured(s);
 }
 
 void record_passed_check(const FilesSettings& s, int read_data_percent) {
@@ -61,8 +61,22 @@ void record_passed_check(const FilesSettings& s, int read_data_percent) {
   std::ofstream(last_check_file(s), std::ios::trunc) << record.dump() << "\n";
 }
 
-std::vector<LibraryPoint> list_library_points(const FilesSettings& settings) {
-  return library_points_of(settings, list_snapshots(settings));
+std::vector<LibraryPoint> list_library_points(const FilesSettings& settings,
+                                              std::vector<std::string>* unreadable) {
+  std::vector<LibraryPoint> points;
+  for (const auto& repository : configured_repositories(settings)) {
+    auto one = for_repository(settings, repository);
+    try {
+      for (auto& p : library_points_of(one, list_snapshots(one))) points.push_back(std::move(p));
+    } catch (const Error& e) {
+      if (!unreadable) throw;
+      unreadable->push_back(shown_repository(repository.url) + ": " + e.full_message());
+    }
+  }
+  std::stable_sort(points.begin(), points.end(), [](const LibraryPoint& a, const LibraryPoint& b) {
+    return a.snapshot.time > b.snapshot.time;
+  });
+  return points;
 }
 
 std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
@@ -74,6 +88,7 @@ std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
     if (snapshot.db_backup.empty() || snapshot.db_backup == "none") continue;
     LibraryPoint p;
     p.snapshot = snapshot;
+    p.repository = configured_repository(settings);
     p.database_backup = snapshot.db_backup;
     p.database_sha256 = tag_value(snapshot, kDbSha256Tag);
     p.database_state = database_state(settings, p);
@@ -99,6 +114,7 @@ nlohmann::json last_repository_check(const FilesSettings& settings) {
 nlohmann::json library_point_json(const LibraryPoint& p) {
   return {{"id", p.snapshot.short_id},
           {"time", p.snapshot.time},
+          {"repository", shown_repository(p.repository)},
           {"database", {{"filename", p.database_backup},
                         {"sha256", p.database_sha256},
                         {"state", p.database_state}}},
@@ -113,9 +129,14 @@ nlohmann::json library_point_json(const LibraryPoint& p) {
 }
 
 LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id) {
-  auto points = list_library_points(settings);
+  std::vector<std::string> unreadable;
+  auto points = list_library_points(settings, &unreadable);
   for (const auto& p : points) {
     if (id == "latest" || (!id.empty() && p.snapshot.id.rfind(id, 0) == 0)) return p;
+  }
+  if (!unreadable.empty()) {
+    throw Error(ErrorKind::kUnavailable, "no library point " + id + " in the readable repositories",
+                "unreadable: " + unreadable.front());
   }
   throw Error(ErrorKind::kNotFound, "no library point " + id,
               "`keepsake backup list` shows the library points (a finished file snapshot paired "

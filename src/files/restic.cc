@@ -76,6 +76,7 @@ void throw_restic_failure(const std::string& repository, const std::string& comm
 ProcessOptions Restic::options(const std::vector<std::string>& args) const {
   ProcessOptions options;
   options.argv = {"restic", "--repo", repository_};
+  for (const auto& o : options_) options.argv.insert(options.argv.end(), {"-o", o});
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = env_;
   options.cwd = cwd_;

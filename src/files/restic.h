@@ -14,9 +14,14 @@ namespace keepsake::files {
 
 class Restic {
  public:
-  // `env` is restic's whole environment (see files_service.cc); `repository` a path or URL.
-  Restic(std::string repository, std::map<std::string, std::string> env, std::string cwd = {})
-      : repository_(std::move(repository)), env_(std::move(env)), cwd_(std::move(cwd)) {}
+  // `env` is restic's whole environment (see files_service.cc); `repository` a path or URL;
+  // `options` restic's `-o key=value` for it (sftp.command=...).
+  Restic(std::string repository, std::vector<std::string> options,
+         std::map<std::string, std::string> env, std::string cwd = {})
+      : repository_(std::move(repository)),
+        options_(std::move(options)),
+        env_(std::move(env)),
+        cwd_(std::move(cwd)) {}
 
   // Runs `restic -r <repo> <args>`; throws the mapped Error unless the exit code is listed.
   ProcessResult run(const std::vector<std::string>& args, std::vector<int> ok_codes = {0}) const;
@@ -32,6 +37,7 @@ class Restic {
                         ProcessResult r) const;
 
   std::string repository_;
+  std::vector<std::string> options_;
   std::map<std::string, std::string> env_;
   std::string cwd_;
 };

@@ -43,6 +43,7 @@ void add_repository(json& out, const files::FilesSettings& settings) {
   out["repository"] = nullptr;
   out["snapshots"] = json::array();
   out["libraryPoints"] = json::array();
+  out["repositories"] = json::array();
   out["repositoryCheck"] = files::last_repository_check(settings);
   if (!files::repository_configured(settings)) return;
   try {
@@ -53,9 +54,14 @@ void add_repository(json& out, const files::FilesSettings& settings) {
                                   {"paths", s.paths}, {"tags", s.tags},
                                   {"databaseBackup", s.db_backup.empty() ? json() : json(s.db_backup)}});
     }
-    for (const auto& p : files::library_points_of(settings, snapshots)) {
+    std::vector<std::string> unreadable;
+    for (const auto& p : files::list_library_points(settings, &unreadable)) {
       out["libraryPoints"].push_back(files::library_point_json(p));
     }
+    for (const auto& r : files::configured_repositories(settings)) {
+      out["repositories"].push_back(files::shown_repository(r.url));
+    }
+    if (!unreadable.empty()) out["repositoryError"] = unreadable.front();
   } catch (const Error& e) {
     out["repositoryError"] = e.full_message();
   }
@@ -77,6 +83,9 @@ json backup_now(const DatabaseConfig& db, const files::FilesSettings& settings,
   options.backup.progress = progress;
   switch (files::run_files_backup_job(options)) {
     case files::FilesJobOutcome::kDone: return {{"outcome", "done"}};
+    case files::FilesJobOutcome::kSomeRepositoriesFailed:
+      throw Error(ErrorKind::kUnavailable, "the snapshot failed in some repositories",
+                  "each failure is in the admin's notifications; the other repositories have it");
     case files::FilesJobOutcome::kBusy:
       throw Error(ErrorKind::kConflict, "another server is making a files backup");
     default: throw Error(ErrorKind::kNotFound, "no restic repository configured");
