@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -44,6 +45,11 @@ void read_both(int out_fd, int err_fd, std::string& out, std::string& err) {
 }
 
 }  // namespace
+
+void end_with_parent(const ProcessOptions& o, pid_t parent) {
+  if (!o.ends_with_parent) return;
+  if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(126);
+}
 
 std::map<std::string, std::string> minimal_environment(
     const std::map<std::string, std::string>& extra) {
@@ -85,9 +91,11 @@ ProcessResult run_process(const ProcessOptions& o) {
     }
   }
 
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw Error(ErrorKind::kIo, std::string("cannot fork: ") + std::strerror(errno));
   if (pid == 0) {
+    end_with_parent(o, parent);
     int in = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY);
     if (in < 0) _exit(126);
     dup2(in, 0);

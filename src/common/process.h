@@ -28,6 +28,9 @@ struct ProcessOptions {
   std::string stdin_file;                     // empty = /dev/null
   std::string stdout_file;                    // empty = captured
   bool append_stdout = false;
+  // The child gets SIGTERM when the thread that started it dies (a killed Keepsake), instead of
+  // running on as an orphan.
+  bool ends_with_parent = false;
 };
 
 struct ProcessResult {
@@ -48,6 +51,10 @@ ProcessResult run_process(const ProcessOptions& options);
 ProcessResult run_process_streaming(const ProcessOptions& options,
                                     const std::function<void(std::string_view)>& sink,
                                     const std::function<void(pid_t)>& on_started = {});
+
+// In a forked child, before exec: applies options.ends_with_parent (async-signal-safe; exits
+// when `parent`, the pid before the fork, is already gone).
+void end_with_parent(const ProcessOptions& options, pid_t parent);
 
 // A minimal environment (PATH, LANG=C.UTF-8, HOME=/nonexistent) plus `extra`.
 std::map<std::string, std::string> minimal_environment(

@@ -34,7 +34,8 @@ std::string resolve_program(const std::string& prog, const std::map<std::string,
 }
 
 [[noreturn]] void exec_child(const ProcessOptions& o, const std::string& prog, char** argv,
-                             char** envp, int out_fd, int err_fd) {
+                             char** envp, int out_fd, int err_fd, pid_t parent) {
+  end_with_parent(o, parent);
   int in = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY);
   if (in < 0) _exit(126);
   dup2(in, 0);
@@ -112,12 +113,13 @@ ProcessResult run_process_streaming(const ProcessOptions& o,
   argv.push_back(nullptr);
   std::string prog = resolve_program(o.argv[0], o.env);
 
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
     for (int fd : {out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     throw Error(ErrorKind::kIo, std::string("cannot fork: ") + std::strerror(errno));
   }
-  if (pid == 0) exec_child(o, prog, argv.data(), envp.data(), out_pipe[1], err_pipe[1]);
+  if (pid == 0) exec_child(o, prog, argv.data(), envp.data(), out_pipe[1], err_pipe[1], parent);
   close(out_pipe[1]);
   close(err_pipe[1]);
   ProcessResult result;

@@ -17,6 +17,7 @@
 #include "backup/backup_service.h"
 #include "backup/backup_verifications.h"
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "files/files_internal.h"
 #include "storage/layout.h"
 
@@ -417,19 +418,23 @@ namespace {
 // restic backup, reporting its percent done when asked (status lines, once a second).
 ProcessResult run_restic_backup(const FilesSettings& settings, std::vector<std::string> args,
                                 const BackupOptions& options) {
-  if (!options.progress) {
-    args.insert(args.begin() + 2, "--quiet");
-    return restic_for(settings, settings.media_location).run(args, {0, 3});
-  }
   auto with_status = settings;
-  with_status.env["RESTIC_PROGRESS_FPS"] = "1";
+  if (options.progress) {
+    with_status.env["RESTIC_PROGRESS_FPS"] = "1";
+  } else {
+    args.insert(args.begin() + 2, "--quiet");
+  }
   return restic_for(with_status, settings.media_location)
-      .run_streaming(args, {0, 3}, [&](const std::string& line) {
-        auto j = nlohmann::json::parse(line, nullptr, false);
-        if (j.is_object() && j.value("message_type", "") == "status") {
-          options.progress("snapshot", 100 * j.value("percent_done", 0.0));
-        }
-      });
+      .run_streaming(
+          args, {0, 3},
+          [&](const std::string& line) {
+            if (!options.progress) return;
+            auto j = nlohmann::json::parse(line, nullptr, false);
+            if (j.is_object() && j.value("message_type", "") == "status") {
+              options.progress("snapshot", 100 * j.value("percent_done", 0.0));
+            }
+          },
+          [] { fault::point("files.backup.restic-running"); });
 }
 
 std::string utc_now_iso() {
@@ -473,6 +478,7 @@ void announce(const BackupOptions& options, const char* phase) {
 void snapshot_into(const FilesSettings& settings, const std::vector<std::string>& args,
                    const BackupOptions& options, BackupResult& result) {
   auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
+  fault::point("files.backup.snapshot-written");
   std::string short_id;
   read_backup_output(r.out, result, short_id);
   if (!short_id.empty()) result.snapshot = made_snapshot(settings, short_id, args, result.folders);
@@ -511,6 +517,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
     throw Error(ErrorKind::kNotFound, "nothing to back up under " + settings.media_location,
                 "none of " + std::to_string(wanted.size()) + " media folders exists");
   }
+  fault::point("files.backup.scanned");
   announce(options, "snapshot");
   std::vector<std::string> args{"backup", "--json", "--host", "keepsake"};
   for (const auto& tag : scan_tags(result.scan, paired)) {
@@ -527,6 +534,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
     try {
       snapshot_into(one, args, options, into);
       save_scan_report(one, report, into.snapshot.id);
+      fault::point("files.backup.recorded");
       made.snapshot = into.snapshot;
     } catch (const Error& e) {
       if (!first_failure) first_failure = std::current_exception();

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.h"
@@ -133,6 +134,12 @@ struct BackupResult {
 // <data dir>/files/scans/<snapshot id>.json.
 BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options = {});
+// Its fault-injection phases (common/fault_point.h), in order: scanned and paired, before restic
+// starts; restic running (its child started); the snapshot written (restic finished: the snapshot,
+// and so the library point, exists; its scan report not yet kept); recorded (the report kept).
+inline constexpr std::string_view kFilesBackupPhases[] = {
+    "files.backup.scanned", "files.backup.restic-running", "files.backup.snapshot-written",
+    "files.backup.recorded"};
 
 // Newest first.
 // True when a repository is given or `init` saved one (runs nothing).

@@ -80,6 +80,7 @@ ProcessOptions Restic::options(const std::vector<std::string>& args) const {
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = env_;
   options.cwd = cwd_;
+  options.ends_with_parent = true;  // a killed Keepsake must not leave restic writing on its own
   return options;
 }
 
@@ -96,7 +97,8 @@ ProcessResult Restic::run(const std::vector<std::string>& args, std::vector<int>
 }
 
 ProcessResult Restic::run_streaming(const std::vector<std::string>& args, std::vector<int> ok_codes,
-                                    const std::function<void(const std::string&)>& on_line) const {
+                                    const std::function<void(const std::string&)>& on_line,
+                                    const std::function<void()>& on_started) const {
   std::string out, pending;
   auto r = run_process_streaming(options(args), [&](std::string_view chunk) {
     pending.append(chunk);
@@ -106,6 +108,8 @@ ProcessResult Restic::run_streaming(const std::vector<std::string>& args, std::v
       on_line(line);
       if (line.rfind(R"({"message_type":"status")", 0) != 0) out += line + "\n";
     }
+  }, [&](pid_t) {
+    if (on_started) on_started();
   });
   r.out = out + pending;
   return checked(args, ok_codes, std::move(r));

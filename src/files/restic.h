@@ -25,9 +25,11 @@ class Restic {
 
   // Runs `restic -r <repo> <args>`; throws the mapped Error unless the exit code is listed.
   ProcessResult run(const std::vector<std::string>& args, std::vector<int> ok_codes = {0}) const;
-  // As run, also handing each stdout line to `on_line` as it arrives (restic's --json status).
+  // As run, also handing each stdout line to `on_line` as it arrives (restic's --json status);
+  // `on_started` runs once the child exists (if it throws, the child is killed first).
   ProcessResult run_streaming(const std::vector<std::string>& args, std::vector<int> ok_codes,
-                              const std::function<void(const std::string&)>& on_line) const;
+                              const std::function<void(const std::string&)>& on_line,
+                              const std::function<void()>& on_started = {}) const;
 
   const std::string& repository() const { return repository_; }
 
