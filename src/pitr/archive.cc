@@ -235,9 +235,12 @@ std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t
   if (segments.empty()) return std::nullopt;
   uint32_t timeline = segments.back().timeline;
   uint64_t expected = from;
-  for (const auto& s : segments) {
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const auto& s = segments[i];
     if (s.timeline != timeline || s.number < from) continue;
     if (s.number > expected) return expected;
+    // A .partial before the newest segment was never completed (a new slot streams after it).
+    if (s.partial && i + 1 < segments.size()) return s.number;
     expected = std::max(expected, s.number + 1);
   }
   return std::nullopt;

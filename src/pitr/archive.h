@@ -80,7 +80,8 @@ std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_
 // Parses "0/3000148" into a byte position; nullopt when malformed. Pure.
 std::optional<uint64_t> parse_lsn(const std::string& text);
 // The first missing segment number after `from` on the newest timeline, when there is a gap
-// between `from` and the newest segment. Pure.
+// between `from` and the newest segment; a .partial before the newest segment (never completed)
+// counts as missing. Pure.
 std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from);
 
 // ---- tools -----------------------------------------------------------------------------------

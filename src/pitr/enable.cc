@@ -40,8 +40,8 @@ bool ensure_slot(db::Connection& conn, const std::string& slot) {
 
 // pg_receivewal starts after the newest segment in its folder, not at the slot: after a new slot
 // (enabled again after `disable`, or a lost slot replaced) the WAL after that segment may be gone.
-// The old .partial gets its full name (recovery reads it up to its last record), and an empty
-// .partial of the slot's first segment, which pg_receivewal fills, makes it start there.
+// An empty .partial of the slot's first segment, which pg_receivewal fills, makes it start there;
+// the old .partial stays incomplete, a gap in the chain (first_gap).
 void start_stream_at_new_slot(db::Connection& conn, const Archive& archive, const ArchiveState& state) {
   auto segments = list_segments(archive.wal_dir(), state.wal_segment_size);
   if (segments.empty()) return;
@@ -50,9 +50,6 @@ void start_stream_at_new_slot(db::Connection& conn, const Archive& archive, cons
                      {state.slot}, "read the new slot's position");
   uint64_t first = static_cast<uint64_t>(r.int64(0, 1)) / state.wal_segment_size;
   if (segments.back().number >= first) return;
-  for (auto& seg : segments) {
-    if (seg.partial) fs::rename(archive.wal_dir() + "/" + seg.file, archive.wal_dir() + "/" + seg.file.substr(0, 24));
-  }
   std::string placeholder = archive.wal_dir() + "/" + r.text(0, 0) + ".partial";
   std::ofstream(placeholder, std::ios::binary).close();
   fs::resize_file(placeholder, state.wal_segment_size);
