@@ -88,6 +88,7 @@ void print_status(const pitr::Status& s) {
   }
   if (!s.enabled) {
     std::cout << "PITR is not enabled (archive " << s.archive_dir << "); run `keepsake pitr enable`\n";
+    for (auto& p : s.problems) std::cout << "PROBLEM        " << p << "\n";
     return;
   }
   std::cout << "archive        " << s.archive_dir << " (" << mib(s.space_used) << ", " << s.base_backups

@@ -121,13 +121,8 @@ void serve(app::AppContext& c) {
     watchdog = std::make_unique<db::EmbeddedWatchdog>(*c.embedded());
     watchdog->start();
   }
-  auto wal_streamer = pitr::start_streaming_if_enabled(c.config(), c.database());
-  std::unique_ptr<pitr::PitrScheduler> pitr_schedule;
-  if (wal_streamer) {
-    pitr_schedule = std::make_unique<pitr::PitrScheduler>(
-        pitr::SchedulerOptions{.db = c.database(), .archive_dir = pitr::archive_dir_for(c.config())});
-    pitr_schedule->start();
-  }
+  pitr::PitrService pitr_service(c.config(), c.database());
+  pitr_service.start();
 
   http::Server* server_ptr = nullptr;
   NormalServices normal(c);

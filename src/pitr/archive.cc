@@ -158,20 +158,37 @@ int Archive::drop_restore_points_before(uint64_t lsn) const {
   return dropped;
 }
 
-void Archive::record_failure(const std::string& message) const {
+namespace {
+
+void write_failure(const std::string& file, const std::string& message) {
   int64_t at = now_us();
-  write_json(failure_file(), {{"time_us", at}, {"time", format_iso8601(at)}, {"message", message}});
+  write_json(file, {{"time_us", at}, {"time", format_iso8601(at)}, {"message", message}});
 }
+
+std::optional<std::pair<int64_t, std::string>> read_failure(const std::string& file) {
+  json j = read_json(file);
+  if (!j.is_object()) return std::nullopt;
+  return std::make_pair(j.value("time_us", int64_t{0}), j.value("message", std::string()));
+}
+
+}  // namespace
+
+void Archive::record_failure(const std::string& message) const { write_failure(failure_file(), message); }
 
 void Archive::clear_failure() const {
   std::error_code ec;
   fs::remove(failure_file(), ec);
 }
 
-std::optional<std::pair<int64_t, std::string>> Archive::failure() const {
-  json j = read_json(failure_file());
-  if (!j.is_object()) return std::nullopt;
-  return std::make_pair(j.value("time_us", int64_t{0}), j.value("message", std::string()));
+std::optional<std::pair<int64_t, std::string>> Archive::failure() const { return read_failure(failure_file()); }
+
+void Archive::record_enable_failure(const std::string& message) const {
+  fs::create_directories(dir_);
+  write_failure(enable_failure_file(), message);
+}
+
+std::optional<std::pair<int64_t, std::string>> Archive::enable_failure() const {
+  return read_failure(enable_failure_file());
 }
 
 uint64_t Archive::space_used() const { return folder_size(dir_); }
@@ -218,9 +235,12 @@ std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t
   if (segments.empty()) return std::nullopt;
   uint32_t timeline = segments.back().timeline;
   uint64_t expected = from;
-  for (const auto& s : segments) {
+  for (size_t i = 0; i < segments.size(); ++i) {
+    const auto& s = segments[i];
     if (s.timeline != timeline || s.number < from) continue;
     if (s.number > expected) return expected;
+    // A .partial before the newest segment was never completed (a new slot streams after it).
+    if (s.partial && i + 1 < segments.size()) return s.number;
     expected = std::max(expected, s.number + 1);
   }
   return std::nullopt;

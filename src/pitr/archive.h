@@ -35,6 +35,7 @@ class Archive {
   std::string journal_file() const { return dir_ + "/restore-points.json"; }
   std::string disabled_state_file() const { return dir_ + "/pitr-disabled.json"; }
   std::string failure_file() const { return dir_ + "/base-backup-failure.json"; }
+  std::string enable_failure_file() const { return dir_ + "/enable-failure.json"; }
 
   // Creates the folders and hands them to the postgres user when Keepsake is root.
   void create() const;
@@ -54,6 +55,9 @@ class Archive {
   void record_failure(const std::string& message) const;
   void clear_failure() const;
   std::optional<std::pair<int64_t, std::string>> failure() const;
+  // serve's last failure to enable the archive of the embedded cluster (until enabled).
+  void record_enable_failure(const std::string& message) const;
+  std::optional<std::pair<int64_t, std::string>> enable_failure() const;
 
   uint64_t space_used() const;
 
@@ -76,7 +80,8 @@ std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_
 // Parses "0/3000148" into a byte position; nullopt when malformed. Pure.
 std::optional<uint64_t> parse_lsn(const std::string& text);
 // The first missing segment number after `from` on the newest timeline, when there is a gap
-// between `from` and the newest segment. Pure.
+// between `from` and the newest segment; a .partial before the newest segment (never completed)
+// counts as missing. Pure.
 std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from);
 
 // ---- tools -----------------------------------------------------------------------------------

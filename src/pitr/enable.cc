@@ -1,4 +1,8 @@
 // `pitr enable`: readiness, the slot, the first verified base backup, and a first WAL stream.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -24,15 +28,35 @@ std::string joined(const std::vector<std::string>& lines) {
 bool ensure_slot(db::Connection& conn, const std::string& slot) {
   auto r = conn.exec("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", {slot}, "read slot");
   if (!r.empty()) {
-    if (r.text(0, 0) == "lost") {
-      throw Error(ErrorKind::kConflict, "the replication slot " + slot + " is lost (the server removed WAL it still needed)",
-                  "drop it with SELECT pg_drop_replication_slot('" + slot + "'); then run `keepsake pitr enable` again");
-    }
-    return false;
+    if (r.text(0, 0) != "lost") return false;
+    // A lost slot can never stream again; the archive keeps what it received.
+    spdlog::warn("PITR: the replication slot {} is lost (the server removed WAL it still needed); replacing it", slot);
+    conn.exec("SELECT pg_drop_replication_slot($1)", {slot}, "drop the lost replication slot");
   }
   conn.exec("SELECT pg_create_physical_replication_slot($1, true)", {slot}, "create replication slot");
   spdlog::info("PITR: created replication slot {}", slot);
   return true;
+}
+
+// pg_receivewal starts after the newest segment in its folder, not at the slot: after a new slot
+// (enabled again after `disable`, or a lost slot replaced) the WAL after that segment may be gone.
+// An empty .partial of the slot's first segment, which pg_receivewal fills, makes it start there;
+// the old .partial stays incomplete, a gap in the chain (first_gap).
+void start_stream_at_new_slot(db::Connection& conn, const Archive& archive, const ArchiveState& state) {
+  auto segments = list_segments(archive.wal_dir(), state.wal_segment_size);
+  if (segments.empty()) return;
+  auto r = conn.exec("SELECT pg_walfile_name(restart_lsn), pg_wal_lsn_diff(restart_lsn, '0/0')::bigint "
+                     "FROM pg_replication_slots WHERE slot_name = $1",
+                     {state.slot}, "read the new slot's position");
+  uint64_t first = static_cast<uint64_t>(r.int64(0, 1)) / state.wal_segment_size;
+  if (segments.back().number >= first) return;
+  std::string placeholder = archive.wal_dir() + "/" + r.text(0, 0) + ".partial";
+  std::ofstream(placeholder, std::ios::binary).close();
+  fs::resize_file(placeholder, state.wal_segment_size);
+  if (auto user = postgres_run_as(); user && chown(placeholder.c_str(), user->uid, user->gid) != 0) {
+    throw Error(ErrorKind::kIo, "cannot hand " + placeholder + " to user " + user->name + ": " + std::strerror(errno));
+  }
+  spdlog::info("PITR: the archive's WAL resumes at {} (the new slot's start)", r.text(0, 0));
 }
 
 void drop_slot(const DatabaseConfig& db, const std::string& slot) {
@@ -66,6 +90,11 @@ bool synchronous_requested(const Environment& env) {
   return it != env.end() && parse_strict_bool(it->first, it->second);
 }
 
+bool auto_enable_requested(const Environment& env) {
+  auto it = env.find("KEEPSAKE_PITR_AUTO_ENABLE");
+  return it == env.end() || it->second.empty() || parse_strict_bool(it->first, it->second);
+}
+
 bool is_enabled(const std::string& archive_dir) { return fs::exists(Archive(archive_dir).state_file()); }
 
 EnableResult enable(const EnableOptions& options) {
@@ -96,14 +125,16 @@ EnableResult enable(const EnableOptions& options) {
   EnableResult result;
   result.slot_created = ensure_slot(*conn, state.slot);
   try {
+    if (result.slot_created) start_stream_at_new_slot(*conn, archive, state);
     archive.write_state(state);
     fs::remove(archive.disabled_state_file());
+    fs::remove(archive.enable_failure_file());
     result.base = take_base_backup(options.db, options.archive_dir);
     result.streamed_to_lsn = stream_until_current(options.db, options.archive_dir, options.stream_check_timeout);
   } catch (...) {
     if (result.slot_created) {
       drop_slot(options.db, state.slot);
-      fs::remove(archive.state_file());
+      if (!existing) fs::remove(archive.state_file());
     }
     throw;
   }

@@ -23,12 +23,13 @@ namespace keepsake::pitr {
 inline constexpr const char* kSlotName = "keepsake_pitr";
 // pg_receivewal's application_name: what synchronous_standby_names names in synchronous mode.
 inline constexpr const char* kApplicationName = "keepsake_pitr";
-// The switch that will make `serve` enable archiving for the embedded cluster on its own.
-inline constexpr bool kEnabledByDefaultForEmbedded = false;
 
 // KEEPSAKE_PITR_SYNCHRONOUS ("true" / "false", default false): each commit waits until the
 // archive has its WAL (docs/PITR.md). Throws Error(kInvalidArgument) on another value.
 bool synchronous_requested(const Environment& env);
+// KEEPSAKE_PITR_AUTO_ENABLE ("true" / "false", default true): `serve` enables the embedded
+// cluster's archive by itself (PitrService). Throws Error(kInvalidArgument) on another value.
+bool auto_enable_requested(const Environment& env);
 
 // The archive folder for a Config: <data_dir>/pitr, or where `enable --location` put it.
 std::string archive_dir_for(const Config& config);
@@ -173,10 +174,26 @@ class WalStreamer {
   std::unique_ptr<State> state_;
 };
 
-// A started streamer when the archive for `config` is enabled (or, once
-// kEnabledByDefaultForEmbedded is on, after enabling it for the embedded cluster); else nullptr.
-std::unique_ptr<WalStreamer> start_streaming_if_enabled(const Config& config,
-                                                        const DatabaseConfig& db);
+// What `keepsake serve` runs for PITR: for an enabled archive, the WAL stream and the scheduler.
+// For the embedded cluster whose archive was never enabled (nor turned off with `pitr disable`),
+// unless KEEPSAKE_PITR_AUTO_ENABLE=false, it first enables it, in the background, so that a first
+// base backup never delays the server; a failure is a warning and a `pitr status` problem
+// ("enable-failed"), never a reason to stop. An external database (DB_URL) is enabled only by
+// `keepsake pitr enable`.
+class PitrService {
+ public:
+  PitrService(const Config& config, DatabaseConfig db);
+  ~PitrService();
+  PitrService(const PitrService&) = delete;
+  PitrService& operator=(const PitrService&) = delete;
+  void start();
+  // Waits for an enabling in progress to end, then stops the scheduler and the stream.
+  void stop();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // ---- restore points --------------------------------------------------------------------------
 
@@ -222,8 +239,8 @@ struct Status {
   uint64_t space_used = 0;
   std::vector<RestorePoint> restore_points;
   std::vector<std::string> problems;  // a lost slot, a WAL gap, an unreachable server
-  // Parallel to problems: "unreachable", "slot-missing", "slot-lost", "wal-gap", "lag",
-  // "base-backup-failed", "no-base-backup".
+  // Parallel to problems: "unreachable", "slot-missing", "slot-lost", "slot-idle", "archive-full",
+  // "wal-gap", "lag", "base-backup-failed", "no-base-backup"; when not enabled, "enable-failed".
   std::vector<std::string> problem_kinds;
 };
 

@@ -28,16 +28,19 @@ int configured_lag_alert(db::Connection& conn) {
 // The slot and the lag; returns the lag alert threshold to use.
 int read_server(const DatabaseConfig& db, const ArchiveState& state, std::optional<int> lag_alert, Status& s) {
   const std::string& slot = state.slot;
+  std::string keep_size;
   try {
     auto conn = db::Connection::open(db);
     auto r = conn->exec(
         "SELECT pg_current_wal_lsn()::text, s.slot_name IS NOT NULL, coalesce(s.active, false), "
-        "s.restart_lsn::text, s.wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint "
+        "s.restart_lsn::text, s.wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), s.restart_lsn)::bigint, "
+        "current_setting('max_slot_wal_keep_size') "
         "FROM (SELECT 1) one LEFT JOIN pg_replication_slots s ON s.slot_name = $1",
         {slot}, "read replication slot");
     s.current_lsn = r.text(0, 0);
     s.slot = {r.boolean(0, 1), r.boolean(0, 2), r.text(0, 3), r.text(0, 4)};
     if (!r.is_null(0, 5)) s.lag_bytes = std::max<int64_t>(0, r.int64(0, 5));
+    keep_size = r.text(0, 6);
     if (!lag_alert) lag_alert = configured_lag_alert(*conn);
   } catch (const Error& e) {
     add_problem(s, "unreachable", "the database cannot be reached: " + std::string(e.what()));
@@ -47,8 +50,10 @@ int read_server(const DatabaseConfig& db, const ArchiveState& state, std::option
     add_problem(s, "slot-missing", "the replication slot " + slot + " does not exist: WAL is not being kept for the archive; "
                          "run `keepsake pitr enable` again");
   } else if (s.slot.wal_status == "lost") {
-    add_problem(s, "slot-lost", "the replication slot " + slot + " is lost: the server removed WAL the archive had not "
-                         "received; the window ends at the last WAL received; run `keepsake pitr enable` again");
+    add_problem(s, "slot-lost", "the replication slot " + slot + " is lost: the server removed WAL the archive had not " +
+                                    "received (the archive fell more than max_slot_wal_keep_size = " + keep_size +
+                                    " behind); recovery reaches only up to the last WAL received; run `keepsake pitr " +
+                                    "enable` to replace the slot and take a new base backup");
   } else if (!s.slot.active && s.lag_bytes && *s.lag_bytes >= static_cast<int64_t>(state.wal_segment_size)) {
     add_problem(s, "slot-idle", "no WAL stream is using the replication slot " + slot + ": the archive falls behind (" +
                                     std::to_string(*s.lag_bytes) + " bytes); is `keepsake serve` running?");
@@ -110,6 +115,11 @@ Status read_status(const DatabaseConfig& db, const std::string& archive_dir, std
   if (!state) {
     s.disabled = fs::exists(archive.disabled_state_file());
     if (s.disabled) s.space_used = archive.space_used();
+    if (auto failure = archive.enable_failure(); failure && !s.disabled) {
+      add_problem(s, "enable-failed", "`keepsake serve` could not enable point-in-time recovery at " +
+                                          format_iso8601(failure->first) + ": " + failure->second +
+                                          "; fix that and restart `keepsake serve`, or run `keepsake pitr enable`");
+    }
     return s;
   }
   auto bases = archive.base_backups();

@@ -261,20 +261,4 @@ int WalStreamer::runs() const {
   return state_->runs;
 }
 
-std::unique_ptr<WalStreamer> start_streaming_if_enabled(const Config& config, const DatabaseConfig& db) {
-  std::string dir = archive_dir_for(config);
-  if (!is_enabled(dir)) {
-    if (!(kEnabledByDefaultForEmbedded && db.embedded)) return nullptr;
-    try {
-      enable({.db = db, .archive_dir = dir});
-    } catch (const std::exception& e) {
-      spdlog::warn("PITR: cannot enable archiving for the embedded cluster: {}", e.what());
-      return nullptr;
-    }
-  }
-  auto streamer = std::make_unique<WalStreamer>(db, dir, synchronous_requested(process_environment()));
-  streamer->start();
-  return streamer;
-}
-
 }  // namespace keepsake::pitr

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
 
@@ -67,9 +69,11 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
   TempDir dir;
   std::string data = dir.path() + "/data";
   int port = free_port();
+  // PITR's first base backup would only slow this test down (EmbeddedServeEnablesPitr... has it).
   Env env = {{"KEEPSAKE_DATA_DIR", data},
              {"IMMICH_HOST", "127.0.0.1"},
-             {"IMMICH_PORT", std::to_string(port)}};
+             {"IMMICH_PORT", std::to_string(port)},
+             {"KEEPSAKE_PITR_AUTO_ENABLE", "false"}};
   PostmasterReaper reaper{data};
   {
     KeepsakeProcess serve(env, dir.path());
@@ -106,6 +110,74 @@ TEST(ServeCommand, EmbeddedServeAnswersStopsCleanlyReusesAndRecoversFromKill9) {
     serve.signal(SIGTERM);
     EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
     EXPECT_TRUE(wait_until_dead(postmaster));
+  }
+}
+
+size_t occurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// `keepsake pitr status --json` beside a running serve: its JSON (stdout) and exit code.
+std::pair<nlohmann::json, int> pitr_status(const Env& env, const std::string& dir) {
+  KeepsakeProcess status(env, dir, {"pitr", "status", "--json"});
+  int code = status.wait_exit();
+  auto json = nlohmann::json::parse(status.stdout_text(), nullptr, false);
+  EXPECT_FALSE(json.is_discarded()) << status.stdout_text() << status.stderr_text();
+  return {json, code};
+}
+
+// One embedded cluster, three starts (46 s with ctest -j2 under a load of 15, as long as the
+// embedded test above: initdb, three ASan starts, the last with the first base backup; one test
+// rather than three, so initdb runs once): switched off, nothing is enabled and the log says how once; a failure to
+// enable (the archive's wal folder is a file) is a warning and a `pitr status` problem while the
+// server answers; by default the archive is enabled in the background and streamed.
+TEST(ServeCommand, EmbeddedServeEnablesPitrUnlessSwitchedOffAndBootsWhenItCannot) {
+  TempDir dir;
+  std::string data = dir.path() + "/data";
+  int port = free_port();
+  Env env = {{"KEEPSAKE_DATA_DIR", data}, {"IMMICH_HOST", "127.0.0.1"}, {"IMMICH_PORT", std::to_string(port)}};
+  PostmasterReaper reaper{data};
+  {
+    Env off = env;
+    off["KEEPSAKE_PITR_AUTO_ENABLE"] = "false";
+    KeepsakeProcess serve(off, dir.path());
+    ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
+    EXPECT_EQ(occurrences(serve.stderr_text(), "`keepsake pitr enable` turns it on"), 1u) << serve.stderr_text();
+    EXPECT_EQ(serve.stderr_text().find("enabling point-in-time recovery"), std::string::npos);
+    EXPECT_FALSE(std::filesystem::exists(data + "/pitr"));
+    serve.signal(SIGINT);
+    EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
+  }
+  std::filesystem::create_directories(data + "/pitr");
+  std::ofstream(data + "/pitr/wal") << "not a folder";
+  {
+    KeepsakeProcess serve(env, dir.path());
+    ASSERT_TRUE(serve.wait_for_log("Keepsake Server is listening")) << serve.stderr_text();
+    ASSERT_TRUE(serve.wait_for_log("cannot enable point-in-time recovery for the embedded cluster", 60))
+        << serve.stderr_text();
+    EXPECT_EQ(ping(port), R"({"res":"pong"})");
+    auto [status, code] = pitr_status(env, dir.path());
+    EXPECT_NE(code, 0);
+    EXPECT_FALSE(status.value("enabled", true));
+    EXPECT_EQ(status["problemKinds"], nlohmann::json::array({"enable-failed"})) << status.dump();
+    EXPECT_THAT(status["problems"][0].get<std::string>(), ::testing::HasSubstr("could not enable point-in-time recovery"));
+    serve.signal(SIGINT);
+    EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
+  }
+  std::filesystem::remove(data + "/pitr/wal");
+  {
+    KeepsakeProcess serve(env, dir.path());
+    ASSERT_TRUE(serve.wait_for_log("PITR: streaming WAL into " + data + "/pitr/wal", 120)) << serve.stderr_text();
+    EXPECT_NE(serve.stderr_text().find("PITR: enabled; archive " + data + "/pitr"), std::string::npos);
+    auto [status, code] = pitr_status(env, dir.path());
+    EXPECT_TRUE(status.value("enabled", false)) << status.dump();
+    EXPECT_TRUE(status["lastBaseBackup"].value("verified", false)) << status.dump();
+    EXPECT_EQ(status["problemKinds"], nlohmann::json::array()) << status.dump();
+    EXPECT_EQ(code, 0);
+    serve.signal(SIGINT);
+    EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
   }
 }
 

@@ -93,5 +93,53 @@ TEST_F(PitrFaultsTest, AFullArchiveFilesystemAndALostSlotAreReportedAndTheDataba
   if (!mounted_) GTEST_SKIP() << "the full-disk part needs a tmpfs on the archive (" << why_not_mounted << "): root";
 }
 
+// max_slot_wal_keep_size below a segment, no stream, WAL past it and a checkpoint: the server
+// invalidates the slot. Then `pitr enable` replaces it; the old base backup's WAL has a gap.
+// Two base backups: 12-19 s under a load of 15.
+TEST_F(PitrFaultsTest, ASlotLostThroughMaxSlotWalKeepSizeIsReportedAlertedAndReplacedByEnable) {
+  auto first = enable({.db = db_, .archive_dir = archive_}).base;
+  conn_->exec("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+  conn_->exec("SELECT pg_reload_conf()");
+  auto wal_status = [&] {
+    return conn_->exec("SELECT wal_status FROM pg_replication_slots WHERE slot_name = $1", {std::string(kSlotName)})
+        .text(0, 0);
+  };
+  for (int i = 0; i < 10 && wal_status() != "lost"; ++i) {
+    commit_item("past the kept WAL " + std::to_string(i));
+    conn_->exec("SELECT pg_switch_wal()");
+    conn_->exec("CHECKPOINT");
+  }
+  ASSERT_EQ(wal_status(), "lost");
+
+  LogCapture log;
+  std::vector<std::string> notified;
+  PitrScheduler scheduler({.db = db_, .archive_dir = archive_, .notify = [&](const std::string& problem) {
+                             notified.push_back(problem);
+                           }});
+  scheduler.check_health();
+  scheduler.check_health();
+  ASSERT_EQ(notified.size(), 1u) << ::testing::PrintToString(notified);
+  EXPECT_THAT(notified[0], HasSubstr("the replication slot keepsake_pitr is lost"));
+  EXPECT_THAT(notified[0], HasSubstr("max_slot_wal_keep_size = 1MB"));
+  EXPECT_THAT(notified[0], HasSubstr("run `keepsake pitr enable`"));
+  EXPECT_THAT(log.text(), HasSubstr("PITR problem: the replication slot keepsake_pitr is lost"));
+  auto status = read_status(db_, archive_);
+  EXPECT_EQ(status.problem_kinds, std::vector<std::string>{"slot-lost"});
+  EXPECT_EQ(status_json(status)["slot"]["walStatus"], "lost");
+  commit_item("still committing");  // the live database is unharmed
+
+  // As an admin would (a 1 MB bound would lose the new slot at the base backup's checkpoint too).
+  conn_->exec("ALTER SYSTEM RESET max_slot_wal_keep_size");
+  conn_->exec("SELECT pg_reload_conf()");
+  auto second = enable({.db = db_, .archive_dir = archive_}).base;
+  EXPECT_NE(wal_status(), "lost");
+  status = read_status(db_, archive_);
+  EXPECT_EQ(status.problem_kinds, std::vector<std::string>{"wal-gap"}) << ::testing::PrintToString(status.problems);
+  EXPECT_THAT(status.problems, Contains(HasSubstr("after base backup " + first.name)));
+  EXPECT_EQ(status.earliest_us, second.end_us) << "the window starts at the new base backup";
+  scheduler.check_health();
+  EXPECT_THAT(log.text(), HasSubstr("PITR: resolved: slot-lost"));
+}
+
 }  // namespace
 }  // namespace keepsake::pitr

@@ -213,6 +213,20 @@ TEST_F(PitrRecoveryTest, TheCommandLineSaysWhatIsMissingThenEnablesAndReportsJso
   EXPECT_EQ(j["lastBaseBackup"]["verified"], true);
 }
 
+TEST(PitrText, AutoEnableIsOnUnlessStrictlyFalse) {
+  EXPECT_TRUE(auto_enable_requested({}));
+  EXPECT_TRUE(auto_enable_requested({{"KEEPSAKE_PITR_AUTO_ENABLE", "true"}}));
+  EXPECT_FALSE(auto_enable_requested({{"KEEPSAKE_PITR_AUTO_ENABLE", "false"}}));
+  for (const char* bad : {"off", "0", "no"}) {
+    try {
+      auto_enable_requested({{"KEEPSAKE_PITR_AUTO_ENABLE", bad}});
+      ADD_FAILURE() << bad << " was accepted";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("KEEPSAKE_PITR_AUTO_ENABLE"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(PitrText, Iso8601RoundTripsAndAcceptsOffsets) {
   EXPECT_EQ(parse_iso8601("1970-01-01T00:00:01Z"), 1000000);
   EXPECT_EQ(parse_iso8601("2026-12-04T19:00:00+01:00"), parse_iso8601("2026-12-04T18:00:00Z"));
