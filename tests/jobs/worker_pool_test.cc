@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -257,11 +258,13 @@ TEST_F(WorkerPoolTest, AWorkerCutOffRetriesWithBackOffLogsOnceAndGetsBack) {
     keepsake::testing::LogCapture capture;
     WorkerPool pool(db_config_, handlers, options(1, 200ms));
     pool.start();
-    conn_->exec(allow + "false");
-    conn_->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+    // From another database: PostgreSQL refuses to shut the current one.
+    auto admin = db::Connection::open(keepsake::testing::superuser_config());
+    admin->exec(allow + "false");
+    admin->exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", {db_name_});
     std::this_thread::sleep_for(5s);  // attempts at about 1, 2, 4 s: three or more refused
-    conn_->exec(allow + "true");
+    admin->exec(allow + "true");
+    conn_ = db::Connection::open(db_config_);
     JobQueue(*conn_).enqueue({"TagCleanup"});
     bool ran = eventually([&] { return pool.completed() == 1; });
     pool.stop();
@@ -276,9 +279,13 @@ TEST_F(WorkerPoolTest, AWorkerCutOffRetriesWithBackOffLogsOnceAndGetsBack) {
   }
   EXPECT_GE(cannot, 1u) << log;
   EXPECT_LE(cannot, 3u) << log;
-  auto back = log.find("Job worker reconnected after ");
-  ASSERT_NE(back, std::string::npos) << log;
-  EXPECT_GE(std::stoi(log.substr(back + std::string("Job worker reconnected after ").size())), 3) << log;
+  // The loop that noticed first (the listener, within its 0.5 s tick) was refused at 1, 2 and 4 s.
+  const std::string back_line = "Job worker reconnected after ";
+  int most_attempts = 0;
+  for (auto at = log.find(back_line); at != std::string::npos; at = log.find(back_line, at + 1)) {
+    most_attempts = std::max(most_attempts, std::stoi(log.substr(at + back_line.size())));
+  }
+  EXPECT_GE(most_attempts, 3) << log;
 }
 
 TEST_F(WorkerPoolTest, UnknownQueueInOptionsIsRefused) {
