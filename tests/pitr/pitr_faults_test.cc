@@ -134,7 +134,11 @@ TEST_F(PitrFaultsTest, ASlotLostThroughMaxSlotWalKeepSizeIsReportedAlertedAndRep
   auto second = enable({.db = db_, .archive_dir = archive_}).base;
   EXPECT_NE(wal_status(), "lost");
   status = read_status(db_, archive_);
-  EXPECT_EQ(status.problem_kinds, std::vector<std::string>{"wal-gap"}) << ::testing::PrintToString(status.problems);
+  // No stream runs here (serve is not started): whether the slot shows pg_receivewal's last flush
+  // depends on its final feedback arriving before it exited, so "slot-idle" may come or not.
+  auto kinds = status.problem_kinds;
+  std::erase(kinds, "slot-idle");
+  EXPECT_EQ(kinds, std::vector<std::string>{"wal-gap"}) << ::testing::PrintToString(status.problems);
   EXPECT_THAT(status.problems, Contains(HasSubstr("after base backup " + first.name)));
   EXPECT_EQ(status.earliest_us, second.end_us) << "the window starts at the new base backup";
   scheduler.check_health();
