@@ -46,8 +46,7 @@ void read_both(int out_fd, int err_fd, std::string& out, std::string& err) {
 
 }  // namespace
 
-void end_with_parent(const ProcessOptions& o, pid_t parent) {
-  if (!o.ends_with_parent) return;
+void end_with_parent(pid_t parent) {
   if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent) _exit(126);
 }
 
@@ -95,7 +94,6 @@ ProcessResult run_process(const ProcessOptions& o) {
   pid_t pid = fork();
   if (pid < 0) throw Error(ErrorKind::kIo, std::string("cannot fork: ") + std::strerror(errno));
   if (pid == 0) {
-    end_with_parent(o, parent);
     int in = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY);
     if (in < 0) _exit(126);
     dup2(in, 0);
@@ -113,6 +111,7 @@ ProcessResult run_process(const ProcessOptions& o) {
         _exit(126);
       }
     }
+    end_with_parent(parent);
     if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(126);
     sigset_t none;  // serve blocks SIGINT/SIGTERM in its threads; the child must receive them
     sigemptyset(&none);

@@ -28,9 +28,6 @@ struct ProcessOptions {
   std::string stdin_file;                     // empty = /dev/null
   std::string stdout_file;                    // empty = captured
   bool append_stdout = false;
-  // The child gets SIGTERM when the thread that started it dies (a killed Keepsake), instead of
-  // running on as an orphan.
-  bool ends_with_parent = false;
 };
 
 struct ProcessResult {
@@ -40,6 +37,12 @@ struct ProcessResult {
   std::string err;        // captured stderr, at most 64 KiB kept
   bool ok() const { return exit_code == 0; }
 };
+
+// Every child gets SIGTERM when the thread that started it dies (a killed Keepsake), instead of
+// running on as an orphan: a pg_dump left behind would hold its locks on the live database (and so
+// block Immich's migrations), a restic or pg_receivewal would keep its repository or slot busy.
+// The calls below block that thread until the child ends, so only a dead Keepsake triggers it.
+// (pg_ctl's postmaster is not a child of Keepsake and outlives it, as the embedded cluster must.)
 
 // Runs to completion. Throws Error(kIo) only when the program cannot be started.
 ProcessResult run_process(const ProcessOptions& options);
@@ -52,9 +55,10 @@ ProcessResult run_process_streaming(const ProcessOptions& options,
                                     const std::function<void(std::string_view)>& sink,
                                     const std::function<void(pid_t)>& on_started = {});
 
-// In a forked child, before exec: applies options.ends_with_parent (async-signal-safe; exits
-// when `parent`, the pid before the fork, is already gone).
-void end_with_parent(const ProcessOptions& options, pid_t parent);
+// In a forked child, after it took its user and before exec: asks for SIGTERM when the parent
+// thread dies (async-signal-safe; exits when `parent`, the pid before the fork, is already gone).
+// After the user change, since changing credentials clears the request.
+void end_with_parent(pid_t parent);
 
 // A minimal environment (PATH, LANG=C.UTF-8, HOME=/nonexistent) plus `extra`.
 std::map<std::string, std::string> minimal_environment(

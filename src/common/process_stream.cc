@@ -35,7 +35,6 @@ std::string resolve_program(const std::string& prog, const std::map<std::string,
 
 [[noreturn]] void exec_child(const ProcessOptions& o, const std::string& prog, char** argv,
                              char** envp, int out_fd, int err_fd, pid_t parent) {
-  end_with_parent(o, parent);
   int in = open(o.stdin_file.empty() ? "/dev/null" : o.stdin_file.c_str(), O_RDONLY);
   if (in < 0) _exit(126);
   dup2(in, 0);
@@ -45,6 +44,7 @@ std::string resolve_program(const std::string& prog, const std::map<std::string,
                    setuid(o.run_as->uid) != 0)) {
     _exit(126);
   }
+  end_with_parent(parent);
   if (!o.cwd.empty() && chdir(o.cwd.c_str()) != 0) _exit(126);
   sigset_t none;  // serve blocks SIGINT/SIGTERM in its threads; the child must receive them
   sigemptyset(&none);

@@ -80,7 +80,6 @@ ProcessOptions Restic::options(const std::vector<std::string>& args) const {
   options.argv.insert(options.argv.end(), args.begin(), args.end());
   options.env = env_;
   options.cwd = cwd_;
-  options.ends_with_parent = true;  // a killed Keepsake must not leave restic writing on its own
   return options;
 }
 
