@@ -52,7 +52,18 @@ std::string unique_folder(const Archive& archive, const std::string& name) {
   return folder;
 }
 
+// Only one base backup runs at a time (the lock), so a .partial folder is a stopped run's.
+void remove_unfinished(const Archive& archive) {
+  if (!fs::exists(archive.base_dir())) return;
+  for (auto& e : fs::directory_iterator(archive.base_dir())) {
+    if (!e.is_directory() || e.path().extension() != ".partial") continue;
+    spdlog::info("PITR: removing {}, a base backup that was stopped before it finished", e.path().string());
+    fs::remove_all(e.path());
+  }
+}
+
 BaseBackupInfo make_base_backup(const DatabaseConfig& db, const Archive& archive) {
+  remove_unfinished(archive);
   int major = db::Connection::open(db)->server_version_num() / 10000;
   BaseBackupInfo info;
   std::string folder = unique_folder(archive, stamp(std::chrono::system_clock::now()));
@@ -107,6 +118,15 @@ void unpack_base_backup(const std::string& folder, const std::string& data_dir) 
 }
 
 BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir) {
+  auto held = db::try_lock(db, db::DatabaseLock::PitrBaseBackup);
+  if (!held) {
+    throw Error(ErrorKind::kConflict, "another base backup is running (a `keepsake serve` or another `keepsake pitr` "
+                "holds the base-backup lock)", "wait for it to finish; `keepsake pitr status` shows the newest");
+  }
+  return take_base_backup(db, archive_dir, *held);
+}
+
+BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir, const db::HeldLock&) {
   Archive archive(archive_dir);
   if (!archive.read_state()) {
     throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + archive_dir, "run `keepsake pitr enable`");

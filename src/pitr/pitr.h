@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "db/connection.h"
+#include "db/locks.h"
 
 namespace keepsake::pitr {
 
@@ -80,8 +81,12 @@ struct EnableResult {
 // verifies the first base backup, and streams the WAL up to the server's current position.
 EnableResult enable(const EnableOptions& options);
 
-// Takes one more base backup into an enabled archive and verifies it.
+// Takes one more base backup into an enabled archive and verifies it, under the advisory lock
+// PitrBaseBackup (Error kConflict while another session holds it: one base backup at a time).
+// What a stopped or killed run left unfinished (base/*.partial) is removed first.
 BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir);
+// The same, for a caller that holds that lock already.
+BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir, const db::HeldLock& held);
 
 // Streams the WAL from the slot up to the server's current position, then returns (bounded).
 std::string stream_until_current(const DatabaseConfig& db, const std::string& archive_dir,
@@ -147,6 +152,10 @@ class PitrScheduler {
   bool run_tick(std::chrono::system_clock::time_point tick);
   // Reads the status and reports the problems that are new since the last check.
   void check_health();
+  // An enabled archive without a verified base backup (a first `enable` killed half way, or the
+  // base backups lost) recovers nothing until the next tick, maybe a week away: takes one now,
+  // at most once an hour after a failure. True when it took one. Runs at every wake.
+  bool ensure_base_backup();
 
  private:
   struct State;

@@ -69,7 +69,10 @@ void PitrScheduler::start() {
           return settings.base_backup_cron;
         },
         .on_tick = [this](clock::time_point tick) { run_tick(tick); },
-        .after_wake = [this] { check_health(); }});
+        .after_wake = [this] {
+          ensure_base_backup();
+          check_health();
+        }});
   }
   state_->loop->start();
 }
@@ -91,13 +94,33 @@ bool PitrScheduler::run_tick(clock::time_point tick) {
       spdlog::info("PITR: the base backup for this tick already ran on another instance; skipping");
       return false;
     }
-    take_base_backup(o.db, o.archive_dir);
+    take_base_backup(o.db, o.archive_dir, *held);
     auto settings = config::pitr_settings(config::load_keepsake_settings(held->connection()));
     prune(o.archive_dir, settings.recovery_window_days, now_us());
     return true;
   } catch (const std::exception& e) {
     // A failed base backup is recorded in the archive: check_health reports it.
     spdlog::error("PITR: scheduled base backup failed: {}", e.what());
+    return false;
+  }
+}
+
+bool PitrScheduler::ensure_base_backup() {
+  const auto& o = state_->options;
+  Archive archive(o.archive_dir);
+  if (!is_enabled(o.archive_dir)) return false;
+  for (auto& b : archive.base_backups()) {
+    if (b.verified) return false;
+  }
+  if (auto failure = archive.failure(); failure && now_us() - failure->first < 3600LL * 1000000) return false;
+  try {
+    auto held = db::try_lock(o.db, db::DatabaseLock::PitrBaseBackup);
+    if (!held) return false;
+    spdlog::warn("PITR: the archive has no verified base backup, so nothing can be recovered yet; taking one now");
+    take_base_backup(o.db, o.archive_dir, *held);
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::error("PITR: base backup failed: {}", e.what());
     return false;
   }
 }

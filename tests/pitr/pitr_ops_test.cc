@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "common/error.h"
 #include "config/keepsake_settings.h"
 #include "db/locks.h"
 #include "harness/keepsake_process.h"
@@ -54,7 +55,14 @@ TEST_F(PitrOpsTest, PrunesBaseBackupsWalAndRestorePointsTogetherWithoutAGap) {
   auto b1 = b1_info.name;
   commit_item("t1");
   ASSERT_TRUE(create_restore_point(*conn_, archive_, "before-b2"));
+  {
+    auto held = db::try_lock(db_, db::DatabaseLock::PitrBaseBackup);
+    ASSERT_TRUE(held);
+    EXPECT_THROW(take_base_backup(db_, archive_), Error) << "one base backup at a time";
+  }
+  fs::create_directories(archive_ + "/base/20260101T000000Z.partial/base.tar.gz");  // a killed run's
   auto b2 = take_base_backup(db_, archive_);
+  EXPECT_FALSE(fs::exists(archive_ + "/base/20260101T000000Z.partial"));
   int64_t after_t2 = commit_item("t2");
   std::this_thread::sleep_for(50ms);
   commit_item("t3");
@@ -110,11 +118,18 @@ TEST_F(PitrOpsTest, PrunesBaseBackupsWalAndRestorePointsTogetherWithoutAGap) {
 // An enable and two scheduled base backups: 28-39 s under a load of 8.
 TEST_F(PitrOpsTest, OneBaseBackupPerTickAcrossInstancesAndEachProblemAlertsOncePerStreak) {
   conn_->exec(R"(CREATE TABLE "system_metadata" ("key" varchar PRIMARY KEY, "value" jsonb NOT NULL))");
-  enable({.db = db_, .archive_dir = archive_});
+  auto first = enable({.db = db_, .archive_dir = archive_}).base;
   std::vector<std::string> notified;
   auto collect = [&](const std::string& problem) { notified.push_back(problem); };
   PitrScheduler a({.db = db_, .archive_dir = archive_, .notify = collect});
   PitrScheduler b({.db = db_, .archive_dir = archive_, .notify = collect});
+  EXPECT_FALSE(a.ensure_base_backup()) << "a verified base backup exists";
+  // As a first enable killed during its base backup leaves the archive: enabled, no base backup.
+  fs::rename(archive_ + "/base/" + first.name, archive_ + "/base/" + first.name + ".partial");
+  fs::remove(archive_ + "/base/" + first.name + ".partial/keepsake-backup.json");
+  EXPECT_TRUE(a.ensure_base_backup());
+  EXPECT_EQ(base_names().size(), 1u);
+  EXPECT_FALSE(fs::exists(archive_ + "/base/" + first.name + ".partial"));
   auto tick = std::chrono::system_clock::from_time_t(1800000000);
   {
     auto held = db::try_lock(db_, db::DatabaseLock::PitrBaseBackup);
