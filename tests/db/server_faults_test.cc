@@ -318,10 +318,44 @@ TEST_F(ServerFaultsTest, TerminatedConnectionsCostOnlyTheRequestsInFlight) {
   EXPECT_EQ(serve.round(), "") << "the server did not come back after the terminations";
 }
 
-TEST_F(ServerFaultsTest, StatementTimeoutIsAClearErrorAndDoesNotStopBackups) {
+// A session waiting for a lock on the search table, as seen from another session.
+bool search_waits_for_lock(OwnCluster& pg) {
+  auto watcher = pg.connect();
+  for (int i = 0; i < 200; ++i) {
+    auto r = watcher->exec("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = 'immich'");
+    if (r.int64(0, 0) > 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(ServerFaultsTest, ASearchCutByARestartOrAStatementTimeoutIsAClearErrorAndBackupsGoOn) {
   ServeUnderFaults serve(env(), pg_, dir_.path());
   ASSERT_TRUE(serve.ready()) << serve.process().stderr_text();
+  {
+    // The server restarts while a search waits for the search table (another session holds it).
+    auto holder = pg_.connect();
+    holder->exec("BEGIN");
+    holder->exec("LOCK TABLE smart_search IN ACCESS EXCLUSIVE MODE");
+    std::string during;
+    std::thread client([&] { during = serve.round(); });
+    bool waited = search_waits_for_lock(pg_);
+    pg_.restart();
+    client.join();
+    ASSERT_TRUE(waited) << "the search never waited for the lock: " << during;
+    EXPECT_NE(during.find("search: 503"), std::string::npos) << during;
+    auto search = during.substr(0, during.find('\n'));
+    EXPECT_TRUE(search.find("server closed the connection") != std::string::npos ||
+                search.find("terminating connection") != std::string::npos)
+        << "the answer names the lost connection: " << search;
+  }
+  std::string after_restart;
+  EXPECT_GE(serve.recover_within(30, &after_restart), 0) << "still failing after the restart:\n" << after_restart;
+
+  // A statement timeout for the database; the restart makes every pooled session take it.
   pg_.connect()->exec("ALTER DATABASE immich SET statement_timeout = '300ms'");
+  pg_.restart();
+  ASSERT_GE(serve.recover_within(30, &after_restart), 0) << after_restart;
   // Another session holds the search table, so the search waits until its statement times out.
   auto holder = pg_.connect();
   holder->exec("BEGIN");
