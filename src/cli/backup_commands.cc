@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,51 +13,13 @@
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "common/error.h"
 #include "config/system_config.h"
 #include "db/connection.h"
 
 namespace keepsake::cli {
 namespace {
-
-std::string human_bytes(double bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  int u = 0;
-  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
-  char buf[32];
-  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return buf;
-}
-
-// Redraws one status line on stderr at most ten times a second.
-class ProgressLine {
- public:
-  ProgressLine() : enabled_(isatty(STDERR_FILENO)) {}
-  void update(const backup::BackupProgress& p) {
-    if (!enabled_) return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_ < std::chrono::milliseconds(100) && p.phase == phase_) return;
-    last_ = now;
-    phase_ = p.phase;
-    double secs = std::max(1e-3, std::chrono::duration<double>(p.elapsed).count());
-    uint64_t main = p.phase == "dump" ? p.dump_bytes : p.file_bytes;
-    std::fprintf(stderr, "\r\033[K%-6s %10s  %10s/s  file %10s  %5.1fs", p.phase.c_str(),
-                 human_bytes(static_cast<double>(main)).c_str(),
-                 human_bytes(static_cast<double>(main) / secs).c_str(),
-                 human_bytes(static_cast<double>(p.file_bytes)).c_str(), secs);
-    std::fflush(stderr);
-    drawn_ = true;
-  }
-  void done() {
-    if (drawn_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool enabled_;
-  bool drawn_ = false;
-  std::string phase_;
-  std::chrono::steady_clock::time_point last_{};
-};
 
 std::string folder_of(app::AppContext& c) { return backup::backups_folder(c.config().media_location); }
 
@@ -67,16 +30,19 @@ void create(ContextProvider& ctx, int lock_wait_seconds) {
   job.backup.db = c.database();
   job.backup.media_location = c.config().media_location;
   job.lock_timeout = std::chrono::seconds(lock_wait_seconds);
-  ProgressLine bar;
-  job.backup.progress = [&](const backup::BackupProgress& p) { bar.update(p); };
+  ProgressBar bar("backup", "B");
+  job.backup.progress = [&](const backup::BackupProgress& p) {
+    bar.update(static_cast<double>(p.phase == "dump" ? p.dump_bytes : p.file_bytes), 0,
+               p.phase + ", file " + std::to_string(p.file_bytes >> 20) + " MiB");
+  };
   std::optional<backup::BackupResult> r;
   try {
     r = backup::run_database_backup_job(job);
   } catch (...) {
-    bar.done();
+    bar.finish();
     throw;
   }
-  bar.done();
+  bar.finish();
   if (!r) throw Error(ErrorKind::kConflict, "the backup was skipped");
   std::cout << r->path << "\n"
             << "  size " << human_bytes(static_cast<double>(r->size)) << " (SQL "
@@ -147,18 +113,19 @@ void verify(ContextProvider& ctx, const std::string& file) {
   std::string path = file.find('/') == std::string::npos
                          ? backup::resolve_backup_path(folder_of(ctx.get()), file)
                          : file;
-  ProgressLine bar;
-  auto start = std::chrono::steady_clock::now();
+  ProgressBar bar("verify", "B");
+  std::error_code size_error;
+  auto size = std::filesystem::file_size(path, size_error);
   backup::VerifyResult v;
   try {
     v = backup::verify_backup_file(path, [&](uint64_t read) {
-      bar.update({"verify", 0, read, std::chrono::steady_clock::now() - start});
+      bar.update(static_cast<double>(read), size_error ? 0 : static_cast<double>(size));
     });
   } catch (...) {
-    bar.done();
+    bar.finish();
     throw;
   }
-  bar.done();
+  bar.finish();
   std::cout << "OK " << path << "\n  " << (v.compressed ? "gzip, CRC and length checked, " : "plain SQL, ")
             << "SQL " << human_bytes(static_cast<double>(v.uncompressed_size))
             << ", pg_dump completion trailer present, "

@@ -13,6 +13,7 @@
 
 #include "backup/backup_files.h"
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "common/error.h"
 #include "config/redis_config.h"
 #include "db/connection.h"
@@ -116,33 +117,6 @@ void status(ContextProvider& ctx) {
   print_login(*conn, c, maintenance::sign_maintenance_token(state.secret, "cli-admin"));
 }
 
-// One line per task on a pipe; a redrawn bar on a terminal.
-class RestoreBar {
- public:
-  RestoreBar() : tty_(isatty(STDERR_FILENO)) {}
-  void update(const restore::RestoreProgress& p) {
-    int pct = static_cast<int>(p.progress * 100);
-    if (tty_) {
-      int width = 30, filled = pct * width / 100;
-      std::fprintf(stderr, "\r\033[K%-10s [%s%s] %3d%%  %s", p.task.c_str(), std::string(filled, '#').c_str(),
-                   std::string(width - filled, ' ').c_str(), pct, p.message.c_str());
-      std::fflush(stderr);
-    } else if (p.task != task_ || pct >= last_ + 10) {
-      std::fprintf(stderr, "restore: %s %d%% %s\n", p.task.c_str(), pct, p.message.c_str());
-      last_ = pct;
-    }
-    task_ = p.task;
-  }
-  void done() {
-    if (tty_) std::fprintf(stderr, "\r\033[K");
-  }
-
- private:
-  bool tty_;
-  std::string task_;
-  int last_ = -10;
-};
-
 bool confirmed(const std::string& file, const Config& config) {
   std::cerr << "Restore " << file << "? This replaces the whole library database \"" << config.db.dbname
             << "\" (the current one is kept aside). Type yes to continue: ";
@@ -220,20 +194,20 @@ restore::RestoreResult run_guarded_restore(ContextProvider& ctx, const GuardedRe
   restore::RestoreOptions o;
   o.config = config;
   o.force = guard.force;
-  RestoreBar bar;
-  o.progress = [&](const restore::RestoreProgress& p) { bar.update(p); };
+  ProgressBar bar("restore", "");
+  o.progress = [&](const restore::RestoreProgress& p) { bar.update(p.progress, 1, p.task + ": " + p.message); };
   o.prepare_restored = [&](db::Connection& restored) { maintenance::write_maintenance_state(restored, kept); };
   restore::RestoreResult result;
   try {
     result = run(o);
   } catch (...) {
-    bar.done();
+    bar.finish();
     lock.reset();
     // The live database is unchanged: leave maintenance mode as it was.
     if (!entered.already) leave_maintenance_after_failure(config, redis);
     throw;
   }
-  bar.done();
+  bar.finish();
   lock.reset();
   leave_maintenance(config, redis);
   return result;

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "common/error.h"
 #include "config/redis_config.h"
 #include "db/connection.h"
@@ -105,12 +106,13 @@ void run_scan(ContextProvider& ctx, const ScanFlags& flags) {
   auto conn = db::Connection::open(c.database());
   ScanReport report;
   ScanOptions options;
-  options.on_progress = [](const ScanProgress& p) {
-    std::cerr << "\rscanned " << p.rows_done << "/" << p.rows_total << " rows, " << p.files_seen
-              << " files" << std::flush;
+  ProgressBar bar("scan", "rows");
+  options.on_progress = [&](const ScanProgress& p) {
+    bar.update(static_cast<double>(p.rows_done), static_cast<double>(p.rows_total),
+               std::to_string(p.files_seen) + " files seen");
   };
   scan_storage(*conn, layout, report, options);
-  std::cerr << "\n";
+  bar.finish();
   if (!flags.move_orphans.empty()) move_orphans(layout, report, flags.move_orphans);
   std::ofstream file;
   if (!flags.report_file.empty()) {
@@ -199,12 +201,13 @@ void run_verify(ContextProvider& ctx, const VerifyFlags& flags) {
   options.restart = flags.all;
   options.max_mb_per_second = flags.max_mb_per_second;
   options.max_assets = flags.max_assets;
-  options.on_progress = [](const VerifyProgress& p) {
-    std::cerr << "\rverified " << p.checked_in_pass << "/" << p.total << " originals, "
-              << p.bytes_this_run / 1000000 << " MB read" << std::flush;
+  ProgressBar bar("verify", "originals");
+  options.on_progress = [&](const VerifyProgress& p) {
+    bar.update(static_cast<double>(p.checked_in_pass), static_cast<double>(p.total),
+               std::to_string(p.bytes_this_run / 1000000) + " MB read");
   };
   auto result = verify_checksums(*conn, options);
-  std::cerr << "\n";
+  bar.finish();
   if (flags.json) std::cout << verify_json(result).dump(2) << "\n";
   else write_verify_text(std::cout, result);
   std::cout.flush();

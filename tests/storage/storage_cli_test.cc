@@ -143,7 +143,7 @@ TEST_F(StorageCliTest, ScanReportsMissingOrphansAndForeignAsTextAndJson) {
   EXPECT_TRUE(has(text.out, "orphan files:   1")) << text.out;
   EXPECT_TRUE(has(text.out, files[1])) << text.out;
   EXPECT_TRUE(has(text.out, orphan)) << text.out;
-  EXPECT_TRUE(has(text.err, "scanned")) << "progress goes to stderr";
+  EXPECT_TRUE(has(text.err, "scan ") && has(text.err, " rows")) << "progress goes to stderr: " << text.err;
 
   auto json = keepsake({"storage", "scan", "--json"});
   EXPECT_EQ(json.exit_code, 1) << json.err;
