@@ -20,6 +20,7 @@
 #include "db/pool.h"
 #include "db/server_version.h"
 #include "files/files_jobs.h"
+#include "files/verify_schedule.h"
 #include "http/server.h"
 #include "immich/restart_channel.h"
 #include "jobs/job_service.h"
@@ -67,7 +68,7 @@ struct EmbeddedStopper {
 };
 
 // What runs only outside maintenance mode: the database and storage boot, the job workers and
-// nightly schedule, vector search, and the backup schedule.
+// nightly schedule, vector search, and the backup, files and verification schedules.
 class NormalServices {
  public:
   explicit NormalServices(app::AppContext& c) : c_(c) {}
@@ -83,6 +84,8 @@ class NormalServices {
     vectors_ = vector::start_vector_service(c_.config(), c_.database());
     files_ = std::make_unique<files::FilesScheduler>(c_.database(), files::files_settings_of(c_.config()));
     files_->start();
+    verify_ = std::make_unique<files::VerifyScheduler>(c_.database());
+    verify_->start();
     backups_ = std::make_unique<backup::BackupScheduler>(backup::SchedulerOptions{
         .backup = {.db = c_.database(), .media_location = c_.config().media_location},
         .after_backup = [files = files_.get()](const backup::BackupResult& made) {
@@ -92,6 +95,7 @@ class NormalServices {
   }
   void stop() {
     backups_.reset();
+    verify_.reset();
     files_.reset();
     vectors_.reset();
     jobs_.reset();
@@ -102,6 +106,7 @@ class NormalServices {
   std::unique_ptr<jobs::JobService> jobs_;
   std::unique_ptr<vector::VectorService> vectors_;
   std::unique_ptr<files::FilesScheduler> files_;
+  std::unique_ptr<files::VerifyScheduler> verify_;
   std::unique_ptr<backup::BackupScheduler> backups_;
 };
 

@@ -13,7 +13,8 @@ namespace {
 const SettingsDocument& document() {
   static const SettingsDocument doc(json::parse(R"json({
     "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14, "lagAlertSeconds": 300},
-    "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}}
+    "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}},
+    "storage": {"verify": {"enabled": true, "cronExpression": "0 04 * * *", "passDays": 30, "maxMbPerSecond": 50}}
   })json"),
                                     "Keepsake settings", db::metadata_key::kKeepsakeConfig,
                                     "Keepsake's settings (system_metadata 'keepsake-config')",
@@ -29,6 +30,7 @@ void validate_keepsake_settings(const json& full) {
   if (!full.is_object()) throw Error(ErrorKind::kInvalidArgument, "Invalid Keepsake settings: not a JSON object");
   pitr_settings(full);
   files_backup_settings(full);
+  storage_verify_settings(full);
 }
 
 json load_keepsake_settings(db::Connection& conn) { return document().load(conn); }
@@ -53,6 +55,17 @@ FilesBackupSettings files_backup_settings(const json& full) {
   s.enabled = d.get_bool(full, "/files/backup/enabled");
   s.after_database_backup = d.get_bool(full, "/files/backup/afterDatabaseBackup");
   s.cron_expression = d.get_string(full, "/files/backup/cronExpression");
+  return s;
+}
+
+StorageVerifySettings storage_verify_settings(const json& full) {
+  const auto& d = document();
+  d.check_cron(full, "/storage/verify/enabled", "/storage/verify/cronExpression");
+  StorageVerifySettings s;
+  s.enabled = d.get_bool(full, "/storage/verify/enabled");
+  s.cron_expression = d.get_string(full, "/storage/verify/cronExpression");
+  s.pass_days = static_cast<int>(d.get_int(full, "/storage/verify/passDays", 1));
+  s.max_mb_per_second = static_cast<int>(d.get_int(full, "/storage/verify/maxMbPerSecond", 0));
   return s;
 }
 

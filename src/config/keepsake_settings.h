@@ -42,4 +42,12 @@ struct FilesBackupSettings {
 };
 FilesBackupSettings files_backup_settings(const nlohmann::json& full);
 
+struct StorageVerifySettings {
+  bool enabled = true;
+  std::string cron_expression = "0 04 * * *";  // a slice every night at 04:00
+  int pass_days = 30;                          // each slice checks 1/passDays: a pass a month
+  int max_mb_per_second = 50;                  // read throttle, 0 = unthrottled
+};
+StorageVerifySettings storage_verify_settings(const nlohmann::json& full);
+
 }  // namespace keepsake::config

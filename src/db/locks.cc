@@ -78,6 +78,7 @@ const char* lock_name(DatabaseLock lock) {
     case DatabaseLock::MemoryCreation: return "MemoryCreation";
     case DatabaseLock::VersionCheck: return "VersionCheck";
     case DatabaseLock::PitrBaseBackup: return "PitrBaseBackup";
+    case DatabaseLock::StorageVerifySlice: return "StorageVerifySlice";
   }
   return "Unknown";
 }

@@ -28,6 +28,7 @@ enum class DatabaseLock : int64_t {
   GetSystemConfig = 69,
   BackupDatabase = 42,
   FilesBackup = 4200,  // Keepsake's own: the restic snapshot of the media folder (files/files_jobs.h)
+  StorageVerifySlice = 4201,  // Keepsake's own: the scheduled checksum-verification slice (files/verify_schedule.h)
   MaintenanceOperation = 621,
   MemoryCreation = 777,
   VersionCheck = 800,

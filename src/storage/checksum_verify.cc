@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -270,15 +271,17 @@ VerifyResult verify_checksums(db::Connection& conn, const VerifyOptions& options
   auto started = Clock::now();
   Throttle throttle(options.max_mb_per_second);
   std::vector<char> buffer;
+  int64_t max_assets = options.max_assets;
+  if (options.slices > 0) max_assets = std::max<int64_t>(1, (result.total + options.slices - 1) / options.slices);
   for (;;) {
-    int64_t room = options.max_assets > 0 ? options.max_assets - result.checked_this_run
-                                          : options.batch_size;
-    if (room <= 0) break;
-    auto batch = next_batch(conn, static_cast<int>(std::min<int64_t>(room, options.batch_size)));
+    int64_t room = max_assets > 0 ? max_assets - result.checked_this_run : options.batch_size;
+    // A run that stops exactly at the last original still ends the pass.
+    auto batch = next_batch(conn, static_cast<int>(std::clamp<int64_t>(room, 1, options.batch_size)));
     if (batch.empty()) {
       conn.exec("UPDATE keepsake.checksum_verify_pass SET finished_at = now()");
       break;
     }
+    if (room <= 0) break;
     std::vector<ChecksumFinding> found;
     int64_t batch_bytes = 0;
     for (const auto& a : batch) {

@@ -40,6 +40,7 @@ struct VerifyOptions {
   bool restart = false;             // start a new pass even when one is unfinished (--all)
   double max_mb_per_second = 0;     // read throttle, 0 = unthrottled
   int64_t max_assets = 0;           // stop after this many originals, 0 = until the pass ends
+  int slices = 0;                   // > 0: stop after 1/slices of the originals (a nightly share of a pass)
   int batch_size = 500;             // originals per committed batch
   std::function<void(const VerifyProgress&)> on_progress;  // after each batch
 };
