@@ -10,6 +10,7 @@
 #include "http/request_bodies.h"
 #include "http/routes.h"
 #include "app/app_context.h"
+#include "vector/builtin_index.h"
 #include "vector/index_manager.h"
 #include "vector/search.h"
 #include "vector/vector_service.h"
@@ -180,6 +181,18 @@ nlohmann::json index_builds(db::Connection& conn) {
   return out;
 }
 
+// The built-in indexes' freshness: changes written since the index last applied them (the next
+// search applies them first, so a search never misses them; "fresh" says nothing is waiting).
+void add_pending_changes(db::Connection& conn, nlohmann::json& status) {
+  if (!status.contains("indexes")) return;
+  for (auto& [name, index] : status["indexes"].items()) {
+    if (!index.contains("lastChange")) continue;
+    auto pending = vector::pending_changes(conn, index["table"].get<std::string>(), index["lastChange"].get<int64_t>());
+    index["pendingChanges"] = pending;
+    index["fresh"] = pending == 0;
+  }
+}
+
 }  // namespace
 
 KEEPSAKE_ROUTES(vector_search, kNormalRoutes, [](RouteTable& routes, const RouteDeps& deps) {
@@ -188,7 +201,11 @@ KEEPSAKE_ROUTES(vector_search, kNormalRoutes, [](RouteTable& routes, const Route
   routes.get("/api/admin/vector/status", {Access::kAdmin}, [&deps](RequestContext& ctx) {
     auto* service = vector::active_vector_service();
     auto out = service ? service->status() : nlohmann::json{{"state", "not-running"}};
-    if (deps.pool) out["indexBuilds"] = index_builds(*deps.pool->acquire());
+    if (deps.pool) {
+      auto conn = deps.pool->acquire();
+      out["indexBuilds"] = index_builds(*conn);
+      add_pending_changes(*conn, out);
+    }
     send_json(ctx.response(), out);
   });
 });

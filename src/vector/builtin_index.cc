@@ -1,6 +1,7 @@
 #include "vector/builtin_index.h"
 
 #include <charconv>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -39,6 +40,11 @@ END $$;
 namespace keepsake::vector {
 namespace fs = std::filesystem;
 namespace {
+
+int64_t now_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // 2: half-float graphs plus the graph of every vector (all.hnsw). Older saves are rebuilt.
 constexpr int kSavedFormat = 2;
@@ -266,6 +272,7 @@ void BuiltinIndex::build(db::Connection& conn) {
   tx.commit();
   if (dim == 0) clear_locked(0);
   last_change_ = start_change;
+  synced_at_us_ = now_us();
   ready_ = true;
 }
 
@@ -296,7 +303,10 @@ size_t BuiltinIndex::sync(db::Connection& conn) {
   constexpr int64_t kWindow = 1024;
   std::lock_guard sync_lock(sync_mu_);
   auto newest = conn.exec("SELECT coalesce(max(id), 0) FROM keepsake.vector_change").int64(0, 0);
-  if (newest <= last_change_) return 0;
+  if (newest <= last_change_) {
+    synced_at_us_ = now_us();
+    return 0;
+  }
   auto r = conn.exec(
       "SELECT id, key::text, op FROM keepsake.vector_change WHERE tbl = $1 AND id > $2 ORDER BY id",
       {table_, std::to_string(std::max<int64_t>(0, last_change_.load() - kWindow))},
@@ -319,6 +329,7 @@ size_t BuiltinIndex::sync(db::Connection& conn) {
     return static_cast<size_t>(rows_total_);
   }
   last_change_ = std::max(last_change_.load(), newest);
+  synced_at_us_ = now_us();
   return n;
 }
 
@@ -405,8 +416,23 @@ LoadOutcome BuiltinIndex::load_or_build(db::Connection& conn) {
     return LoadOutcome::kRebuilt;
   }
   rows_total_ = rows_loaded_ = now.rows;
+  synced_at_us_ = now_us();
   ready_ = true;
   return last_change_ == before ? LoadOutcome::kReused : LoadOutcome::kCaughtUp;
+}
+
+size_t BuiltinIndex::memory_bytes() const {
+  constexpr size_t kPerKey = 160;  // entries_ and key_of_label_ nodes with their key strings
+  std::shared_lock lock(mu_);
+  size_t bytes = all_graph_ ? all_graph_->memory_bytes() : 0;
+  for (const auto& [owner, graph] : owner_graphs_) bytes += graph->memory_bytes();
+  return bytes + entries_.size() * kPerKey;
+}
+
+int64_t pending_changes(db::Connection& conn, const std::string& table, int64_t applied) {
+  return conn.exec("SELECT count(*) FROM keepsake.vector_change WHERE tbl = $1 AND id > $2",
+                   {table, std::to_string(applied)}, "count pending vector changes")
+      .int64(0, 0);
 }
 
 size_t BuiltinIndex::size() const {

@@ -40,6 +40,10 @@ struct TableStamp {
 // Reads the current stamp of a table from PostgreSQL (rows, key XOR, newest change id).
 TableStamp read_table_stamp(db::Connection& conn, const std::string& table);
 
+// Changes to `table` recorded after change id `applied` (what an index that applied up to
+// `applied` has not seen yet; the next search syncs them).
+int64_t pending_changes(db::Connection& conn, const std::string& table, int64_t applied);
+
 struct VectorHit {
   std::string key;  // assetId or faceId
   float distance;
@@ -69,6 +73,11 @@ class BuiltinIndex {
   int64_t last_change() const { return last_change_; }
   int64_t rows_loaded() const { return rows_loaded_; }
   int64_t rows_total() const { return rows_total_; }
+  // Every graph and the key map in memory, an estimate in bytes.
+  size_t memory_bytes() const;
+  // When the index last matched the table (a build, a load or a sync), microseconds since the
+  // epoch; 0 before the first.
+  int64_t synced_at_us() const { return synced_at_us_; }
 
   // The k nearest keys, closest first, among the given owners (all owners when empty).
   std::vector<VectorHit> nearest(const std::vector<float>& query, size_t k,
@@ -111,6 +120,7 @@ class BuiltinIndex {
   std::atomic<bool> ready_{false};
   std::atomic<int64_t> rows_loaded_{0};
   std::atomic<int64_t> rows_total_{0};
+  std::atomic<int64_t> synced_at_us_{0};
 };
 
 // Parses PostgreSQL's text form of real[] / vector ("{1,2.5}" or "[1,2.5]").

@@ -167,6 +167,16 @@ void HnswGraph::remove(uint64_t label) {
 
 size_t HnswGraph::size() const { return impl_->live; }
 
+size_t HnswGraph::memory_bytes() const {
+  const auto& h = *impl_->hnsw;
+  constexpr size_t kPerLabel = 48;  // an unordered_map node of label -> internal id
+  size_t bytes = h.max_elements_ * (h.size_data_per_element_ + sizeof(void*) + sizeof(int));
+  for (size_t i = 0; i < h.cur_element_count; ++i) {
+    bytes += static_cast<size_t>(std::max(0, h.element_levels_[i])) * h.size_links_per_element_;
+  }
+  return bytes + h.label_lookup_.size() * kPerLabel;
+}
+
 std::vector<GraphHit> HnswGraph::search(const float* query, size_t k, size_t ef) const {
   const auto q = unit_half(query, dim_);
   auto found = search_knn(*impl_->hnsw, q.data(), k, ef);

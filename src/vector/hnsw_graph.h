@@ -36,6 +36,8 @@ class HnswGraph {
   void remove(uint64_t label);
   bool contains(uint64_t label) const;
   size_t size() const;  // live (not deleted) labels
+  // What the graph holds in memory (vectors, links and the label map), an estimate in bytes.
+  size_t memory_bytes() const;
   // The k nearest live labels, closest first; ef is raised to k when smaller.
   std::vector<GraphHit> search(const float* query, size_t k, size_t ef) const;
 

@@ -1,5 +1,6 @@
 #include "vector/vector_service.h"
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 
@@ -19,6 +20,16 @@ ExtensionSetupResult prepare_vectors_for_boot(db::Connection& conn, const Config
 }
 
 namespace {
+
+// "2026-12-05T01:40:00Z".
+std::string iso8601_utc(int64_t micros) {
+  std::time_t t = static_cast<std::time_t>(micros / 1000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
 std::atomic<VectorService*> g_active{nullptr};
 }  // namespace
 
@@ -95,6 +106,11 @@ nlohmann::json VectorService::status() const {
     s["indexes"][name]["rowsLoaded"] = index->rows_loaded();
     s["indexes"][name]["rowsTotal"] = index->rows_total();
     s["indexes"][name]["ready"] = index->ready();
+    s["indexes"][name]["table"] = index->table();
+    s["indexes"][name]["vectors"] = index->size();
+    s["indexes"][name]["memoryBytes"] = index->memory_bytes();
+    s["indexes"][name]["lastChange"] = index->last_change();
+    if (index->synced_at_us() > 0) s["indexes"][name]["syncedAt"] = iso8601_utc(index->synced_at_us());
   }
   return s;
 }

@@ -46,6 +46,28 @@ TEST_P(BuiltinIndexTest, PersistedIndexIsReusedAfterARestart) {
   EXPECT_EQ(nearest_of(again, *v), ids[17]);
 }
 
+// What GET /api/admin/vector/status reports of the built-in index: its memory, and whether
+// changes wait for the next sync.
+TEST_P(BuiltinIndexTest, MemoryAndPendingChangesAreReportedUntilTheNextSync) {
+  seed_assets(owner(0), 100, 32);
+  BuiltinIndex index("smart_search", dir_.path());
+  EXPECT_EQ(index.synced_at_us(), 0);
+  EXPECT_EQ(index.memory_bytes(), 0u);
+  index.load_or_build(*conn_);
+  EXPECT_GT(index.synced_at_us(), 0);
+  size_t with_100 = index.memory_bytes();
+  EXPECT_GT(with_100, 100u * 32 * 2) << "at least every vector as half floats";
+  EXPECT_LT(with_100, 100u * 32 * 2 * 100) << "an estimate, not a wild one";
+  EXPECT_EQ(pending_changes(*conn_, "smart_search", index.last_change()), 0);
+
+  seed_assets(owner(1), 3, 32);
+  EXPECT_EQ(pending_changes(*conn_, "smart_search", index.last_change()), 3);
+  EXPECT_EQ(pending_changes(*conn_, "face_search", index.last_change()), 0) << "per table";
+  index.sync(*conn_);
+  EXPECT_EQ(pending_changes(*conn_, "smart_search", index.last_change()), 0);
+  EXPECT_GE(index.memory_bytes(), with_100);
+}
+
 TEST_P(BuiltinIndexTest, ChangesRecordedWhileDownAreAppliedOnLoad) {
   auto ids = seed_assets(owner(0), 100, 32);
   {

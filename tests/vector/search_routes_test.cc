@@ -82,6 +82,15 @@ TEST_P(VectorRoutesTest, SmartSearchAnswersWhileTheIndexBuildsAndAfter) {
   hold.rollback();
   service.wait_ready();
   EXPECT_EQ(service.status()["state"], "ready");
+  if (ext() == Extension::kBuiltin) {
+    auto clip = nlohmann::json::parse(client.Get("/api/admin/vector/status", {{"x-api-key", "k"}})->body)["indexes"]["clip_index"];
+    EXPECT_EQ(clip["vectors"], 60) << clip.dump();
+    EXPECT_GT(clip["memoryBytes"].get<int64_t>(), 60 * 32 * 2) << clip.dump();
+    EXPECT_EQ(clip["table"], "smart_search");
+    EXPECT_EQ(clip["pendingChanges"], 0) << clip.dump();
+    EXPECT_EQ(clip["fresh"], true);
+    EXPECT_TRUE(clip["syncedAt"].is_string()) << clip.dump();
+  }
 
   auto res = post(client, {{"queryAssetId", mine[4]}, {"size", 5}});
   ASSERT_TRUE(res);
