@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -139,11 +138,11 @@ class PitrBench : public Benchmark {
             "[bench] pg1-path=CLUSTER/data pg1-socket-path=SOCKET pg1-port=PORT pg1-user=postgres",
             "runuser -u postgres -- pgbackrest --config=WORK/pgbackrest-TYPE.conf --stanza=bench stanza-create",
             "runuser -u postgres -- pgbackrest --config=WORK/pgbackrest-TYPE.conf --stanza=bench backup --type=full",
-            "ENV keepsake backup create",
+            "ENV keepsake backup create   # (1) the logical backup, timed; its file removed",
             "# lag: pitr::WalStreamer(LIB, WORK/data/pitr, synchronous) + 8 connections, each INSERT INTO "
             "pitr_bench_writes every 16 ms "
             "for " + std::to_string(kLagSeconds) + " s, sampled every 100 ms",
-            "ENV keepsake backup create",
+            "ENV keepsake backup create   # (2) the state both restores bring back, untimed",
             "ENV IMMICH_LOG_LEVEL=log keepsake pitr restore --latest --yes",
             "ENV keepsake restore FILE --yes",
             "ENV keepsake pitr disable --yes"};
