@@ -165,6 +165,10 @@ class PitrBench : public Benchmark {
       cluster_bytes_ = static_cast<double>(conn->exec("SELECT sum(pg_database_size(oid))::bigint FROM pg_database").int64(0, 0));
       db_bytes_ = static_cast<double>(conn->exec("SELECT pg_database_size($1)", {lib_}).int64(0, 0));
     }
+    // Untimed: the vacuum autovacuum would otherwise run on the fresh library during the backups
+    // (its WAL lands in Keepsake's self-contained base backup, in no pgBackRest backup).
+    db::Connection::open(own.database(lib_))->exec("VACUUM (ANALYZE)");
+    db::Connection::open(own.database("postgres"))->exec("CHECKPOINT");
     std::ostringstream md;
     md << "- Library: database " << mb(db_bytes_) << ", whole cluster " << mb(cluster_bytes_)
        << "; load average before: " << load_before_ << " (2 cores, shared with other builds)\n\n";
