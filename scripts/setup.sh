@@ -32,7 +32,7 @@ TEST_PACKAGES=(
 )
 # The benchmarks' anchors: the tools a user would otherwise use (bench/README.md).
 BENCH_PACKAGES=(
-  borgbackup rsync
+  borgbackup rsync pgbackrest
 )
 
 PURPOSE=test

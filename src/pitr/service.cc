@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "backup/backup_service.h"
 #include "common/log.h"
 #include "pitr/archive.h"
 
@@ -53,7 +54,12 @@ struct PitrService::State {
       spdlog::warn("PITR: cannot enable point-in-time recovery for the embedded cluster: {}; the server runs "
                    "without it; `keepsake pitr status` shows why, `keepsake pitr enable` tries again", e.what());
       try {
-        Archive(dir).record_enable_failure(e.what());
+        Archive archive(dir);
+        bool new_streak = !archive.enable_failure();  // a successful enable removes the record
+        archive.record_enable_failure(e.what());
+        if (new_streak) {
+          backup::notify_job_failure(db, "PitrArchive", std::string("point-in-time recovery: could not enable: ") + e.what());
+        }
       } catch (const std::exception& record_error) {
         spdlog::warn("PITR: cannot record that failure in {}: {}", dir, record_error.what());
       }

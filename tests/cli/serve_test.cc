@@ -131,8 +131,8 @@ std::pair<nlohmann::json, int> pitr_status(const Env& env, const std::string& di
 // One embedded cluster, three starts (46 s with ctest -j2 under a load of 15, as long as the
 // embedded test above: initdb, three ASan starts, the last with the first base backup; one test
 // rather than three, so initdb runs once): switched off, nothing is enabled and the log says how once; a failure to
-// enable (the archive's wal folder is a file) is a warning and a `pitr status` problem while the
-// server answers; by default the archive is enabled in the background and streamed.
+// enable (the archive's wal folder is a file) is a warning, an admin notification and a `pitr status` problem
+// while the server answers; by default the archive is enabled in the background and streamed.
 TEST(ServeCommand, EmbeddedServeEnablesPitrUnlessSwitchedOffAndBootsWhenItCannot) {
   TempDir dir;
   std::string data = dir.path() + "/data";
@@ -165,6 +165,9 @@ TEST(ServeCommand, EmbeddedServeEnablesPitrUnlessSwitchedOffAndBootsWhenItCannot
     EXPECT_THAT(status["problems"][0].get<std::string>(), ::testing::HasSubstr("could not enable point-in-time recovery"));
     serve.signal(SIGINT);
     EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
+    // The admin notification the other PITR problems send (no admin exists yet: only its log line).
+    EXPECT_EQ(occurrences(serve.stderr_text(), "Unable to run job handler (PitrArchive): point-in-time recovery: could not enable"), 1u)
+        << serve.stderr_text();
   }
   std::filesystem::remove(data + "/pitr/wal");
   {
