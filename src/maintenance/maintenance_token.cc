@@ -52,11 +52,18 @@ std::optional<std::string> from_base64url(const std::string& text) {
 std::string sign_maintenance_token(const std::string& secret, const std::string& username,
                                    std::chrono::system_clock::time_point now) {
   nlohmann::ordered_json payload;
-  payload["username"] = username;
+  payload["username"] = shown_username(username);
   payload["iat"] = seconds(now);
   payload["exp"] = seconds(now) + kTokenLifetime.count();
   std::string signing_input = base64url(R"({"alg":"HS256"})") + "." + base64url(payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   return signing_input + "." + base64url(hmac_sha256(secret, signing_input));
+}
+
+std::string shown_username(const std::string& username) {
+  if (username.size() <= kTokenUsernameMaxBytes) return username;
+  size_t cut = kTokenUsernameMaxBytes;
+  while (cut > 0 && (static_cast<unsigned char>(username[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+  return username.substr(0, cut);
 }
 
 std::optional<std::string> verify_maintenance_token(const std::string& secret, const std::string& token,

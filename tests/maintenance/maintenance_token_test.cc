@@ -52,6 +52,28 @@ TEST(MaintenanceTokenTest, SignsAUsernameThatIsNotUtf8) {
   EXPECT_EQ(verify_maintenance_token(secret(), token, kIat + seconds(1)), "\xef\xbf\xbd" "c");
 }
 
+// Found by the maintenance_token fuzz target (fuzz/corpus/maintenance_token/crash-long-control-username):
+// a 568-byte username of control characters (each written \u0000 in the JSON) made a token over
+// 4096 bytes, which verification refuses: the user could never log in with it.
+TEST(MaintenanceTokenTest, ALongUsernameIsCutSoTheTokenVerifiesAndFitsACookie) {
+  for (const std::string& name : {std::string(568, '\0'), std::string(5000, 'a'), [] {
+         std::string e;
+         for (int i = 0; i < 300; ++i) e += "\xc3\xa9";  // é: 2 bytes each
+         return e;
+       }()}) {
+    auto token = sign_maintenance_token(secret(), name, kIat);
+    EXPECT_LE(token.size(), 4096u);
+    auto back = verify_maintenance_token(secret(), token, kIat + seconds(1));
+    ASSERT_TRUE(back) << name.size();
+    EXPECT_EQ(*back, shown_username(name));
+    EXPECT_LE(back->size(), kTokenUsernameMaxBytes);
+    EXPECT_EQ(name.compare(0, back->size(), *back), 0) << "a prefix of the name";
+  }
+  EXPECT_EQ(shown_username(std::string(255, 'a') + "\xc3\xa9" + "\xc3\xa9"), std::string(255, 'a'))
+      << "never inside a character (the é at bytes 255-256 goes whole)";
+  EXPECT_EQ(shown_username("admin"), "admin");
+}
+
 TEST(MaintenanceTokenTest, Base64UrlRoundTrips) {
   for (std::string s : {"", "f", "fo", "foo", "foob", "\xff\xfe\x00 binary"}) {
     EXPECT_EQ(from_base64url(base64url(s)), s);
