@@ -49,8 +49,10 @@ while :; do
   break
 done
 elapsed=$(($(date +%s) - start))
-# `times`' second line is the children's user and system time, e.g. "1m2.500s 0m0.300s".
-cpu=$(times | tail -n1 | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t }')
+# `times`' second line is the children's user and system time, e.g. "1m2.500s 0m0.300s" (run in
+# this shell: in a $(...) subshell it would count that subshell's children only).
+times >"$work/times"
+cpu=$(tail -n1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t }')
 last=$(grep -E '^#[0-9]+' "$work/log" | grep 'cov:' | tail -n1)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
