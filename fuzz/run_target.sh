@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a bounded time from a copy of its seed corpus, and prints one
-# summary line: "fuzz <name> seconds=<s> execs=<n> cov=<edges> ft=<features> crashes=<0|1>",
-# where seconds is the time the target really ran.
+# summary line: "fuzz <name> seconds=<s> cpu=<s> execs=<n> cov=<edges> ft=<features> crashes=<0|1>",
+# where seconds is the time the target really ran and cpu the processor time it got (less than
+# seconds on a machine busy with other work).
 # Usage: fuzz/run_target.sh <binary> <seed corpus dir> <work dir> <seconds> [runs]
 # With runs (the ctest smoke): a fresh work dir, a fixed seed and that many executions (seconds is
 # then only a cap), so the smoke tries the same inputs on every machine and a red CI is reproducible.
@@ -48,11 +49,15 @@ while :; do
   break
 done
 elapsed=$(($(date +%s) - start))
+# `times`' second line is the children's user and system time, e.g. "1m2.500s 0m0.300s" (run in
+# this shell: in a $(...) subshell it would count that subshell's children only).
+times >"$work/times"
+cpu=$(tail -n1 "$work/times" | awk '{ t = 0; for (i = 1; i <= 2; i++) { split($i, p, /[ms]/); t += p[1] * 60 + p[2] } printf "%d", t }')
 last=$(grep -E '^#[0-9]+' "$work/log" | grep 'cov:' | tail -n1)
 cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
 ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
 crashed=$([ $rc -eq 0 ] && echo 0 || echo 1)
-echo "fuzz $name seconds=$elapsed execs=$execs cov=${cov:-0} ft=${ft:-0} crashes=$crashed"
+echo "fuzz $name seconds=$elapsed cpu=$cpu execs=$execs cov=${cov:-0} ft=${ft:-0} crashes=$crashed"
 if [ $rc -ne 0 ]; then
   echo "fuzz $name: FAILED (exit $rc); input kept in $work/ (see $work/log):" >&2
   ls "$work" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' >&2 || true

@@ -27,17 +27,17 @@ write_table() {
   local table
   table=$(awk -F'\t' -v corpus=fuzz/corpus '
     NR == 1 { next }
-    { t = $2; runs[t]++; secs[t] += $3; execs[t] += $4; crashes[t] += $7
+    { t = $2; runs[t]++; secs[t] += $3; execs[t] += $4; crashes[t] += $7; cpu[t] += $8
       if ($5 > cov[t]) cov[t] = $5; if ($6 > ft[t]) ft[t] = $6 }
     END {
-      print "| target | runs | fuzz time (h) | executions | edges (cov) | features (ft) | crashes found | regression inputs kept |"
-      print "|---|---:|---:|---:|---:|---:|---:|---:|"
+      print "| target | runs | fuzz time (h) | CPU time (h) | executions | edges (cov) | features (ft) | crashes found | regression inputs kept |"
+      print "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
       n = 0; for (t in runs) names[++n] = t
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (names[j] < names[i]) { x = names[i]; names[i] = names[j]; names[j] = x }
       for (i = 1; i <= n; i++) {
         t = names[i]; kept = 0
         cmd = "ls " corpus "/" t " 2>/dev/null | grep -c ^crash- || true"; cmd | getline kept; close(cmd)
-        printf "| %s | %d | %.2f | %d | %d | %d | %d | %d |\n", t, runs[t], secs[t] / 3600, execs[t], cov[t], ft[t], crashes[t], kept
+        printf "| %s | %d | %.2f | %.2f | %d | %d | %d | %d | %d |\n", t, runs[t], secs[t] / 3600, cpu[t] / 3600, execs[t], cov[t], ft[t], crashes[t], kept
       }
     }' "$LEDGER")
   awk -v table="$table" '
@@ -59,7 +59,7 @@ seconds=${1:-60}
 shift || true
 build
 mapfile -t targets < <(if [ $# -gt 0 ]; then printf '%s\n' "$@"; else cat "$FUZZ_DIR/fuzz_targets.txt"; fi)
-[ -f "$LEDGER" ] || printf 'date\ttarget\tseconds\texecutions\tcov\tft\tcrashes\n' >"$LEDGER"
+[ -f "$LEDGER" ] || printf 'date\ttarget\tseconds\texecutions\tcov\tft\tcrashes\tcpu_seconds\n' >"$LEDGER"
 
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -82,8 +82,8 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 while read -r _ name rest; do
   declare -A kv=()
   for pair in $rest; do kv[${pair%%=*}]=${pair#*=}; done
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$name" "${kv[seconds]}" "${kv[execs]}" "${kv[cov]}" "${kv[ft]}" \
-    "${kv[crashes]}" >>"$LEDGER"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$now" "$name" "${kv[seconds]}" "${kv[execs]}" "${kv[cov]}" "${kv[ft]}" \
+    "${kv[crashes]}" "${kv[cpu]}" >>"$LEDGER"
   [ "${kv[crashes]}" = 0 ] || failed=1
   unset kv
 done <"$results"
