@@ -25,8 +25,19 @@ int configured_lag_alert(db::Connection& conn) {
   }
 }
 
-// The slot and the lag; returns the lag alert threshold to use.
-int read_server(const DatabaseConfig& db, const ArchiveState& state, std::optional<int> lag_alert, Status& s) {
+// How far the archive's WAL surely reaches: the end of its newest complete segment, or the start
+// of a newer .partial one (how much of it is filled is not known here).
+uint64_t archive_end(const std::vector<Segment>& segments, uint64_t segment_size) {
+  uint64_t end = 0;
+  for (const auto& seg : segments) end = std::max(end, (seg.number + (seg.partial ? 0 : 1)) * segment_size);
+  return end;
+}
+
+// The slot and the lag; returns the lag alert threshold to use. The lag counts from what the
+// archive holds when that is further than the slot's last acknowledged position: pg_receivewal
+// ending (--endpos, or stopped) may write WAL whose acknowledgement never reaches the server.
+int read_server(const DatabaseConfig& db, const ArchiveState& state, uint64_t archived_to, std::optional<int> lag_alert,
+                Status& s) {
   const std::string& slot = state.slot;
   std::string keep_size;
   try {
@@ -39,7 +50,13 @@ int read_server(const DatabaseConfig& db, const ArchiveState& state, std::option
         {slot}, "read replication slot");
     s.current_lsn = r.text(0, 0);
     s.slot = {r.boolean(0, 1), r.boolean(0, 2), r.text(0, 3), r.text(0, 4)};
-    if (!r.is_null(0, 5)) s.lag_bytes = std::max<int64_t>(0, r.int64(0, 5));
+    if (!r.is_null(0, 5)) {
+      int64_t lag = r.int64(0, 5);
+      if (auto current = parse_lsn(s.current_lsn)) {
+        lag = std::min(lag, static_cast<int64_t>(*current) - static_cast<int64_t>(archived_to));
+      }
+      s.lag_bytes = std::max<int64_t>(0, lag);
+    }
     keep_size = r.text(0, 6);
     if (!lag_alert) lag_alert = configured_lag_alert(*conn);
   } catch (const Error& e) {
@@ -129,7 +146,7 @@ Status read_status(const DatabaseConfig& db, const std::string& archive_dir, std
   s.wal_segments = static_cast<int>(segments.size());
   s.space_used = archive.space_used();
   s.restore_points = archive.restore_points();
-  int lag_alert = read_server(db, *state, lag_alert_seconds, s);
+  int lag_alert = read_server(db, *state, archive_end(segments, state->wal_segment_size), lag_alert_seconds, s);
   check_free_space(archive, *state, s);
   read_window(archive, *state, segments, s);
   check_lag(lag_alert, s);
