@@ -203,11 +203,14 @@ void rename_into_place(const std::string& path) {
 
 // Names carry the time to the second, as Immich's do. A second backup started within the
 // same second as the last one waits for the next second rather than failing or overwriting.
+// The unfinished `.tmp` of a killed backup also holds its name: it stays until the cleanup
+// that follows the next successful backup removes it.
 std::string free_backup_name(const std::string& folder, const DumpTarget& target, const std::string& prefix) {
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto now = std::chrono::system_clock::now();
     std::string name = make_backup_name(now, target.version_text, target.immich_version, prefix);
-    if (!fs::exists(fs::path(folder) / name)) return name;
+    fs::path path = fs::path(folder) / name;
+    if (!fs::exists(path) && !fs::exists(path.string() + ".tmp")) return name;
     auto next_second = std::chrono::ceil<std::chrono::seconds>(now + std::chrono::milliseconds(1));
     std::this_thread::sleep_until(next_second);
   }

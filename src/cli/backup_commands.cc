@@ -2,11 +2,8 @@
 // <media>/backups; list adds the library points (database backup + file snapshot, docs/FILES.md)
 // when a restic repository is set up. create runs the DatabaseBackup job (lock 42, backup, retention) and shows a
 // progress bar (bytes and rate) when stderr is a terminal.
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
-#include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 

@@ -70,10 +70,12 @@ void add_repository(json& out, const files::FilesSettings& settings) {
 void status(RequestContext& ctx, const RouteDeps& deps) {
   const auto& app = app_of(deps);
   json out = json::object();
+  // The task first: a task that ends while the repository is read (restic takes seconds) must
+  // not be shown as done beside the snapshots from before it.
+  out["task"] = background_task_json();
   add_repository(out, files::files_settings_of(app.config()));
   auto conn = db::Connection::open(app.database());
   out["verification"] = verification_json(*conn);
-  out["task"] = background_task_json();
   send_json(ctx.response(), out);
 }
 

@@ -163,6 +163,24 @@ TEST_F(BackupServiceTest, BackupsStartedInOneSecondGetTheirOwnNames) {
   EXPECT_NO_THROW(verify_backup_file(first.path));
 }
 
+// A backup killed before its rename leaves `<name>.tmp` until the next successful backup's
+// cleanup; a run again within the same second must take another name, not fail on the leftover.
+TEST_F(BackupServiceTest, TheLeftoverOfAKilledBackupDoesNotBlockTheNextOneInTheSameSecond) {
+  auto first = create_backup(options());
+  const std::string& f = first.filename;  // immich-db-backup-<time>-v<immich>-pg<server>.sql.gz
+  size_t v = f.find("-v"), pg = f.find("-pg"), end = f.find(".sql.gz");
+  auto name_at = [&](std::chrono::system_clock::time_point t) {
+    return make_backup_name(t, f.substr(pg + 3, end - pg - 3), f.substr(v + 2, pg - v - 2), "");
+  };
+  auto now = std::chrono::system_clock::now();
+  std::vector<std::string> leftovers = {name_at(now) + ".tmp", name_at(now + std::chrono::seconds(1)) + ".tmp"};
+  for (const auto& l : leftovers) std::ofstream(fs::path(first.path).parent_path() / l) << "half a dump";
+
+  auto again = create_backup(options());
+  EXPECT_NO_THROW(verify_backup_file(again.path));
+  for (const auto& l : leftovers) EXPECT_NE(again.filename + ".tmp", l);
+}
+
 TEST_F(BackupServiceTest, ProgressReportsDumpThenVerify) {
   std::vector<std::string> phases;
   uint64_t last_dump = 0;
