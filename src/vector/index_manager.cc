@@ -228,6 +228,110 @@ std::vector<ReindexDecision> reindex_vectors_if_needed(db::Connection& conn, Ext
   return decisions;
 }
 
+namespace {
+
+// The embedding column's type as format_type shows it, without the schema of pgvector's type.
+std::string embedding_type(db::Connection& conn, const std::string& table) {
+  auto r = conn.exec(
+      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+      "WHERE attrelid = to_regclass($1) AND attname = 'embedding' AND NOT attisdropped",
+      {"public." + table}, "read the embedding column's type");
+  if (r.empty()) return "";
+  std::string type = r.text(0, 0);
+  if (type.starts_with("public.")) type.erase(0, 7);
+  return type;
+}
+
+// pgvector's and VectorChord's indexes can be built beside the old one while searches use it;
+// pgvecto.rs (deprecated) keeps Immich's way.
+bool can_reindex_online(db::Connection& conn, Extension ext, const std::string& table, int dim) {
+  return (ext == Extension::kVector || ext == Extension::kVchord) &&
+         embedding_type(conn, table) == embedding_column_type(ext, dim);
+}
+
+void drop_online_build(db::Connection& conn, const std::string& index) {
+  conn.exec("DROP INDEX CONCURRENTLY IF EXISTS " + db::quote_ident(online_build_index_name(index)), {},
+            "drop an unfinished build of " + index);
+}
+
+// The new index replaces the old one in a short transaction. Searches that hold the table make it
+// wait; it waits 2 s at most at a time, so the searches queued behind it are not held longer.
+void swap_in_online_build(db::Connection& conn, const std::string& index, const std::string& table) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      db::Transaction tx(conn);
+      tx.exec("SET LOCAL lock_timeout = '2s'");
+      tx.exec("DROP INDEX IF EXISTS " + db::quote_ident(index));
+      if (table == "smart_search") tx.exec("ALTER TABLE smart_search DROP CONSTRAINT IF EXISTS dim_size_constraint");
+      tx.exec("ALTER INDEX " + db::quote_ident(online_build_index_name(index)) + " RENAME TO " + db::quote_ident(index));
+      tx.commit();
+      return;
+    } catch (const Error& e) {
+      if (e.sqlstate() != "55P03" || attempt >= 30) throw;
+      spdlog::info("Reindexing {}: searches hold the table; trying the swap again", index);
+    }
+  }
+}
+
+// Returns false when the concurrent build failed (its leftover dropped): the caller falls back
+// to the blocking way.
+bool reindex_online(db::Connection& conn, Extension ext, const std::string& index, const std::string& table,
+                    uint32_t lists) {
+  drop_online_build(conn, index);
+  try {
+    conn.exec(online_index_sql(ext, index, lists), {}, "build vector index " + index + " beside the old one");
+  } catch (const Error& e) {
+    spdlog::warn("Reindexing {}: the build beside the old index failed ({}); rebuilding it the way Immich does, "
+                 "which holds searches until it is done", index, e.what());
+    drop_online_build(conn, index);
+    return false;
+  }
+  try {
+    fault::point("vector.reindex.built");
+    swap_in_online_build(conn, index, table);
+  } catch (...) {
+    try {
+      drop_online_build(conn, index);
+    } catch (const std::exception& e) {
+      spdlog::warn("Reindexing {}: the next reindex removes the unused new index ({})", index, e.what());
+    }
+    throw;
+  }
+  fault::point("vector.reindex.swapped");
+  return true;
+}
+
+void reindex_blocking(db::Connection& conn, Extension ext, const std::string& index, const std::string& table,
+                      bool has_embedding, int dim, uint32_t lists) {
+  const std::string qt = db::quote_ident(table);
+  db::Transaction tx(conn);
+  tx.exec("DROP INDEX IF EXISTS " + db::quote_ident(index));
+  if (table == "smart_search") {
+    tx.exec("ALTER TABLE " + qt + " DROP CONSTRAINT IF EXISTS dim_size_constraint");
+  }
+  if (!has_embedding) {
+    spdlog::warn("Column 'embedding' does not exist in table '{}', truncating and adding column.",
+                 table);
+    tx.exec("TRUNCATE TABLE " + qt);
+    tx.exec("ALTER TABLE " + qt + " ADD COLUMN embedding real[] NOT NULL");
+  }
+  tx.exec("ALTER TABLE " + qt + " ALTER COLUMN embedding SET DATA TYPE real[]");
+  tx.exec("ALTER TABLE " + qt + " ALTER COLUMN embedding SET DATA TYPE " +
+          embedding_column_type(ext, dim));
+  tx.exec(vector_index_sql(ext, index, lists), {}, "create vector index " + index);
+  tx.commit();
+}
+
+}  // namespace
+
+std::string online_build_index_name(const std::string& index) { return index + "_keepsake_build"; }
+
+std::string online_index_sql(Extension ext, const std::string& index, uint32_t lists) {
+  std::string sql = vector_index_sql(ext, index, lists);
+  std::string head = "CREATE INDEX IF NOT EXISTS " + index;
+  return "CREATE INDEX CONCURRENTLY " + online_build_index_name(index) + sql.substr(head.size());
+}
+
 bool reindex_vectors(db::Connection& conn, Extension ext, const std::string& index,
                      std::optional<uint32_t> lists) {
   const std::string table = table_for_index(index);
@@ -243,27 +347,11 @@ bool reindex_vectors(db::Connection& conn, Extension ext, const std::string& ind
   }
   int dim = get_dimension_size(conn, table);
   uint32_t target = lists ? *lists : target_list_count(static_cast<double>(row_count(conn, table)));
-  const std::string qt = db::quote_ident(table);
-  {
-    db::Transaction tx(conn);
-    tx.exec("DROP INDEX IF EXISTS " + db::quote_ident(index));
-    if (table == "smart_search") {
-      tx.exec("ALTER TABLE " + qt + " DROP CONSTRAINT IF EXISTS dim_size_constraint");
-    }
-    if (!has_embedding) {
-      spdlog::warn("Column 'embedding' does not exist in table '{}', truncating and adding column.",
-                   table);
-      tx.exec("TRUNCATE TABLE " + qt);
-      tx.exec("ALTER TABLE " + qt + " ADD COLUMN embedding real[] NOT NULL");
-    }
-    tx.exec("ALTER TABLE " + qt + " ALTER COLUMN embedding SET DATA TYPE real[]");
-    tx.exec("ALTER TABLE " + qt + " ALTER COLUMN embedding SET DATA TYPE " +
-            embedding_column_type(ext, dim));
-    tx.exec(vector_index_sql(ext, index, target), {}, "create vector index " + index);
-    tx.commit();
-  }
+  bool online = has_embedding && can_reindex_online(conn, ext, table, dim) &&
+                reindex_online(conn, ext, index, table, target);
+  if (!online) reindex_blocking(conn, ext, index, table, has_embedding, dim, target);
   try {
-    conn.exec("VACUUM ANALYZE " + qt);
+    conn.exec("VACUUM ANALYZE " + db::quote_ident(table));
   } catch (const Error& e) {
     spdlog::warn("Failed to vacuum table '{}'. The disk usage of the table may be temporarily "
                  "higher than usual until the next vacuum: {}", table, e.what());

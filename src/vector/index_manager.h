@@ -74,10 +74,21 @@ std::vector<ReindexDecision> plan_reindex(db::Connection& conn, Extension ext,
 // reindexVectorsIfNeeded: plans, then reindexes those that need it; updates probes().
 std::vector<ReindexDecision> reindex_vectors_if_needed(db::Connection& conn, Extension ext,
                                                        const std::vector<std::string>& names);
-// reindexVectors: drop, retype (real[] then vector(dim)), recreate, VACUUM ANALYZE.
-// Returns false when the table does not exist (warned, as Immich does).
+// reindexVectors, without holding searches where it can: with pgvector or VectorChord and the
+// column already of the right type, the new index is built CONCURRENTLY beside the old one
+// (online_build_index_name), which searches keep using, then swapped in by a short transaction.
+// Otherwise (or when that build fails) Immich's way: in one transaction drop, retype (real[] then
+// vector(dim)), recreate, which holds every search of the table until it is done. Then VACUUM
+// ANALYZE. Returns false when the table does not exist (warned, as Immich does).
 bool reindex_vectors(db::Connection& conn, Extension ext, const std::string& index,
                      std::optional<uint32_t> lists = std::nullopt);
+// Its fault-injection phases on the online way (common/fault_point.h), in order.
+inline constexpr std::string_view kReindexPhases[] = {"vector.reindex.built", "vector.reindex.swapped"};
+// The name a new index is built under beside the old one; a leftover of a killed build is
+// dropped by the next reindex.
+std::string online_build_index_name(const std::string& index);
+// vector_index_sql as CREATE INDEX CONCURRENTLY under online_build_index_name.
+std::string online_index_sql(Extension ext, const std::string& index, uint32_t lists = 1);
 
 // The dimension check constraint of built-in mode: CHECK (array_length(embedding::real[], 1) = dim).
 std::string dimension_constraint_sql(const std::string& table, int dim);

@@ -346,6 +346,23 @@ class VectorDimension : public Operation {
   }
 };
 
+// A reindex that builds the new index beside the old one; a kill leaves the unfinished build,
+// which the next reindex drops.
+class VectorReindex : public Operation {
+ public:
+  fault::Operation phases() const override { return {"vector.reindex", vector::kReindexPhases}; }
+  std::vector<std::string> command(const Scene&) const override {
+    return {"vector", "reindex", "--index", "clip_index"};
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return s.query("SELECT indexdef FROM pg_indexes WHERE tablename = 'smart_search' ORDER BY 1");
+  }
+  bool resumable_state(const Scene& s) const override {
+    return !s.query("SELECT 1 FROM pg_indexes WHERE indexname = 'clip_index_keepsake_build'").empty();
+  }
+  bool finished(const Scene& s) const override { return !resumable_state(s); }
+};
+
 // Keepsake's own migrations on a database whose schema `keepsake` is gone.
 class KeepsakeMigrations : public Operation {
  public:
@@ -560,7 +577,8 @@ const std::vector<std::shared_ptr<Operation>>& operations() {
       std::make_shared<BackupCreate>(),    std::make_shared<BackupUpload>(),
       std::make_shared<Restore>(true),     std::make_shared<Restore>(false),
       std::make_shared<RestoreRecovery>(), std::make_shared<MediaLocationChange>(),
-      std::make_shared<VectorDimension>(), std::make_shared<KeepsakeMigrations>(),
+      std::make_shared<VectorDimension>(), std::make_shared<VectorReindex>(),
+      std::make_shared<KeepsakeMigrations>(),
       std::make_shared<AssetDeleteJob>(),  std::make_shared<FilesBackup>(),
       std::make_shared<PitrRestore>()};
   return all;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/error.h"
 #include "harness/test_cluster.h"
 
@@ -51,6 +53,17 @@ TEST(VectorIndexDdl, IsExactPerExtension) {
   EXPECT_THROW(vector_index_sql(Extension::kVector, "other_index"), Error);
 }
 
+TEST(VectorIndexDdl, TheOnlineBuildIsTheSameIndexBuiltConcurrentlyUnderAnotherName) {
+  EXPECT_EQ(online_index_sql(Extension::kVector, "clip_index"),
+            "CREATE INDEX CONCURRENTLY clip_index_keepsake_build ON smart_search USING hnsw (embedding "
+            "vector_cosine_ops) WITH (ef_construction = 300, m = 16)");
+  EXPECT_EQ(online_index_sql(Extension::kVchord, "face_index", 256),
+            "CREATE INDEX CONCURRENTLY face_index_keepsake_build ON face_search USING vchordrq (embedding "
+            "vector_cosine_ops) WITH (options = $$\nresidual_quantization = false\n"
+            "[build.internal]\nlists = [256]\nspherical_centroids = true\nbuild_threads = 4\n"
+            "sampling_factor = 1024\n$$)");
+}
+
 TEST(VectorIndexDdl, ListsAreReadFromTheIndexDefinition) {
   EXPECT_EQ(lists_from_indexdef(vector_index_sql(Extension::kVchord, "clip_index", 2048)), 2048u);
   EXPECT_EQ(lists_from_indexdef("CREATE INDEX x ON t USING vchordrq (e) WITH (options = 'a')"), 1u);
@@ -89,6 +102,55 @@ TEST_F(VectorIndexDbTest, MissingAndForeignIndexesAreRebuiltAsHnsw) {
   auto again = reindex_vectors_if_needed(*conn_, Extension::kVector, vector_index_names());
   EXPECT_FALSE(again[0].reindex);
   EXPECT_FALSE(again[1].reindex);
+}
+
+// Immich's reindex holds every search of the table until the index is built (minutes on a large
+// library). Keepsake's builds the new index beside the old one. Made deterministic: a writer's
+// open transaction makes CREATE INDEX CONCURRENTLY wait at its start; a search meanwhile must
+// not wait (lock_timeout 1 s), while a reindex in one transaction would hold the table.
+TEST_F(VectorIndexDbTest, SearchesAreAnsweredWhileTheIndexIsRebuilt) {
+  reindex_vectors_if_needed(*conn_, Extension::kVector, vector_index_names());
+  insert_rows(50, 512);
+  auto writer = db::Connection::open(keepsake::testing::superuser_config(db_name_));
+  db::Transaction writing(*writer);
+  writing.exec("INSERT INTO smart_search SELECT gen_random_uuid(), embedding FROM smart_search LIMIT 1");
+
+  bool reindexed = false;
+  std::thread reindex([&] {
+    auto own = db::Connection::open(keepsake::testing::superuser_config(db_name_));
+    reindexed = reindex_vectors(*own, Extension::kVector, "clip_index");
+  });
+  bool building = false;
+  for (int i = 0; i < 100 && !building; ++i) {
+    building = conn_->exec("SELECT count(*) FROM pg_stat_progress_create_index").int64(0, 0) > 0;
+    if (!building) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string answered;
+  try {
+    db::Transaction search(*conn_);
+    search.exec("SET LOCAL lock_timeout = '1s'");
+    answered = search.exec("SELECT count(*) FROM (SELECT 1 FROM smart_search ORDER BY embedding <=> "
+                           "(SELECT embedding FROM smart_search LIMIT 1) LIMIT 5) s").text(0, 0);
+  } catch (const Error& e) {
+    answered = e.what();
+  }
+  writing.commit();
+  reindex.join();
+  EXPECT_TRUE(building) << "the new index was never being built beside the old one";
+  EXPECT_EQ(answered, "5");
+  EXPECT_TRUE(reindexed);
+  EXPECT_EQ(indexdef("clip_index"),
+            "CREATE INDEX clip_index ON public.smart_search USING hnsw (embedding "
+            "vector_cosine_ops) WITH (ef_construction='300', m='16')");
+  EXPECT_EQ(indexdef("clip_index_keepsake_build"), "");
+}
+
+TEST_F(VectorIndexDbTest, TheLeftoverOfAKilledBuildIsDroppedByTheNextReindex) {
+  reindex_vectors_if_needed(*conn_, Extension::kVector, vector_index_names());
+  conn_->exec("CREATE INDEX face_index_keepsake_build ON face_search (\"faceId\")");
+  ASSERT_TRUE(reindex_vectors(*conn_, Extension::kVector, "face_index"));
+  EXPECT_EQ(indexdef("face_index_keepsake_build"), "");
+  EXPECT_NE(indexdef("face_index").find("USING hnsw"), std::string::npos);
 }
 
 TEST_F(VectorIndexDbTest, ReindexOfAMissingTableWarnsAndSkips) {
