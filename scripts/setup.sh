@@ -17,7 +17,7 @@ RUN_PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libssl-dev zlib1g-dev libisal-dev libhnswlib-dev libcrypt-dev
   libhiredis-dev libmsgpack-cxx-dev
-  util-linux restic
+  util-linux restic zstd
 )
 # The test suite adds: GoogleTest, the tools the tests call, and the maintenance page's browser
 # test (Debian's chromium driven by playwright-core from npm, below; Debian's nodejs and npm only

@@ -96,7 +96,7 @@ ProcessResult run_tool(const std::vector<std::string>& argv, const std::map<std:
 // The last non-empty line of a tool's stderr, for error messages.
 std::string last_line(const std::string& text);
 
-// Unpacks a base backup (base.tar.gz, pg_wal.tar.gz) into an empty data folder, as the postgres
+// Unpacks a base backup (base.tar.zst and pg_wal.tar, or base.tar.gz and pg_wal.tar.gz) into an empty data folder, as the postgres
 // user when Keepsake is root.
 void unpack_base_backup(const std::string& backup_folder, const std::string& data_dir);
 // Creates a folder that only the postgres user (when Keepsake is root) may use.

@@ -1,4 +1,4 @@
-// Base backups: pg_basebackup (tar, gzip, WAL streamed in, a manifest), then pg_verifybackup on
+// Base backups: pg_basebackup (tar, zstd, WAL streamed in, a manifest), then pg_verifybackup on
 // an unpacked copy (PostgreSQL 15 verifies only plain backups), then the record.
 #include <filesystem>
 #include <fstream>
@@ -72,7 +72,7 @@ BaseBackupInfo make_base_backup(const DatabaseConfig& db, const Archive& archive
   fs::remove_all(tmp);
   info.start_us = now_us();
   spdlog::info("PITR: taking base backup {}", info.name);
-  auto r = run_tool({tool_path("pg_basebackup", major), "-D", tmp, "-Ft", "--compress=client-gzip:1", "-X",
+  auto r = run_tool({tool_path("pg_basebackup", major), "-D", tmp, "-Ft", "--compress=client-zstd:1", "-X",
                      "stream", "--checkpoint=fast", "--label", "keepsake-pitr-" + info.name, "--no-password"},
                     tool_env(db), kBackupTimeout);
   if (!r.ok()) {
@@ -108,13 +108,24 @@ void make_private_folder(const std::string& path) {
 }
 
 void unpack_base_backup(const std::string& folder, const std::string& data_dir) {
-  auto untar = [&](const std::string& file, const std::string& into) {
-    auto r = run_tool({"tar", "-xzf", folder + "/" + file, "-C", into}, minimal_environment(), kBackupTimeout);
-    if (!r.ok()) throw Error(ErrorKind::kCorrupt, "cannot unpack " + folder + "/" + file + ": " + last_line(r.err));
+  // pg_basebackup names each tar file by its compression: zstd (base.tar.zst, and pg_wal.tar
+  // left plain), or gzip (both .tar.gz: base backups taken before zstd became the default).
+  auto untar = [&](const std::string& stem, const std::string& into) {
+    for (auto [suffix, flag] : {std::pair{".tar.zst", "--zstd"}, {".tar.gz", "--gzip"}, {".tar", ""}}) {
+      std::string file = folder + "/" + stem + suffix;
+      if (!fs::exists(file)) continue;
+      std::vector<std::string> argv = {"tar", "-xf", file, "-C", into};
+      if (*flag) argv.insert(argv.begin() + 1, flag);
+      auto r = run_tool(argv, minimal_environment(), kBackupTimeout);
+      if (!r.ok()) throw Error(ErrorKind::kCorrupt, "cannot unpack " + file + ": " + last_line(r.err));
+      return;
+    }
+    throw Error(ErrorKind::kCorrupt, "the base backup " + folder + " holds no " + stem + ".tar",
+                "take a new one with `keepsake pitr backup`");
   };
-  untar("base.tar.gz", data_dir);
+  untar("base", data_dir);
   make_private_folder(data_dir + "/pg_wal");
-  untar("pg_wal.tar.gz", data_dir + "/pg_wal");
+  untar("pg_wal", data_dir + "/pg_wal");
 }
 
 BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir) {

@@ -47,8 +47,9 @@ class PitrFaultsTest : public keepsake::testing::PitrTest {
 // One cluster for both faults: the full disk first (it needs the slot), then the lost slot.
 TEST_F(PitrFaultsTest, AFullArchiveFilesystemAndALostSlotAreReportedAndTheDatabaseKeepsCommitting) {
   fs::create_directories(archive_);
-  // Room for enable: the base backup (about 5 MB), its unpacked check (about 45 MB), a WAL segment.
-  mounted_ = mount("keepsake-pitr-test", archive_.c_str(), "tmpfs", 0, "size=96m") == 0;
+  // Room for enable: the base backup (about 20 MB: pg_basebackup leaves pg_wal.tar uncompressed
+  // beside zstd), its unpacked check (about 45 MB), WAL segments of 16 MB.
+  mounted_ = mount("keepsake-pitr-test", archive_.c_str(), "tmpfs", 0, "size=128m") == 0;
   std::string why_not_mounted = mounted_ ? "" : std::strerror(errno);
   enable({.db = db_, .archive_dir = archive_});
   LogCapture log;
