@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "common/log.h"
 #include "db/connection.h"
 #include "pitr/archive.h"
@@ -82,8 +83,10 @@ BaseBackupInfo make_base_backup(const DatabaseConfig& db, const Archive& archive
   }
   info.end_us = now_us();
   try {
+    fault::point("pitr.base-backup.taken");
     read_wal_range(tmp + "/backup_manifest", info);
     verify(tmp, major);
+    fault::point("pitr.base-backup.verified");
   } catch (...) {
     fs::remove_all(tmp);
     throw;

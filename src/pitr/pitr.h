@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -87,6 +88,9 @@ EnableResult enable(const EnableOptions& options);
 BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir);
 // The same, for a caller that holds that lock already.
 BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& archive_dir, const db::HeldLock& held);
+// Its fault-injection phases (common/fault_point.h), in order: pg_basebackup done (its folder still
+// .partial), then verified (not yet renamed into place).
+inline constexpr std::string_view kBaseBackupPhases[] = {"pitr.base-backup.taken", "pitr.base-backup.verified"};
 
 // Streams the WAL from the slot up to the server's current position, then returns (bounded).
 std::string stream_until_current(const DatabaseConfig& db, const std::string& archive_dir,

@@ -132,7 +132,8 @@ std::pair<nlohmann::json, int> pitr_status(const Env& env, const std::string& di
 // embedded test above: initdb, three ASan starts, the last with the first base backup; one test
 // rather than three, so initdb runs once): switched off, nothing is enabled and the log says how once; a failure to
 // enable (the archive's wal folder is a file) is a warning, an admin notification and a `pitr status` problem
-// while the server answers; by default the archive is enabled in the background and streamed.
+// while the server answers; a serve killed during the first base backup leaves nothing the next start
+// cannot finish; by default the archive is enabled in the background and streamed.
 TEST(ServeCommand, EmbeddedServeEnablesPitrUnlessSwitchedOffAndBootsWhenItCannot) {
   TempDir dir;
   std::string data = dir.path() + "/data";
@@ -171,14 +172,28 @@ TEST(ServeCommand, EmbeddedServeEnablesPitrUnlessSwitchedOffAndBootsWhenItCannot
   }
   std::filesystem::remove(data + "/pitr/wal");
   {
+    // Killed (-9) during the first base backup: the next start finishes enabling.
+    Env killed = env;
+    killed["KEEPSAKE_FAULT"] = "pitr.base-backup.taken:kill";
+    KeepsakeProcess serve(killed, dir.path());
+    serve.wait_exit();
+    ASSERT_NE(serve.stderr_text().find("PITR: taking base backup"), std::string::npos) << serve.stderr_text();
+    EXPECT_EQ(serve.stderr_text().find("PITR: enabled"), std::string::npos) << serve.stderr_text();
+  }
+  {
     KeepsakeProcess serve(env, dir.path());
     ASSERT_TRUE(serve.wait_for_log("PITR: streaming WAL into " + data + "/pitr/wal", 120)) << serve.stderr_text();
-    EXPECT_NE(serve.stderr_text().find("PITR: enabled; archive " + data + "/pitr"), std::string::npos);
+    // The slot and the archive were made before the kill; the missing base backup is taken now.
+    ASSERT_TRUE(serve.wait_for_log("the archive has no verified base backup", 120)) << serve.stderr_text();
+    ASSERT_TRUE(serve.wait_for_log(" verified (", 120)) << serve.stderr_text();
     auto [status, code] = pitr_status(env, dir.path());
     EXPECT_TRUE(status.value("enabled", false)) << status.dump();
     EXPECT_TRUE(status["lastBaseBackup"].value("verified", false)) << status.dump();
     EXPECT_EQ(status["problemKinds"], nlohmann::json::array()) << status.dump();
     EXPECT_EQ(code, 0);
+    std::vector<std::string> bases;
+    for (auto& e : std::filesystem::directory_iterator(data + "/pitr/base")) bases.push_back(e.path().filename().string());
+    EXPECT_EQ(bases.size(), 1u) << "the killed run's .partial base backup is removed: " << ::testing::PrintToString(bases);
     serve.signal(SIGINT);
     EXPECT_EQ(serve.wait_exit(), 0) << serve.stderr_text();
   }
