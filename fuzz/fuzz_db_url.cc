@@ -1,5 +1,5 @@
 // DB_URL (src/config/config parse_database_url): any text either parses or throws
-// keepsake::Error; the password never shows in the displayed URL, and an error never depends on
+// keepsake::Error; the displayed URL never depends on the password, and an error never depends on
 // the password's letters (the same URL with other letters in its password fails with the same
 // message: nothing of it is quoted).
 #include <algorithm>
@@ -53,10 +53,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   url.erase(std::min(url.find('\0'), url.size()));  // an environment variable ends at a NUL
   try {
     keepsake::DatabaseConfig db = keepsake::parse_database_url(url);
-    const std::string& secret = db.password;
-    if (secret.size() >= 6 && appears_once(url, secret) && db.display_url().find(secret) != std::string::npos) {
-      std::abort();
-    }
+    // The displayed URL never depends on the password. (Looking for the password's text in it
+    // was a false alarm: a user "…toes" on localhost shows "toes@localhost", which holds the
+    // password "oes@localh"; kept as corpus/db_url/crash-password-text-in-user-and-host.)
+    keepsake::DatabaseConfig other = db;
+    other.password = db.password == "x" ? "y" : "x";
+    if (other.display_url() != db.display_url()) std::abort();
     (void)db.libpq_params();
     (void)db.libpq_env();
   } catch (const keepsake::Error& e) {

@@ -89,6 +89,18 @@ TEST(ConfigTest, AnUnencodedAtInThePasswordStaysInThePassword) {
   EXPECT_EQ(b.host, "host");
 }
 
+// The fuzz target once flagged a password whose text the displayed URL holds by coincidence
+// (user "toes" on localhost: "toes@localhost" holds "oes@localh"); the display never depends on
+// the password. fuzz/corpus/db_url/crash-password-text-in-user-and-host.
+TEST(ConfigTest, TheDisplayedUrlNeverDependsOnThePassword) {
+  DatabaseConfig a = parse_database_url("postgresql://toes:oes@localh@");
+  EXPECT_EQ(a.password, "oes@localh");
+  EXPECT_EQ(a.display_url(), "postgresql://toes@localhost:5432/immich");
+  DatabaseConfig b = a;
+  b.password = "another";
+  EXPECT_EQ(b.display_url(), a.display_url());
+}
+
 TEST(ConfigTest, AnUnknownQueryParameterIsRefusedWithoutQuotingIt) {
   // An unencoded '?' ends the authority: the rest of this password lands in the query.
   std::string msg = error_of({{"DB_URL", "postgresql://u:12?topsecret@h/d"}});
