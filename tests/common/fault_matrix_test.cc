@@ -461,12 +461,20 @@ struct ResticRepository {
   }
 };
 
-// The running processes whose command line names `text`.
+// The running processes whose command line names `text`. A process that ends while its
+// cmdline is read makes the read fail (ESRCH, thrown by libstdc++): it runs no more, so it does
+// not count.
 int processes_naming(const std::string& text) {
   int count = 0;
-  for (auto& e : fs::directory_iterator("/proc")) {
-    std::ifstream in(e.path() / "cmdline");
-    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+  std::error_code ec;
+  for (auto& e : fs::directory_iterator("/proc", ec)) {
+    std::string cmdline;
+    try {
+      std::ifstream in(e.path() / "cmdline");
+      cmdline.assign(std::istreambuf_iterator<char>(in), {});
+    } catch (const std::exception&) {
+      continue;
+    }
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (e.path().filename() != "self" && cmdline.find(text) != std::string::npos) ++count;
   }
