@@ -13,6 +13,7 @@
 
 #include "common/error.h"
 #include "db/connection.h"
+#include "db/index_build_memory.h"
 #include "harness.h"
 #include "restore/restore_service.h"
 
@@ -73,8 +74,7 @@ class RestoreBench : public Benchmark {
                                                         "AND c.reltuples > 0").int64(0, 0));
     vectors_ = conn->exec("SELECT (SELECT count(*) FROM smart_search) + (SELECT count(*) FROM face_search)").int64(0, 0);
     server_memory_ = conn->exec("SHOW maintenance_work_mem").text(0, 0);
-    memory_ = restore::default_maintenance_work_mem(
-        static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE)), 2);
+    memory_ = db::machine_maintenance_work_mem(2);
     file_bytes_ = static_cast<double>(fs::file_size(path_));
   }
 

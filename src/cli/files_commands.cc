@@ -1,10 +1,11 @@
 // `keepsake files`: the media folder's files backed up with restic (init, backup, list, check,
-// restore). Parses flags, calls src/files/, prints; no business rules here.
+// restore, forget). Parses flags, calls src/files/, prints (a backup's progress on stderr); no
+// business rules here.
 #include <iostream>
 
 #include "cli/commands.h"
+#include "cli/progress_bar.h"
 #include "common/error.h"
-#include "config/system_config.h"
 #include "db/connection.h"
 #include "files/files_service.h"
 
@@ -57,7 +58,12 @@ void run_backup(ContextProvider& ctx, const RepoFlags& repo, BackupOptions optio
   c.ensure_database_running();
   auto conn = db::Connection::open(c.database());
   options.database = c.database();
+  ProgressBar bar("files backup", "");
+  options.progress = [&](const std::string& phase, double percent) {
+    bar.update(percent < 0 ? 0 : percent / 100, percent < 0 ? 0 : 1, phase);
+  };
   auto r = backup_files(*conn, settings, options);
+  bar.finish();
   warn_missing(r.scan);
   std::cout << "Snapshot " << r.snapshot.short_id << " of " << joined(r.folders) << "\n"
             << "  files: " << r.files_new << " new, " << r.files_changed << " changed, "
@@ -99,14 +105,29 @@ void run_list(ContextProvider& ctx, const RepoFlags& repo) {
   std::cout << snapshots.size() << " snapshots\n";
 }
 
+// The repositories a command runs on: the one given with --repo, or every one `init` saved.
+std::vector<FilesSettings> each_repository(ContextProvider& ctx, const RepoFlags& repo) {
+  auto settings = settings_for(ctx, repo);
+  std::vector<FilesSettings> out;
+  for (const auto& r : configured_repositories(settings)) out.push_back(for_repository(settings, r));
+  return out;
+}
+
 void run_check(ContextProvider& ctx, const RepoFlags& repo, int percent) {
-  auto r = check_repository(settings_for(ctx, repo), percent);
-  std::cout << r.output;
-  if (!r.ok) {
-    throw Error(ErrorKind::kCorrupt, "restic check found errors in the repository",
+  int damaged = 0;
+  for (const auto& one : each_repository(ctx, repo)) {
+    auto shown = shown_repository(configured_repository(one));
+    std::cout << "== " << shown << "\n";
+    auto r = check_repository(one, percent > 0 ? std::to_string(percent) + "%" : "");
+    std::cout << r.output;
+    std::cout << (r.ok ? "Repository check passed: " : "REPOSITORY DAMAGED: ") << shown << "\n";
+    damaged += r.ok ? 0 : 1;
+  }
+  if (damaged > 0) {
+    throw Error(ErrorKind::kCorrupt,
+                "restic check found errors in " + std::to_string(damaged) + " repository(ies)",
                 "see restic's output above");
   }
-  std::cout << "Repository check passed\n";
 }
 
 void run_repair(ContextProvider& ctx, const RepoFlags& repo) {
@@ -115,8 +136,9 @@ void run_repair(ContextProvider& ctx, const RepoFlags& repo) {
   auto conn = db::Connection::open(c.database());
   auto r = repair_files(*conn, settings_for(ctx, repo));
   for (const auto& f : r.repaired) {
-    std::cout << "repaired " << f.path << " (from snapshot " << f.snapshot << ")\n";
+    std::cout << "repaired " << f.path << " (from snapshot " << f.snapshot << " in " << f.repository << ")\n";
   }
+  for (const auto& u : r.unreadable) std::cerr << "could not read the repository " << u << "\n";
   for (const auto& p : r.not_found) std::cerr << "no good copy in any snapshot: " << p << "\n";
   std::cout << r.repaired.size() << " files repaired, " << r.not_found.size()
             << " without a good copy\n";
@@ -135,19 +157,22 @@ void run_restore(ContextProvider& ctx, const RepoFlags& repo, const RestoreOptio
 
 void run_forget(ContextProvider& ctx, const RepoFlags& repo, ForgetPolicy policy) {
   auto& c = ctx.get();
-  if (policy.keep_last <= 0) {
+  if (policy.keep_last <= 0) {  // not given: the policy in force, as after scheduled backups
     c.ensure_database_running();
     auto conn = db::Connection::open(c.database());
-    policy.keep_last =
-        config::database_backup_settings(config::load_system_config(*conn)).keep_last_amount;
+    auto configured = retention_policy(*conn);
+    policy.keep_last = configured.keep_last;
+    if (!policy.keep_daily && !policy.keep_weekly && !policy.keep_monthly) policy = configured;
   }
-  auto r = forget_snapshots(settings_for(ctx, repo), policy);
-  std::cout << r.removed << " snapshots forgotten and pruned, " << r.kept
-            << " kept (the last " << policy.keep_last << " points";
-  if (policy.keep_daily) std::cout << ", " << policy.keep_daily << " daily";
-  if (policy.keep_weekly) std::cout << ", " << policy.keep_weekly << " weekly";
-  if (policy.keep_monthly) std::cout << ", " << policy.keep_monthly << " monthly";
-  std::cout << ")\n";
+  std::string rules = "the last " + std::to_string(policy.keep_last) + " points";
+  if (policy.keep_daily) rules += ", " + std::to_string(policy.keep_daily) + " daily";
+  if (policy.keep_weekly) rules += ", " + std::to_string(policy.keep_weekly) + " weekly";
+  if (policy.keep_monthly) rules += ", " + std::to_string(policy.keep_monthly) + " monthly";
+  for (const auto& one : each_repository(ctx, repo)) {
+    auto r = forget_snapshots(one, policy);
+    std::cout << shown_repository(configured_repository(one)) << ": " << r.removed
+              << " snapshots forgotten and pruned, " << r.kept << " kept (" << rules << ")\n";
+  }
 }
 
 }  // namespace
@@ -212,7 +237,8 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   list->callback([&ctx, repo] { run_list(ctx, *repo); });
 
   auto percent = std::make_shared<int>(0);
-  auto* check = files->add_subcommand("check", "restic check of the repository");
+  auto* check = files->add_subcommand(
+      "check", "restic check of the repository given, or of every saved one");
   add_repo(check);
   check->add_option("--read-data-percent", *percent, "Also read this % of the data packs")
       ->check(CLI::Range(0, 100));
@@ -236,10 +262,12 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
   auto policy = std::make_shared<ForgetPolicy>();
   policy->keep_last = 0;
   auto* forget = files->add_subcommand(
-      "forget", "Apply retention to the snapshots (restic forget --prune)");
+      "forget", "Apply retention to Keepsake's snapshots in the repository given, or in every "
+                "saved one (restic forget --prune)");
   add_repo(forget);
   forget->add_option("--keep-last", policy->keep_last,
-                     "default: backup.database.keepLastAmount, as for the database backups");
+                     "default: backup.database.keepLastAmount, as for the database backups, "
+                     "with files.retention's calendar rules unless some are given");
   forget->add_option("--keep-daily", policy->keep_daily, "also keep the last N daily snapshots");
   forget->add_option("--keep-weekly", policy->keep_weekly, "also keep the last N weekly ones");
   forget->add_option("--keep-monthly", policy->keep_monthly, "also keep the last N monthly ones");

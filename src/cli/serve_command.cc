@@ -19,6 +19,7 @@
 #include "db/embedded_watchdog.h"
 #include "db/pool.h"
 #include "db/server_version.h"
+#include "files/check_schedule.h"
 #include "files/files_jobs.h"
 #include "files/verify_schedule.h"
 #include "http/server.h"
@@ -68,7 +69,7 @@ struct EmbeddedStopper {
 };
 
 // What runs only outside maintenance mode: the database and storage boot, the job workers and
-// nightly schedule, vector search, and the backup, files and verification schedules.
+// nightly schedule, vector search, and the backup, files, verification and files-check schedules.
 class NormalServices {
  public:
   explicit NormalServices(app::AppContext& c) : c_(c) {}
@@ -86,6 +87,8 @@ class NormalServices {
     files_->start();
     verify_ = std::make_unique<files::VerifyScheduler>(c_.database());
     verify_->start();
+    checks_ = std::make_unique<files::CheckScheduler>(c_.database(), files::files_settings_of(c_.config()));
+    checks_->start();
     backups_ = std::make_unique<backup::BackupScheduler>(backup::SchedulerOptions{
         .backup = {.db = c_.database(), .media_location = c_.config().media_location},
         .after_backup = [files = files_.get()](const backup::BackupResult& made) {
@@ -95,6 +98,7 @@ class NormalServices {
   }
   void stop() {
     backups_.reset();
+    checks_.reset();
     verify_.reset();
     files_.reset();
     vectors_.reset();
@@ -107,6 +111,7 @@ class NormalServices {
   std::unique_ptr<vector::VectorService> vectors_;
   std::unique_ptr<files::FilesScheduler> files_;
   std::unique_ptr<files::VerifyScheduler> verify_;
+  std::unique_ptr<files::CheckScheduler> checks_;
   std::unique_ptr<backup::BackupScheduler> backups_;
 };
 

@@ -7,6 +7,11 @@ std::string Error::full_message() const {
   return std::string(what()) + " (" + hint_ + ")";
 }
 
+std::string full_message_of(const std::exception& e) {
+  auto* error = dynamic_cast<const Error*>(&e);
+  return error ? error->full_message() : e.what();
+}
+
 int http_status_for(ErrorKind kind) {
   switch (kind) {
     case ErrorKind::kInvalidArgument:

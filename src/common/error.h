@@ -44,6 +44,9 @@ class Error : public std::runtime_error {
   std::string sqlstate_;
 };
 
+// An Error's full_message(), any other exception's what().
+std::string full_message_of(const std::exception& e);
+
 // The HTTP status code that matches an error kind (400, 401, 403, 404, 409, 500, 503).
 int http_status_for(ErrorKind kind);
 

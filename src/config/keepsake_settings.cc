@@ -13,7 +13,9 @@ namespace {
 const SettingsDocument& document() {
   static const SettingsDocument doc(json::parse(R"json({
     "pitr": {"baseBackup": {"enabled": true, "cronExpression": "0 03 * * 0"}, "recoveryWindowDays": 14, "lagAlertSeconds": 300},
-    "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"}},
+    "files": {"backup": {"enabled": true, "afterDatabaseBackup": true, "cronExpression": "0 03 * * *"},
+              "retention": {"keepDaily": 0, "keepWeekly": 0, "keepMonthly": 0},
+              "check": {"enabled": true, "cronExpression": "0 05 * * 0", "fullReadDays": 28}},
     "storage": {"verify": {"enabled": true, "cronExpression": "0 04 * * *", "passDays": 30, "maxMbPerSecond": 50}}
   })json"),
                                     "Keepsake settings", db::metadata_key::kKeepsakeConfig,
@@ -30,6 +32,7 @@ void validate_keepsake_settings(const json& full) {
   if (!full.is_object()) throw Error(ErrorKind::kInvalidArgument, "Invalid Keepsake settings: not a JSON object");
   pitr_settings(full);
   files_backup_settings(full);
+  files_check_settings(full);
   storage_verify_settings(full);
 }
 
@@ -55,6 +58,19 @@ FilesBackupSettings files_backup_settings(const json& full) {
   s.enabled = d.get_bool(full, "/files/backup/enabled");
   s.after_database_backup = d.get_bool(full, "/files/backup/afterDatabaseBackup");
   s.cron_expression = d.get_string(full, "/files/backup/cronExpression");
+  s.keep_daily = static_cast<int>(d.get_int(full, "/files/retention/keepDaily", 0));
+  s.keep_weekly = static_cast<int>(d.get_int(full, "/files/retention/keepWeekly", 0));
+  s.keep_monthly = static_cast<int>(d.get_int(full, "/files/retention/keepMonthly", 0));
+  return s;
+}
+
+FilesCheckSettings files_check_settings(const json& full) {
+  const auto& d = document();
+  d.check_cron(full, "/files/check/enabled", "/files/check/cronExpression");
+  FilesCheckSettings s;
+  s.enabled = d.get_bool(full, "/files/check/enabled");
+  s.cron_expression = d.get_string(full, "/files/check/cronExpression");
+  s.full_read_days = static_cast<int>(d.get_int(full, "/files/check/fullReadDays", 1));
   return s;
 }
 

@@ -39,8 +39,19 @@ struct FilesBackupSettings {
   bool enabled = true;
   bool after_database_backup = true;         // run right after each scheduled database backup
   std::string cron_expression = "0 03 * * *";  // used when after_database_backup is false
+  // Retention after each scheduled files backup: the last system-config keepLastAmount snapshots,
+  // plus these calendar rules (0 = not used).
+  int keep_daily = 0, keep_weekly = 0, keep_monthly = 0;
 };
 FilesBackupSettings files_backup_settings(const nlohmann::json& full);
+
+// The scheduled `restic check` of every repository, reading a rotating subset of the packs' data.
+struct FilesCheckSettings {
+  bool enabled = true;
+  std::string cron_expression = "0 05 * * 0";  // weekly, Sunday 05:00
+  int full_read_days = 28;  // every pack's data is read once in this many days
+};
+FilesCheckSettings files_check_settings(const nlohmann::json& full);
 
 struct StorageVerifySettings {
   bool enabled = true;

@@ -14,6 +14,8 @@ namespace keepsake::files {
 
 inline constexpr const char* kDbTag = "keepsake-db:";
 inline constexpr const char* kDbSha256Tag = "keepsake-db-sha256:";
+// The --host of every snapshot Keepsake makes; retention forgets only these.
+inline constexpr const char* kSnapshotHost = "keepsake";
 
 std::string files_dir(const FilesSettings& s);
 Restic restic_for(const FilesSettings& s, const std::string& cwd = {});

@@ -1,10 +1,9 @@
 #include "files/files_jobs.h"
 
-#include <ctime>
-
 #include "backup/backup_service.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 #include "config/keepsake_settings.h"
 #include "db/connection.h"
 #include "db/locks.h"
@@ -14,11 +13,29 @@ namespace {
 
 constexpr const char* kJobName = "FilesBackup";
 
-std::string utc_now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+// Retention (forget --prune) in each repository that took this run's snapshot. Paused while
+// originals are missing (a run with unreadable files fails before it): the older snapshots may
+// hold the only copies, and keeping the last N would push them out one run at a time.
+void apply_retention(const FilesJobOptions& o, const BackupResult& r) {
+  if (r.scan.irreplaceable.count > 0) {
+    spdlog::warn("Files retention paused: {} irreplaceable files are missing; older snapshots are "
+                 "kept until a backup finds the library whole again",
+                 r.scan.irreplaceable.count);
+    return;
+  }
+  auto conn = db::Connection::open(o.db);
+  auto policy = retention_policy(*conn);
+  for (const auto& made : r.repositories) {
+    if (!made.error.empty()) continue;
+    try {
+      auto forgot = forget_snapshots(for_repository(o.settings, made.configured), policy);
+      spdlog::info("Files retention in {}: {} snapshots forgotten, {} kept (the last {})", made.repository,
+                   forgot.removed, forgot.kept, policy.keep_last);
+    } catch (const std::exception& e) {
+      backup::notify_job_failure(o.db, kJobName,
+                                 "retention in " + made.repository + " failed: " + full_message_of(e));
+    }
+  }
 }
 
 FilesJobOutcome run_locked(const FilesJobOptions& o, db::Connection& lock_conn) {
@@ -50,6 +67,7 @@ FilesJobOutcome run_locked(const FilesJobOptions& o, db::Connection& lock_conn) 
                 std::to_string(r.unreadable.size()) + " files could not be read (first: " +
                     r.unreadable.front() + "); snapshot " + r.snapshot.short_id + " lacks them");
   }
+  apply_retention(o, r);
   if (r.some_failed()) return FilesJobOutcome::kSomeRepositoriesFailed;
   return FilesJobOutcome::kDone;
 }
@@ -66,9 +84,7 @@ FilesJobOutcome run_files_backup_job(const FilesJobOptions& o) {
     }
     return run_locked(o, held->connection());
   } catch (const std::exception& e) {
-    std::string message = e.what();
-    if (auto* error = dynamic_cast<const Error*>(&e)) message = error->full_message();
-    backup::notify_job_failure(o.db, kJobName, message);
+    backup::notify_job_failure(o.db, kJobName, full_message_of(e));
     throw;
   }
 }
@@ -128,13 +144,12 @@ bool BackgroundTasks::start(const std::string& kind,
   std::lock_guard lock(mutex_);
   if (state_ && state_->running) return false;
   if (thread_.joinable()) thread_.join();  // finished: its state is recorded
-  state_ = TaskState{.kind = kind, .running = true, .started_at = utc_now()};
+  state_ = TaskState{.kind = kind, .running = true, .started_at = iso8601_utc()};
   thread_ = std::thread([this, work = std::move(work)] {
     try {
       finish(work([this](const std::string& phase, double percent) { progress(phase, percent); }), "");
     } catch (const std::exception& e) {
-      auto* error = dynamic_cast<const Error*>(&e);
-      finish(nullptr, error ? error->full_message() : e.what());
+      finish(nullptr, full_message_of(e));
     }
   });
   return true;
@@ -149,7 +164,7 @@ void BackgroundTasks::progress(const std::string& phase, double percent) {
 void BackgroundTasks::finish(nlohmann::json result, std::string error) {
   std::lock_guard lock(mutex_);
   state_->running = false;
-  state_->finished_at = utc_now();
+  state_->finished_at = iso8601_utc();
   state_->result = std::move(result);
   state_->error = std::move(error);
   if (state_->error.empty()) state_->percent = 100;

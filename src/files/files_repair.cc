@@ -71,7 +71,12 @@ void repair_from(const FilesSettings& s, const Snapshot& snapshot, Wanted& wante
     args.insert(args.end(), {"--include", include_pattern(fs::relative(path, s.media_location))});
   }
   args.insert(args.end(), {"--", snapshot.id});
-  restic_for(s).run(args);
+  try {
+    restic_for(s).run(args);
+  } catch (...) {
+    fs::remove_all(staging);
+    throw;
+  }
   std::vector<char> buffer;
   for (auto it = wanted.begin(); it != wanted.end();) {
     auto staged = fs::path(staging) / fs::relative(it->first, s.media_location);
@@ -80,7 +85,7 @@ void repair_from(const FilesSettings& s, const Snapshot& snapshot, Wanted& wante
       continue;
     }
     copy_into_place(staged, it->first);
-    result.repaired.push_back({it->first, snapshot.short_id});
+    result.repaired.push_back({it->first, snapshot.short_id, shown_repository(configured_repository(s))});
     it = wanted.erase(it);
   }
   fs::remove_all(staging);
@@ -107,30 +112,21 @@ RepairResult repair_files(db::Connection& conn, const FilesSettings& settings) {
       it = wanted.erase(it);
     }
   }
-  for (const auto& snapshot : list_snapshots(settings)) {
+  // The primary's snapshots first, newest first, then the next repository's: a damaged or
+  // unreachable repository does not stop the others from giving their copies.
+  for (const auto& repository : configured_repositories(settings)) {
     if (wanted.empty()) break;
-    repair_from(settings, snapshot, wanted, result);
+    auto one = for_repository(settings, repository);
+    try {
+      for (const auto& snapshot : list_snapshots(one)) {
+        if (wanted.empty()) break;
+        repair_from(one, snapshot, wanted, result);
+      }
+    } catch (const Error& e) {
+      result.unreadable.push_back(shown_repository(repository.url) + ": " + e.full_message());
+    }
   }
   for (const auto& [path, sha1] : wanted) result.not_found.push_back(path);
-  return result;
-}
-
-ForgetResult forget_snapshots(const FilesSettings& settings, const ForgetPolicy& policy) {
-  if (policy.keep_last < 1) {
-    throw Error(ErrorKind::kInvalidArgument, "retention must keep at least the last point");
-  }
-  std::vector<std::string> args{"forget", "--prune", "--group-by", "host", "--keep-last",
-                                std::to_string(policy.keep_last)};
-  for (const auto& [flag, n] : {std::pair{"--keep-daily", policy.keep_daily},
-                                {"--keep-weekly", policy.keep_weekly},
-                                {"--keep-monthly", policy.keep_monthly}}) {
-    if (n > 0) args.insert(args.end(), {flag, std::to_string(n)});
-  }
-  ForgetResult result;
-  auto before = list_snapshots(settings).size();
-  restic_for(settings).run(args);
-  result.kept = static_cast<int64_t>(list_snapshots(settings).size());
-  result.removed = static_cast<int64_t>(before) - result.kept;
   return result;
 }
 

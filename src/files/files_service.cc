@@ -18,6 +18,7 @@
 #include "backup/backup_verifications.h"
 #include "common/error.h"
 #include "common/fault_point.h"
+#include "common/utc_time.h"
 #include "files/files_internal.h"
 #include "storage/layout.h"
 
@@ -264,18 +265,12 @@ void merge_into(const fs::path& from, const fs::path& to, RestoreResult& result)
   }
 }
 
-std::string compact_utc_now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", std::gmtime(&t));
-  return buf;
-}
 
 // Moves every file under the restored tree's top folders in `media` that the tree lacks into
 // <media>/.keepsake-extras/<time>/, keeping its relative path. backups/ is left alone: database
 // backups made after the snapshot are no extras.
 void move_extras_aside(const fs::path& tree, const fs::path& media, RestoreResult& result) {
-  auto aside = media / ".keepsake-extras" / compact_utc_now();
+  auto aside = media / ".keepsake-extras" / compact_utc();
   for (const auto& top : fs::directory_iterator(tree)) {
     auto live = media / top.path().filename();
     if (!top.is_directory() || !fs::is_directory(live) || top.path().filename() == "backups") {
@@ -437,12 +432,6 @@ ProcessResult run_restic_backup(const FilesSettings& settings, std::vector<std::
           [] { fault::point("files.backup.restic-running"); });
 }
 
-std::string utc_now_iso() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
 
 // The snapshot restic just made, known by its short id. A local repository names its snapshot
 // files by their full id, so no second restic run (and key derivation) is needed there.
@@ -455,7 +444,7 @@ Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_i
     for (const auto& e : fs::directory_iterator(dir, ec)) {
       auto id = e.path().filename().string();
       if (id.rfind(short_id, 0) != 0) continue;
-      nlohmann::json j{{"id", id}, {"short_id", short_id}, {"time", utc_now_iso()}};
+      nlohmann::json j{{"id", id}, {"short_id", short_id}, {"time", iso8601_utc()}};
       for (size_t i = 0; i + 1 < args.size(); ++i) {
         if (args[i] == "--tag") j["tags"].push_back(args[i + 1]);
       }
@@ -519,7 +508,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   }
   fault::point("files.backup.scanned");
   announce(options, "snapshot");
-  std::vector<std::string> args{"backup", "--json", "--host", "keepsake"};
+  std::vector<std::string> args{"backup", "--json", "--host", kSnapshotHost};
   for (const auto& tag : scan_tags(result.scan, paired)) {
     args.insert(args.end(), {"--tag", tag});
   }
@@ -528,7 +517,7 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   std::exception_ptr first_failure;
   for (const auto& repository : repositories) {
     auto one = for_repository(settings, repository);
-    RepositorySnapshot made{shown_repository(repository.url)};
+    RepositorySnapshot made{shown_repository(repository.url), repository};
     BackupResult later = result;
     auto& into = result.snapshot.id.empty() ? result : later;
     try {
@@ -573,20 +562,23 @@ std::vector<Snapshot> read_snapshots(const FilesSettings& settings, const std::v
   return out;
 }
 
-CheckResult check_repository(const FilesSettings& settings, int read_data_percent) {
+CheckResult check_repository(const FilesSettings& settings, const std::string& read_data) {
   std::vector<std::string> args{"check"};
-  if (read_data_percent > 0) {
-    args.push_back("--read-data-subset=" + std::to_string(read_data_percent) + "%");
-  }
+  if (!read_data.empty()) args.push_back("--read-data-subset=" + read_data);
   auto restic = restic_for(settings);
-  restic.run({"unlock"});  // only stale locks (a killed run's): check needs an exclusive lock
-  auto r = restic.run(args, {0, 1});
-  if (r.exit_code == 1 && r.out.find("Fatal: repository contains errors") == std::string::npos &&
-      r.err.find("Fatal: repository contains errors") == std::string::npos) {
-    throw_restic_failure(restic.repository(), "check", r);
+  try {
+    restic.run({"unlock"});  // only stale locks (a killed run's): check needs an exclusive lock
+    auto r = restic.run(args, {0, 1});
+    bool damaged = r.out.find("Fatal: repository contains errors") != std::string::npos ||
+                   r.err.find("Fatal: repository contains errors") != std::string::npos;
+    if (r.exit_code == 1 && !damaged) throw_restic_failure(restic.repository(), "check", r);
+    bool ok = r.exit_code == 0;
+    record_check(settings, read_data, ok, ok ? "" : "restic check found errors in the repository");
+    return {ok, r.out + r.err};
+  } catch (const Error& e) {
+    record_check(settings, read_data, false, e.full_message());
+    throw;
   }
-  if (r.exit_code == 0) record_passed_check(settings, read_data_percent);
-  return {r.exit_code == 0, r.out + r.err};
 }
 
 RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions& options) {

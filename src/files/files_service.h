@@ -107,6 +107,7 @@ struct BackupOptions {
 // The snapshot one repository received in a backup to several.
 struct RepositorySnapshot {
   std::string repository;  // as shown (shown_repository)
+  Repository configured;   // as configured (never shown: a URL may hold credentials)
   Snapshot snapshot;       // no id when it failed
   std::string error;       // the failure's full message; "" when the snapshot was made
   ErrorKind error_kind = ErrorKind::kInternal;
@@ -150,8 +151,12 @@ struct CheckResult {
   bool ok = false;
   std::string output;
 };
-// `restic check`, reading `read_data_percent` % of the packs (0 = structure only).
-CheckResult check_repository(const FilesSettings& settings, int read_data_percent = 0);
+// `restic check` of the repository `settings` names (or the primary), also reading `read_data` of
+// the packs' data in restic's --read-data-subset form ("5%", or "n/t": the n-th of t parts;
+// "" = the structure only). The outcome, passed, damaged or failed to run, is recorded for that
+// repository (repository_checks); a pass marks the snapshots it covered as checked. A failure to
+// run (locked, unreachable, wrong password) is thrown after it is recorded.
+CheckResult check_repository(const FilesSettings& settings, const std::string& read_data = "");
 
 // A library point: a finished file snapshot and the database backup it pairs with. restic writes
 // a snapshot only when its run finishes, so a killed run leaves none and is never a point.
@@ -177,14 +182,18 @@ std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
                                             const std::vector<Snapshot>& snapshots);
 // As `backup list --json` shows a point (docs/FILES.md).
 nlohmann::json library_point_json(const LibraryPoint& p);
-// The last passed `files check`: {time, readDataPercent, snapshots (how many it covered)}, or null.
-nlohmann::json last_repository_check(const FilesSettings& settings);
+// The checks of every configured repository, as GET /api/admin/files shows them: [{repository (as
+// shown), last: {time, ok, readData, error} | null, lastPassed: {time, readData, readDataPercent,
+// snapshots (how many it covered)} | null}], the primary first.
+nlohmann::json repository_checks(const FilesSettings& settings);
 // "latest" or a snapshot id (a prefix will do) in any configured repository; kNotFound otherwise.
 LibraryPoint find_library_point(const FilesSettings& settings, const std::string& id);
 // A repository was given or `files init` saved one.
 bool has_repository(const FilesSettings& settings);
-// Notes that a `restic check` passed over every snapshot there is now (for the points' state).
-void record_passed_check(const FilesSettings& settings, int read_data_percent);
+// Records a check's outcome for the repository `settings` names; a pass covers every snapshot
+// there is now (for the points' state).
+void record_check(const FilesSettings& settings, const std::string& read_data, bool ok,
+                  const std::string& error);
 
 struct RestoreOptions {
   std::string snapshot = "latest";
@@ -209,16 +218,20 @@ bool fetch_database_backup(const FilesSettings& settings, const std::string& sna
 
 struct RepairedFile {
   std::string path;
-  std::string snapshot;  // the short id it came from
+  std::string snapshot;    // the short id it came from
+  std::string repository;  // the repository that held it (as shown)
 };
 struct RepairResult {
   std::vector<RepairedFile> repaired;
-  std::vector<std::string> not_found;  // no snapshot holds a good copy
+  std::vector<std::string> not_found;   // no snapshot holds a good copy
+  std::vector<std::string> unreadable;  // "<repository>: <error>" for each repository that failed
 };
 // `files restore --repair`: runs the scan and a new checksum-verification pass, then brings back
 // exactly the files the scan finds missing and the originals the verification finds damaged or
 // missing, each from the newest snapshot holding a good copy (an original's SHA-1 must equal
-// asset.checksum). Writes through a temporary name and a rename; deletes nothing.
+// asset.checksum): the primary repository's first, then each other saved one's (or only the
+// repository given); a repository that fails is listed in `unreadable` and the next one is tried.
+// Writes through a temporary name and a rename; deletes nothing.
 RepairResult repair_files(db::Connection& conn, const FilesSettings& settings);
 
 // The proof after a library restore: every original the database references is present and
@@ -241,7 +254,11 @@ struct ForgetPolicy {
 struct ForgetResult {
   int64_t kept = 0, removed = 0;
 };
-// `restic forget --prune` over all of Keepsake's snapshots (one group).
+// The policy in force: system-config's backup.database.keepLastAmount (as for the database
+// backups) plus keepsake-config's files.retention calendar rules.
+ForgetPolicy retention_policy(db::Connection& conn);
+// `restic forget --prune` of the repository `settings` names, over Keepsake's own snapshots only
+// (one group); another client's snapshots in the same repository are left alone.
 ForgetResult forget_snapshots(const FilesSettings& settings, const ForgetPolicy& policy);
 
 }  // namespace keepsake::files

@@ -1,28 +1,43 @@
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "backup/backup_files.h"
 #include "common/error.h"
+#include "common/utc_time.h"
 #include "files/files_internal.h"
 
 namespace keepsake::files {
 namespace fs = std::filesystem;
 namespace {
 
-std::string last_check_file(const FilesSettings& s) { return files_dir(s) + "/last-check.json"; }
+// <files>/checks.json: per repository (as configured), its last check {time, ok, readData, error}
+// and its last passed one {time, readData, readDataPercent, snapshots: [ids it covered]}.
+std::string checks_file(const FilesSettings& s) { return files_dir(s) + "/checks.json"; }
+// Before checks.json: the last passed check of whichever repository was checked last.
+std::string legacy_check_file(const FilesSettings& s) { return files_dir(s) + "/last-check.json"; }
 
-nlohmann::json read_last_check(const FilesSettings& s) {
-  std::ifstream in(last_check_file(s));
+nlohmann::json read_json_object(const std::string& path) {
+  std::ifstream in(path);
   auto j = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
   return j.is_object() ? j : nlohmann::json::object();
 }
 
-std::string utc_now() {
-  auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
+nlohmann::json read_checks(const FilesSettings& s) { return read_json_object(checks_file(s)); }
+
+// The last passed check of the repository `s` names.
+nlohmann::json last_passed_check(const FilesSettings& s) {
+  auto all = read_checks(s);
+  auto repository = configured_repository(s);
+  if (all.contains(repository)) return all[repository].value("lastPassed", nlohmann::json::object());
+  return read_json_object(legacy_check_file(s));  // its snapshot ids say which repository it was
+}
+
+// The share of the packs' data a --read-data-subset reads: "5%" -> 5, "1/4" -> 25, "" -> 0.
+int read_data_percent(const std::string& read_data) {
+  if (read_data.empty()) return 0;
+  auto slash = read_data.find('/');
+  if (slash == std::string::npos) return std::stoi(read_data);
+  return 100 / std::max(1, std::stoi(read_data.substr(slash + 1)));
 }
 
 int64_t tag_number(const Snapshot& s, const std::string& prefix) {
@@ -53,12 +68,22 @@ bool has_repository(const FilesSettings& s) {
   return repository_configured(s);
 }
 
-void record_passed_check(const FilesSettings& s, int read_data_percent) {
-  nlohmann::json ids = nlohmann::json::array();
-  for (const auto& snapshot : list_snapshots(s)) ids.push_back(snapshot.id);
-  nlohmann::json record{{"time", utc_now()}, {"readDataPercent", read_data_percent},
-                        {"snapshots", ids}};
-  std::ofstream(last_check_file(s), std::ios::trunc) << record.dump() << "\n";
+void record_check(const FilesSettings& s, const std::string& read_data, bool ok,
+                  const std::string& error) {
+  auto all = read_checks(s);
+  auto& entry = all[configured_repository(s)];
+  auto now = iso8601_utc();
+  entry["last"] = {{"time", now}, {"ok", ok}, {"readData", read_data}, {"error", error}};
+  if (ok) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (const auto& snapshot : list_snapshots(s)) ids.push_back(snapshot.id);
+    entry["lastPassed"] = {{"time", now}, {"readData", read_data},
+                           {"readDataPercent", read_data_percent(read_data)}, {"snapshots", ids}};
+  }
+  fs::create_directories(files_dir(s));
+  auto tmp = checks_file(s) + ".tmp";
+  std::ofstream(tmp, std::ios::trunc) << all.dump(2) << "\n";
+  fs::rename(tmp, checks_file(s));
 }
 
 std::vector<LibraryPoint> list_library_points(const FilesSettings& settings,
@@ -81,7 +106,7 @@ std::vector<LibraryPoint> list_library_points(const FilesSettings& settings,
 
 std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
                                             const std::vector<Snapshot>& snapshots) {
-  auto check = read_last_check(settings);
+  auto check = last_passed_check(settings);
   auto checked = check.value("snapshots", std::vector<std::string>{});
   std::vector<LibraryPoint> points;
   for (const auto& snapshot : snapshots) {
@@ -104,11 +129,23 @@ std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
   return points;
 }
 
-nlohmann::json last_repository_check(const FilesSettings& settings) {
-  auto check = read_last_check(settings);
-  if (check.empty()) return nullptr;
-  return {{"time", check.value("time", "")}, {"readDataPercent", check.value("readDataPercent", 0)},
-          {"snapshots", check.value("snapshots", nlohmann::json::array()).size()}};
+nlohmann::json repository_checks(const FilesSettings& settings) {
+  auto all = read_checks(settings);
+  auto result = nlohmann::json::array();
+  for (const auto& repository : configured_repositories(settings)) {
+    auto one = for_repository(settings, repository);
+    auto passed = last_passed_check(one);
+    auto entry = all.value(repository.url, nlohmann::json::object());
+    nlohmann::json last = entry.value("last", nlohmann::json());
+    result.push_back({{"repository", shown_repository(repository.url)},
+                      {"last", last},
+                      {"lastPassed", passed.empty() ? nlohmann::json() :
+                                         nlohmann::json{{"time", passed.value("time", "")},
+                                                        {"readData", passed.value("readData", "")},
+                                                        {"readDataPercent", passed.value("readDataPercent", 0)},
+                                                        {"snapshots", passed.value("snapshots", nlohmann::json::array()).size()}}}});
+  }
+  return result;
 }
 
 nlohmann::json library_point_json(const LibraryPoint& p) {

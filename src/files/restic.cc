@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "files/files_service.h"
 
 namespace keepsake::files {
 namespace {
@@ -33,8 +34,9 @@ std::string line_with(const ProcessResult& r, const char* text) {
 
 }  // namespace
 
-void throw_restic_failure(const std::string& repository, const std::string& command,
+void throw_restic_failure(const std::string& configured, const std::string& command,
                           const ProcessResult& r) {
+  const std::string repository = shown_repository(configured);  // a URL's credentials never shown
   if (says(r, "wrong password or no key found")) {
     throw Error(ErrorKind::kUnauthorized, "wrong password for the restic repository " + repository,
                 "set RESTIC_PASSWORD_FILE or RESTIC_PASSWORD to the repository's password, or "

@@ -44,7 +44,8 @@ class Restic {
   std::string cwd_;
 };
 
-// The Error for a failed restic run (wrong password, no repository, locked, full disk, other).
+// The Error for a failed restic run (wrong password, no repository, locked, full disk, other),
+// naming the repository as shown_repository shows it.
 [[noreturn]] void throw_restic_failure(const std::string& repository, const std::string& command,
                                        const ProcessResult& r);
 

@@ -44,9 +44,10 @@ void add_repository(json& out, const files::FilesSettings& settings) {
   out["snapshots"] = json::array();
   out["libraryPoints"] = json::array();
   out["repositories"] = json::array();
-  out["repositoryCheck"] = files::last_repository_check(settings);
+  out["repositoryChecks"] = json::array();
   if (!files::repository_configured(settings)) return;
   try {
+    out["repositoryChecks"] = files::repository_checks(settings);
     out["repository"] = files::shown_repository(files::configured_repository(settings));
     auto snapshots = files::list_snapshots(settings);
     for (const auto& s : snapshots) {

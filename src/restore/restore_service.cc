@@ -15,7 +15,9 @@
 #include "backup/backup_service.h"
 #include "common/error.h"
 #include "common/fault_point.h"
+#include "common/utc_time.h"
 #include "config/redis_config.h"
+#include "db/index_build_memory.h"
 #include "db/system_metadata.h"
 #include "db/write_fence.h"
 #include "migrations/boot.h"
@@ -39,14 +41,6 @@ DatabaseConfig with_database(const DatabaseConfig& c, const std::string& name) {
   return out;
 }
 
-std::string iso_now() {
-  std::time_t t = Clock::to_time_t(Clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 class Reporter {
  public:
@@ -159,11 +153,8 @@ RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::
     DatabaseConfig scratch = with_database(o.config.db, names.scratch);
     LoadOptions lo;
     lo.connections = o.connections;
-    lo.maintenance_work_mem = o.maintenance_work_mem.empty()
-                                  ? default_maintenance_work_mem(static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) *
-                                                                     static_cast<uint64_t>(sysconf(_SC_PAGESIZE)),
-                                                                 o.connections)
-                                  : o.maintenance_work_mem;
+    lo.maintenance_work_mem =
+        o.maintenance_work_mem.empty() ? db::machine_maintenance_work_mem(o.connections) : o.maintenance_work_mem;
     {
       auto c = db::Connection::open(scratch);
       lo.policy = load_policy_for(*c, false);
@@ -184,7 +175,7 @@ RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::
     check_restored(*conn);
     db::SystemMetadataRepository(*conn).upsert(
         kRestoreJournalKey, {{"status", "swapping"}, {"file", o.filename}, {"live", live},
-                             {"previous", names.previous}, {"swappedAt", iso_now()}});
+                             {"previous", names.previous}, {"swappedAt", iso8601_utc()}});
     if (o.prepare_restored) o.prepare_restored(*conn);
     conn.reset();
     fault_point("before-swap");
@@ -336,12 +327,6 @@ const char* strategy_name(RestoreStrategy s) {
     case RestoreStrategy::kInPlace: return "in-place";
   }
   return "?";
-}
-
-std::string default_maintenance_work_mem(uint64_t physical_bytes, int connections) {
-  uint64_t mb = physical_bytes / 4 / static_cast<uint64_t>(std::max(1, connections)) >> 20;
-  mb = std::clamp<uint64_t>(mb, 64, 2048);
-  return std::to_string(mb) + "MB";
 }
 
 RestoreResult restore_database(const RestoreOptions& o) {

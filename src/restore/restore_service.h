@@ -99,8 +99,4 @@ inline constexpr std::string_view kRecoverRestoresPhases[] = {
 std::vector<std::string> cleanup_restore_databases(const DatabaseConfig& live,
                                                    std::chrono::hours older_than = std::chrono::hours(0));
 
-// Sizes maintenance_work_mem for index builds from this machine's memory: a quarter of it spread
-// over the connections, between 64MB and 2GB. Pure.
-std::string default_maintenance_work_mem(uint64_t physical_bytes, int connections);
-
 }  // namespace keepsake::restore

@@ -1,9 +1,9 @@
 #include "storage/folder_usage.h"
 
-#include <ctime>
 #include <filesystem>
 
 #include "common/log.h"
+#include "common/utc_time.h"
 #include "storage/layout.h"
 
 namespace keepsake::storage {
@@ -11,14 +11,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string iso_now() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
 
 // False when stopped.
 bool walk(FolderUsage& usage, const std::atomic<bool>& stop) {
@@ -49,7 +41,7 @@ std::optional<UsageReport> measure_folder_usage(const std::string& media_locatio
     if (!walk(usage, stop)) return std::nullopt;
     report.folders.push_back(std::move(usage));
   }
-  report.measured_at = iso_now();
+  report.measured_at = iso8601_utc();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;
 }

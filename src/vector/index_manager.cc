@@ -1,12 +1,13 @@
 #include "vector/index_manager.h"
-#include "common/fault_point.h"
 
 #include <bit>
 #include <cmath>
 #include <regex>
 
 #include "common/error.h"
+#include "common/fault_point.h"
 #include "common/log.h"
+#include "db/index_build_memory.h"
 
 namespace keepsake::vector {
 
@@ -347,6 +348,9 @@ bool reindex_vectors(db::Connection& conn, Extension ext, const std::string& ind
   }
   int dim = get_dimension_size(conn, table);
   uint32_t target = lists ? *lists : target_list_count(static_cast<double>(row_count(conn, table)));
+  // Immich builds with the server's maintenance_work_mem (64MB by default), which makes an HNSW
+  // build of a large library spill to disk and take many times longer.
+  db::SessionMaintenanceMemory build_memory(conn, db::machine_maintenance_work_mem(1));
   bool online = has_embedding && can_reindex_online(conn, ext, table, dim) &&
                 reindex_online(conn, ext, index, table, target);
   if (!online) reindex_blocking(conn, ext, index, table, has_embedding, dim, target);

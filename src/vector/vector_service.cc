@@ -1,11 +1,11 @@
 #include "vector/vector_service.h"
 
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/utc_time.h"
 #include "migrations/keepsake_migrations.h"
 #include "vector/index_manager.h"
 
@@ -21,15 +21,6 @@ ExtensionSetupResult prepare_vectors_for_boot(db::Connection& conn, const Config
 
 namespace {
 
-// "2026-12-05T01:40:00Z".
-std::string iso8601_utc(int64_t micros) {
-  std::time_t t = static_cast<std::time_t>(micros / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 std::atomic<VectorService*> g_active{nullptr};
 }  // namespace
 
@@ -110,7 +101,7 @@ nlohmann::json VectorService::status() const {
     s["indexes"][name]["vectors"] = index->size();
     s["indexes"][name]["memoryBytes"] = index->memory_bytes();
     s["indexes"][name]["lastChange"] = index->last_change();
-    if (index->synced_at_us() > 0) s["indexes"][name]["syncedAt"] = iso8601_utc(index->synced_at_us());
+    if (index->synced_at_us() > 0) s["indexes"][name]["syncedAt"] = iso8601_utc(std::chrono::system_clock::time_point(std::chrono::microseconds(index->synced_at_us())));
   }
   return s;
 }

@@ -32,6 +32,11 @@ TEST_F(KeepsakeSettingsTest, DefaultsAreWeeklyBaseBackupsAFortnightsWindowAndFil
   auto files = files_backup_settings(full);
   EXPECT_TRUE(files.enabled);
   EXPECT_TRUE(files.after_database_backup);
+  EXPECT_EQ(files.keep_daily + files.keep_weekly + files.keep_monthly, 0) << "keepLastAmount alone";
+  auto check = files_check_settings(full);
+  EXPECT_TRUE(check.enabled);
+  EXPECT_EQ(check.cron_expression, "0 05 * * 0");
+  EXPECT_EQ(check.full_read_days, 28);
   EXPECT_TRUE(stored("keepsake-config").is_null()) << "reading writes nothing";
 }
 
@@ -61,6 +66,20 @@ TEST_F(KeepsakeSettingsTest, BadValuesAreRefusedByNameAndNothingIsStored) {
   EXPECT_THROW(save_keepsake_settings(*conn_, full), Error);
   full = load_keepsake_settings(*conn_);
   full["files"]["backup"]["afterDatabaseBackup"] = "yes";
+  EXPECT_THROW(save_keepsake_settings(*conn_, full), Error);
+  full = load_keepsake_settings(*conn_);
+  full["files"]["retention"]["keepWeekly"] = -1;
+  EXPECT_THROW(save_keepsake_settings(*conn_, full), Error);
+  full = load_keepsake_settings(*conn_);
+  full["files"]["check"]["cronExpression"] = "weekly";
+  try {
+    save_keepsake_settings(*conn_, full);
+    FAIL() << "an invalid check cron expression was stored";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("files.check.cronExpression"), std::string::npos) << e.what();
+  }
+  full = load_keepsake_settings(*conn_);
+  full["files"]["check"]["fullReadDays"] = 0;
   EXPECT_THROW(save_keepsake_settings(*conn_, full), Error);
   EXPECT_TRUE(stored("keepsake-config").is_null());
 }

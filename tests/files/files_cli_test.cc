@@ -318,7 +318,7 @@ TEST_F(FilesCliTest, RepairTakesEachFileFromTheNewestGoodCopyAndForgetKeepsTheLa
 
   auto repair = files({"restore", "--repair"});
   ASSERT_EQ(repair.exit_code, 0) << repair.err << repair.out;
-  EXPECT_TRUE(has(repair.out, "repaired " + paths[0] + " (from snapshot " + first + ")"))
+  EXPECT_TRUE(has(repair.out, "repaired " + paths[0] + " (from snapshot " + first + " in " + repo() + ")"))
       << repair.out;
   EXPECT_TRUE(has(repair.out, "repaired " + paths[1])) << repair.out;
   EXPECT_TRUE(has(repair.out, "2 files repaired, 0 without a good copy")) << repair.out;

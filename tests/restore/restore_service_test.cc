@@ -299,9 +299,6 @@ TEST(RestoreNamesTest, SuffixesSurviveLongNames) {
   EXPECT_EQ(long_names.previous.size(), 63u);
   EXPECT_EQ(long_names.previous.substr(long_names.previous.size() - 31), "_before_restore_20261201T101500");
   EXPECT_FALSE(parse_stamp("2026-12-01"));
-  EXPECT_EQ(default_maintenance_work_mem(24ULL << 30, 2), "2048MB");
-  EXPECT_EQ(default_maintenance_work_mem(2ULL << 30, 2), "256MB");
-  EXPECT_EQ(default_maintenance_work_mem(128ULL << 20, 4), "64MB");
 }
 
 }  // namespace
