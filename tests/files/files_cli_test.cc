@@ -2,12 +2,15 @@
 // library seeded with `dev seed --files`: init (with the password file Keepsake creates), backup
 // (tags: the paired database backup, the scan's counts), list, check, restore into a new folder
 // (every original's SHA-1 equals asset.checksum) and in place (only missing or different files,
-// nothing deleted); a wrong password gives one clear error; a repository inside the media folder
+// nothing deleted); a wrong password and a repository locked by another restic each give one
+// clear error; a repository inside the media folder
 // is refused; library points in `backup list`; `restore --library` (database and files, extras
 // moved aside, the SHA-1 proof); `files restore --repair` from the newest good copy; `files
 // forget` retention.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -222,6 +225,54 @@ TEST_F(FilesCliTest, AWrongPasswordGivesOneClearErrorAndNeverShowsThePassword) {
   EXPECT_FALSE(has(wrong.out + wrong.err, "wrong-battery"));
   auto right = files({"list"}, {{"RESTIC_PASSWORD", "right-horse"}});
   EXPECT_EQ(right.exit_code, 0) << right.err;
+}
+
+TEST_F(FilesCliTest, ALockedRepositoryGivesOneClearErrorAndTheLibraryIsUntouched) {
+  init_and_back_up();
+  // Another restic holds the repository: a backup of standard input, waiting for its data.
+  std::string fifo = tmp_.path() + "/stdin";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  ProcessResult other;
+  std::thread holder([&] {
+    ProcessOptions o;
+    o.argv = {"restic", "--repo", repo(), "--no-cache", "backup", "--stdin", "--host", "laptop"};
+    o.env = minimal_environment({{"RESTIC_PASSWORD_FILE", password_file()}});
+    o.stdin_file = fifo;
+    other = run_process(o);
+  });
+  int writer = ::open(fifo.c_str(), O_WRONLY);  // returns once restic has its standard input
+  struct Release {  // ends the other restic's input and waits for it, also when an assertion fails
+    int& fd;
+    std::thread& t;
+    ~Release() {
+      if (fd >= 0) ::close(fd);
+      if (t.joinable()) t.join();
+    }
+  } release{writer, holder};
+  ASSERT_GE(writer, 0);
+  auto locked = [&] { return !fs::is_empty(repo() + "/locks"); };
+  for (int i = 0; i < 600 && !locked(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_TRUE(locked()) << "the other restic never took its lock";
+  auto points = library_points();
+
+  const std::string error = "keepsake: error: the restic repository " + repo() +
+                            " is locked (another restic process uses it; if none does, remove stale "
+                            "locks with `restic unlock`)\n";
+  auto check = files({"check"});
+  EXPECT_NE(check.exit_code, 0);
+  EXPECT_EQ(check.err, error);
+  auto forget = files({"forget", "--keep-last", "1"});
+  EXPECT_NE(forget.exit_code, 0);
+  EXPECT_EQ(forget.err, error);
+
+  ASSERT_EQ(::write(writer, "held\n", 5), 5);
+  ::close(writer);
+  writer = -1;
+  holder.join();
+  EXPECT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(library_points(), points) << "nothing forgotten";
+  EXPECT_EQ(keepsake({"storage", "verify", "--all"}).exit_code, 0) << "the media folder is untouched";
+  EXPECT_EQ(files({"check"}).exit_code, 0) << "free again";
 }
 
 TEST_F(FilesCliTest, ARepositoryInsideTheMediaFolderIsRefused) {
