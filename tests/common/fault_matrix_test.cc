@@ -35,6 +35,7 @@
 #include "jobs/queue.h"
 #include "migrations/boot.h"
 #include "migrations/keepsake_migrations.h"
+#include "pitr/archive.h"
 #include "pitr/pitr.h"
 #include "restore/database_swap.h"
 #include "restore/pitr_restore.h"
@@ -580,6 +581,41 @@ class PitrRestore : public Operation {
   int64_t target_ = 0;  // set by prepare for the case that runs (cases run one at a time)
 };
 
+// `keepsake pitr backup`, one more base backup, on a cluster of its own with PITR enabled (which
+// took the first). Both phases come before the verified backup is renamed into place, so a fault
+// there must leave exactly the base backups there were; the run again removes the killed run's
+// `.partial` folder and takes a verified one.
+class PitrBaseBackup : public Operation {
+ public:
+  fault::Operation phases() const override { return {"pitr.base-backup", pitr::kBaseBackupPhases}; }
+  void prepare(Scene& s) override {
+    auto cluster = std::make_shared<keepsake::testing::OwnCluster>();
+    s.held = cluster;
+    s.db_url = cluster->url();
+    migrations::run_database_boot(cluster->config(), migrations::BootOptions{});
+    pitr::enable({.db = cluster->config(), .archive_dir = archive(s).dir()});
+  }
+  std::vector<std::string> command(const Scene&) const override { return {"pitr", "backup"}; }
+  // The verified base backups there are.
+  std::string fingerprint(const Scene& s) const override {
+    std::string out;
+    for (const auto& b : archive(s).base_backups()) {
+      if (b.verified && fs::is_directory(archive(s).base_dir() + "/" + b.name)) out += b.name + "\n";
+    }
+    return out;
+  }
+  bool finished(const Scene& s) const override {
+    for (const auto& e : fs::directory_iterator(archive(s).base_dir())) {
+      if (e.path().extension() == ".partial") return false;
+    }
+    return archive(s).base_backups().size() == 2 && !archive(s).failure();
+  }
+  bool keeps_old_state_at(const std::string&) const override { return true; }
+
+ private:
+  static pitr::Archive archive(const Scene& s) { return pitr::Archive(s.dir.path() + "/data/pitr"); }
+};
+
 const std::vector<std::shared_ptr<Operation>>& operations() {
   static const std::vector<std::shared_ptr<Operation>> all = {
       std::make_shared<BackupCreate>(),    std::make_shared<BackupUpload>(),
@@ -588,7 +624,7 @@ const std::vector<std::shared_ptr<Operation>>& operations() {
       std::make_shared<VectorDimension>(), std::make_shared<VectorReindex>(),
       std::make_shared<KeepsakeMigrations>(),
       std::make_shared<AssetDeleteJob>(),  std::make_shared<FilesBackup>(),
-      std::make_shared<PitrRestore>()};
+      std::make_shared<PitrRestore>(),     std::make_shared<PitrBaseBackup>()};
   return all;
 }
 
