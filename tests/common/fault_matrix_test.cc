@@ -534,6 +534,16 @@ class FilesBackup : public Operation {
   }
 };
 
+// A cluster of the case's own (PITR needs a replication slot and an archive, which the shared
+// cluster must not carry), booted with the Immich schema; the scene's live database.
+std::shared_ptr<keepsake::testing::OwnCluster> booted_own_cluster(Scene& s) {
+  auto cluster = std::make_shared<keepsake::testing::OwnCluster>();
+  s.held = cluster;
+  s.db_url = cluster->url();
+  migrations::run_database_boot(cluster->config(), migrations::BootOptions{});
+  return cluster;
+}
+
 // `keepsake pitr restore --to <time>` into the live database, on a cluster of its own (the shared
 // one must not carry a replication slot nor an archive) with PITR enabled and users t1, t2, t3
 // committed one per transaction; restored to a time between t2 and t3. Each case recovers the
@@ -544,10 +554,7 @@ class PitrRestore : public Operation {
  public:
   fault::Operation phases() const override { return {"pitr-restore", restore::kPitrRestorePhases}; }
   void prepare(Scene& s) override {
-    auto cluster = std::make_shared<keepsake::testing::OwnCluster>();
-    s.held = cluster;
-    s.db_url = cluster->url();
-    migrations::run_database_boot(cluster->config(), migrations::BootOptions{});
+    auto cluster = booted_own_cluster(s);
     auto c = cluster->connect();
     c->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
     pitr::enable({.db = cluster->config(), .archive_dir = s.dir.path() + "/data/pitr"});
@@ -589,10 +596,7 @@ class PitrBaseBackup : public Operation {
  public:
   fault::Operation phases() const override { return {"pitr.base-backup", pitr::kBaseBackupPhases}; }
   void prepare(Scene& s) override {
-    auto cluster = std::make_shared<keepsake::testing::OwnCluster>();
-    s.held = cluster;
-    s.db_url = cluster->url();
-    migrations::run_database_boot(cluster->config(), migrations::BootOptions{});
+    auto cluster = booted_own_cluster(s);
     pitr::enable({.db = cluster->config(), .archive_dir = archive(s).dir()});
   }
   std::vector<std::string> command(const Scene&) const override { return {"pitr", "backup"}; }
