@@ -24,10 +24,8 @@ nlohmann::json read_json_object(const std::string& path) {
 
 nlohmann::json read_checks(const FilesSettings& s) { return read_json_object(checks_file(s)); }
 
-// The last passed check of the repository `s` names.
-nlohmann::json last_passed_check(const FilesSettings& s) {
-  auto all = read_checks(s);
-  auto repository = configured_repository(s);
+// The last passed check of `repository` in `all` (checks.json as read).
+nlohmann::json last_passed_check(const FilesSettings& s, const nlohmann::json& all, const std::string& repository) {
   if (all.contains(repository)) return all[repository].value("lastPassed", nlohmann::json::object());
   return read_json_object(legacy_check_file(s));  // its snapshot ids say which repository it was
 }
@@ -106,7 +104,7 @@ std::vector<LibraryPoint> list_library_points(const FilesSettings& settings,
 
 std::vector<LibraryPoint> library_points_of(const FilesSettings& settings,
                                             const std::vector<Snapshot>& snapshots) {
-  auto check = last_passed_check(settings);
+  auto check = last_passed_check(settings, read_checks(settings), configured_repository(settings));
   auto checked = check.value("snapshots", std::vector<std::string>{});
   std::vector<LibraryPoint> points;
   for (const auto& snapshot : snapshots) {
@@ -133,8 +131,7 @@ nlohmann::json repository_checks(const FilesSettings& settings) {
   auto all = read_checks(settings);
   auto result = nlohmann::json::array();
   for (const auto& repository : configured_repositories(settings)) {
-    auto one = for_repository(settings, repository);
-    auto passed = last_passed_check(one);
+    auto passed = last_passed_check(settings, all, repository.url);
     auto entry = all.value(repository.url, nlohmann::json::object());
     nlohmann::json last = entry.value("last", nlohmann::json());
     result.push_back({{"repository", shown_repository(repository.url)},
