@@ -44,6 +44,9 @@ void register_pitr_commands(CLI::App& app, ContextProvider& ctx);
 files::FilesSettings files_settings(ContextProvider& ctx, const std::string& repo);
 void add_delete_extra_flag(CLI::App* command, bool& flag);
 void print_files_restore(const files::RestoreResult& r, const files::RestoreOptions& options);
+// files::restore_files with a progress bar on stderr.
+files::RestoreResult restore_files_with_progress(const files::FilesSettings& settings,
+                                                files::RestoreOptions options);
 // A restore as `keepsake restore` runs one (maintenance_commands.cc), for other kinds of restore
 // (`pitr restore`): asks for confirmation unless `yes` (refused when stdin is not a terminal),
 // checks the other clients, enters maintenance mode and waits for Immich's acknowledgements,

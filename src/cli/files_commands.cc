@@ -1,7 +1,9 @@
 // `keepsake files`: the media folder's files backed up with restic (init, backup, list, check,
-// restore, forget). Parses flags, calls src/files/, prints (a backup's progress on stderr); no
-// business rules here.
+// restore, forget, remove). Parses flags, calls src/files/, prints (progress on stderr); no business
+// rules here.
+#include <functional>
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.h"
 #include "cli/progress_bar.h"
@@ -95,16 +97,6 @@ void run_backup(ContextProvider& ctx, const RepoFlags& repo, BackupOptions optio
   }
 }
 
-void run_list(ContextProvider& ctx, const RepoFlags& repo) {
-  auto snapshots = list_snapshots(settings_for(ctx, repo));
-  std::cout << "ID        Time                            Database backup / paths\n";
-  for (const auto& s : snapshots) {
-    std::cout << s.short_id << "  " << s.time.substr(0, 19) << "  "
-              << (s.db_backup.empty() ? "-" : s.db_backup) << "  " << joined(s.paths) << "\n";
-  }
-  std::cout << snapshots.size() << " snapshots\n";
-}
-
 // The repositories a command runs on: the one given with --repo, or every one `init` saved.
 std::vector<FilesSettings> each_repository(ContextProvider& ctx, const RepoFlags& repo) {
   auto settings = settings_for(ctx, repo);
@@ -113,16 +105,54 @@ std::vector<FilesSettings> each_repository(ContextProvider& ctx, const RepoFlags
   return out;
 }
 
+// Runs `one` on each repository, under a "== <repository>" line when there are several. One that
+// fails (locked, unreachable, wrong password) is named on stderr and the next one is still done;
+// then the failure is thrown. With one repository its failure is thrown as it is.
+void on_each_repository(ContextProvider& ctx, const RepoFlags& repo,
+                        const std::function<void(const FilesSettings&, const std::string& shown)>& one) {
+  auto all = each_repository(ctx, repo);
+  std::optional<Error> first_failure;
+  int failed = 0;
+  for (const auto& settings : all) {
+    auto shown = shown_repository(configured_repository(settings));
+    if (all.size() > 1) std::cout << "== " << shown << "\n";
+    try {
+      one(settings, shown);
+    } catch (const Error& e) {
+      if (all.size() == 1) throw;
+      std::cerr << "could not use the repository " << shown << ": " << e.full_message() << "\n";
+      if (!first_failure) first_failure = e;
+      ++failed;
+    }
+  }
+  if (first_failure) {
+    throw Error(first_failure->kind(),
+                std::to_string(failed) + " of " + std::to_string(all.size()) +
+                    " repositories could not be used (above)",
+                "the others were done; run the command again once they are reachable");
+  }
+}
+
+void run_list(ContextProvider& ctx, const RepoFlags& repo) {
+  on_each_repository(ctx, repo, [](const FilesSettings& one, const std::string&) {
+    auto snapshots = list_snapshots(one);
+    std::cout << "ID        Time                            Database backup / paths\n";
+    for (const auto& s : snapshots) {
+      std::cout << s.short_id << "  " << s.time.substr(0, 19) << "  "
+                << (s.db_backup.empty() ? "-" : s.db_backup) << "  " << joined(s.paths) << "\n";
+    }
+    std::cout << snapshots.size() << " snapshots\n";
+  });
+}
+
 void run_check(ContextProvider& ctx, const RepoFlags& repo, int percent) {
   int damaged = 0;
-  for (const auto& one : each_repository(ctx, repo)) {
-    auto shown = shown_repository(configured_repository(one));
-    std::cout << "== " << shown << "\n";
+  on_each_repository(ctx, repo, [&](const FilesSettings& one, const std::string& shown) {
     auto r = check_repository(one, percent > 0 ? std::to_string(percent) + "%" : "");
     std::cout << r.output;
     std::cout << (r.ok ? "Repository check passed: " : "REPOSITORY DAMAGED: ") << shown << "\n";
     damaged += r.ok ? 0 : 1;
-  }
+  });
   if (damaged > 0) {
     throw Error(ErrorKind::kCorrupt,
                 "restic check found errors in " + std::to_string(damaged) + " repository(ies)",
@@ -149,10 +179,10 @@ void run_repair(ContextProvider& ctx, const RepoFlags& repo) {
   }
 }
 
-void run_restore(ContextProvider& ctx, const RepoFlags& repo, const RestoreOptions& options,
-                 bool repair) {
+void run_restore(ContextProvider& ctx, const RepoFlags& repo, RestoreOptions options, bool repair) {
   if (repair) return run_repair(ctx, repo);
-  print_files_restore(restore_files(settings_for(ctx, repo), options), options);
+  auto settings = repository_holding(settings_for(ctx, repo), options.snapshot);
+  print_files_restore(restore_files_with_progress(settings, options), options);
 }
 
 void run_forget(ContextProvider& ctx, const RepoFlags& repo, ForgetPolicy policy) {
@@ -168,10 +198,22 @@ void run_forget(ContextProvider& ctx, const RepoFlags& repo, ForgetPolicy policy
   if (policy.keep_daily) rules += ", " + std::to_string(policy.keep_daily) + " daily";
   if (policy.keep_weekly) rules += ", " + std::to_string(policy.keep_weekly) + " weekly";
   if (policy.keep_monthly) rules += ", " + std::to_string(policy.keep_monthly) + " monthly";
-  for (const auto& one : each_repository(ctx, repo)) {
+  on_each_repository(ctx, repo, [&](const FilesSettings& one, const std::string& shown) {
     auto r = forget_snapshots(one, policy);
-    std::cout << shown_repository(configured_repository(one)) << ": " << r.removed
-              << " snapshots forgotten and pruned, " << r.kept << " kept (" << rules << ")\n";
+    std::cout << shown << ": " << r.removed << " snapshots forgotten and pruned, " << r.kept
+              << " kept (" << rules << ")\n";
+  });
+}
+
+void run_remove(ContextProvider& ctx, const RepoFlags& repo) {
+  auto shown = shown_repository(repo.repository);
+  auto left = remove_repository(settings_for(ctx, repo));
+  std::cout << "Keepsake no longer uses the repository " << shown
+            << ". It was not touched: its snapshots stay readable by restic with its password.\n";
+  if (left.empty()) {
+    std::cout << "No repository is saved now: file backups stop until `keepsake files init`.\n";
+  } else {
+    std::cout << "The primary repository is " << shown_repository(left.front().url) << ".\n";
   }
 }
 
@@ -187,6 +229,17 @@ void add_delete_extra_flag(CLI::App* command, bool& flag) {
   command->add_flag("--delete-extra", flag,
                     "In place: move files the snapshot does not hold aside into "
                     "<media>/.keepsake-extras/ (never removed; backups/ left alone)");
+}
+
+RestoreResult restore_files_with_progress(const FilesSettings& settings, RestoreOptions options) {
+  ProgressBar bar("files restore", "B");
+  options.progress = [&](const std::string& phase, int64_t done, int64_t total) {
+    bar.update(static_cast<double>(done), static_cast<double>(total),
+               phase == "restore" ? "restic restoring" : "comparing with the media folder");
+  };
+  auto result = restore_files(settings, options);
+  bar.finish();
+  return result;
 }
 
 void print_files_restore(const RestoreResult& r, const RestoreOptions& options) {
@@ -232,7 +285,8 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
               "newest verified one, or a new one when none verifies)");
   b->callback([&ctx, repo, backup] { run_backup(ctx, *repo, *backup); });
 
-  auto* list = files->add_subcommand("list", "List the snapshots, newest first");
+  auto* list = files->add_subcommand(
+      "list", "List the snapshots of the repository given, or of every saved one, newest first");
   add_repo(list);
   list->callback([&ctx, repo] { run_list(ctx, *repo); });
 
@@ -250,7 +304,8 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
       "restore", "Restore a snapshot into a new folder, or in place (missing or different files "
                  "only, nothing deleted)");
   add_repo(r);
-  r->add_option("snapshot", restore->snapshot, "Snapshot id (default latest)");
+  r->add_option("snapshot", restore->snapshot,
+                "Snapshot id, in any saved repository (default: latest, of the primary)");
   auto* target = r->add_option("--target", restore->target, "A new or empty folder (default: in place)");
   add_delete_extra_flag(r, restore->delete_extra);
   r->add_flag("--repair", *repair,
@@ -258,6 +313,11 @@ void register_files_commands(CLI::App& app, ContextProvider& ctx) {
               "from the newest snapshot with a good copy")
       ->excludes(target);
   r->callback([&ctx, repo, restore, repair] { run_restore(ctx, *repo, *restore, *repair); });
+
+  auto* remove = files->add_subcommand(
+      "remove", "Stop using a saved repository (--repo); the repository itself is left as it is");
+  add_repo(remove);
+  remove->callback([&ctx, repo] { run_remove(ctx, *repo); });
 
   auto policy = std::make_shared<ForgetPolicy>();
   policy->keep_last = 0;

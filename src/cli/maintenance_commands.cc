@@ -256,7 +256,7 @@ void run_library_restore(ContextProvider& ctx, RestoreFlags flags) {
   flags.file = point.database_backup;
   run_restore(ctx, flags);
   files::RestoreOptions options{point.snapshot.id, flags.target, flags.delete_extra};
-  print_files_restore(files::restore_files(settings, options), options);
+  print_files_restore(restore_files_with_progress(settings, options), options);
   auto conn = db::Connection::open(live_config(ctx.get()).db);
   print_proof(files::prove_library(*conn, settings, flags.target));
 }

@@ -249,55 +249,6 @@ void read_backup_output(const std::string& out, BackupResult& result, std::strin
   }
 }
 
-// Copies every file of `from` that is missing or different under `to` (through a temporary name
-// and a rename); never deletes anything under `to`.
-void merge_into(const fs::path& from, const fs::path& to, RestoreResult& result) {
-  for (auto it = fs::recursive_directory_iterator(from); it != fs::recursive_directory_iterator();
-       ++it) {
-    if (!it->is_regular_file()) continue;
-    auto dest = to / fs::relative(it->path(), from);
-    if (fs::exists(dest) && same_content(it->path(), dest)) {
-      ++result.unchanged;
-      continue;
-    }
-    copy_into_place(it->path(), dest);
-    ++result.written;
-  }
-}
-
-
-// Moves every file under the restored tree's top folders in `media` that the tree lacks into
-// <media>/.keepsake-extras/<time>/, keeping its relative path. backups/ is left alone: database
-// backups made after the snapshot are no extras.
-void move_extras_aside(const fs::path& tree, const fs::path& media, RestoreResult& result) {
-  auto aside = media / ".keepsake-extras" / compact_utc();
-  for (const auto& top : fs::directory_iterator(tree)) {
-    auto live = media / top.path().filename();
-    if (!top.is_directory() || !fs::is_directory(live) || top.path().filename() == "backups") {
-      continue;
-    }
-    std::vector<fs::path> extras;
-    for (const auto& e : fs::recursive_directory_iterator(live)) {
-      if (e.is_regular_file() && !fs::exists(tree / fs::relative(e.path(), media))) {
-        extras.push_back(e.path());
-      }
-    }
-    for (const auto& e : extras) {
-      auto dest = aside / fs::relative(e, media);
-      fs::create_directories(dest.parent_path());
-      fs::rename(e, dest);
-      ++result.extras_moved;
-    }
-  }
-  if (result.extras_moved > 0) result.extras_folder = aside.string();
-}
-
-int64_t count_files(const fs::path& dir) {
-  int64_t n = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file();
-  return n;
-}
-
 }  // namespace
 
 std::string files_dir(const FilesSettings& s) { return s.data_dir + "/files"; }
@@ -432,7 +383,6 @@ ProcessResult run_restic_backup(const FilesSettings& settings, std::vector<std::
           [] { fault::point("files.backup.restic-running"); });
 }
 
-
 // The snapshot restic just made, known by its short id. A local repository names its snapshot
 // files by their full id, so no second restic run (and key derivation) is needed there.
 Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_id,
@@ -549,6 +499,44 @@ bool repository_configured(const FilesSettings& settings) {
 
 std::vector<Snapshot> list_snapshots(const FilesSettings& settings) { return read_snapshots(settings, {}); }
 
+FilesSettings repository_holding(const FilesSettings& settings, const std::string& snapshot) {
+  if (!settings.repository.empty() || snapshot == "latest") {
+    return for_repository(settings, repository_of(settings));
+  }
+  std::string unreadable;
+  for (const auto& repository : configured_repositories(settings)) {
+    auto one = for_repository(settings, repository);
+    try {
+      for (const auto& s : list_snapshots(one)) {
+        if (!snapshot.empty() && s.id.rfind(snapshot, 0) == 0) return one;
+      }
+    } catch (const Error& e) {
+      unreadable += (unreadable.empty() ? "" : "; ") + shown_repository(repository.url) + ": " +
+                    e.full_message();
+    }
+  }
+  throw Error(ErrorKind::kNotFound, "no saved repository holds the snapshot " + snapshot,
+              unreadable.empty() ? "`keepsake files list` shows the snapshots of every saved repository"
+                                 : "these could not be read: " + unreadable);
+}
+
+std::vector<Repository> remove_repository(const FilesSettings& settings) {
+  if (settings.repository.empty()) {
+    throw Error(ErrorKind::kInvalidArgument, "`files remove` needs --repo <a saved repository>");
+  }
+  auto saved = saved_repositories(settings);
+  auto it = std::find_if(saved.begin(), saved.end(),
+                         [&](const Repository& r) { return r.url == settings.repository; });
+  if (it == saved.end()) {
+    throw Error(ErrorKind::kNotFound,
+                "the repository " + shown_repository(settings.repository) + " is not saved",
+                "`keepsake files list` names the saved repositories");
+  }
+  saved.erase(it);
+  save_repositories(settings, saved);
+  return saved;
+}
+
 std::vector<Snapshot> read_snapshots(const FilesSettings& settings, const std::vector<std::string>& ids) {
   std::vector<std::string> args{"snapshots", "--json", "--"};
   args.insert(args.end(), ids.begin(), ids.end());
@@ -579,53 +567,6 @@ CheckResult check_repository(const FilesSettings& settings, const std::string& r
     record_check(settings, read_data, false, e.full_message());
     throw;
   }
-}
-
-RestoreResult restore_files(const FilesSettings& settings, const RestoreOptions& options) {
-  RestoreResult result;
-  bool in_place = options.target.empty();
-  result.target = in_place ? settings.media_location : fs::absolute(options.target).string();
-  std::string into = result.target;
-  if (in_place) {
-    into = fresh_staging(settings, "restore-staging");
-  } else if (options.delete_extra) {
-    throw Error(ErrorKind::kInvalidArgument, "--delete-extra applies to an in-place restore only",
-                "a restore into a new folder has no extra files");
-  } else if (fs::exists(into) && !fs::is_empty(into)) {
-    throw Error(ErrorKind::kConflict, "the restore target " + into + " is not empty",
-                "restore into a new or empty folder, or without --target to repair in place");
-  }
-  fs::create_directories(into);
-  restic_for(settings).run({"restore", "--target", into, "--", options.snapshot});
-  if (!in_place) {
-    result.written = count_files(into);
-    return result;
-  }
-  merge_into(into, settings.media_location, result);
-  if (options.delete_extra) move_extras_aside(into, settings.media_location, result);
-  fs::remove_all(into);
-  return result;
-}
-
-bool fetch_database_backup(const FilesSettings& settings, const std::string& snapshot,
-                           const std::string& filename) {
-  auto folder = backup::backups_folder(settings.media_location);
-  auto path = backup::resolve_backup_path(folder, filename, /*must_exist=*/false);
-  if (fs::is_regular_file(path)) return false;
-  auto staging = fresh_staging(settings, "backup-staging");
-  restic_for(settings).run({"restore", "--target", staging, "--include", "/backups/" + filename,
-                            "--include", "/backups/" + filename + ".sha256", "--", snapshot});
-  auto fetched = fs::path(staging) / "backups" / filename;
-  if (!fs::is_regular_file(fetched)) {
-    throw Error(ErrorKind::kNotFound, "the snapshot " + snapshot + " does not hold " + filename);
-  }
-  fs::create_directories(folder);
-  if (fs::exists(fetched.string() + ".sha256")) {
-    copy_into_place(fetched.string() + ".sha256", path + ".sha256");
-  }
-  copy_into_place(fetched, path);
-  fs::remove_all(staging);
-  return true;
 }
 
 }  // namespace keepsake::files

@@ -142,10 +142,19 @@ inline constexpr std::string_view kFilesBackupPhases[] = {
     "files.backup.scanned", "files.backup.restic-running", "files.backup.snapshot-written",
     "files.backup.recorded"};
 
-// Newest first.
+// Stops using a saved repository (`settings.repository`): it leaves the saved list, and the next
+// one becomes the primary when it was the primary. The repository and its snapshots are left as
+// they are. kNotFound when it is not saved. Returns the repositories still saved.
+std::vector<Repository> remove_repository(const FilesSettings& settings);
+
 // True when a repository is given or `init` saved one (runs nothing).
 bool repository_configured(const FilesSettings& settings);
+// Newest first.
 std::vector<Snapshot> list_snapshots(const FilesSettings& settings);
+// `settings` narrowed to the repository that holds `snapshot` (an id or a prefix): the one given,
+// or else the first saved one that holds it, the primary first ("latest": the primary). A
+// repository that cannot be read is skipped; kNotFound (naming those skipped) when none holds it.
+FilesSettings repository_holding(const FilesSettings& settings, const std::string& snapshot);
 
 struct CheckResult {
   bool ok = false;
@@ -201,6 +210,10 @@ struct RestoreOptions {
   // In place: files under the snapshot's folders that it does not hold are moved aside, into
   // <media>/.keepsake-extras/<time>/ (never removed).
   bool delete_extra = false;
+  // Set: called about once a second with the bytes done of the snapshot's size, at each phase
+  // ("restore": restic writing the files, "compare": in place, each compared with the media
+  // folder's copy and written when missing or different).
+  std::function<void(const std::string& phase, int64_t done, int64_t total)> progress;
 };
 struct RestoreResult {
   std::string target;

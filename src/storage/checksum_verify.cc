@@ -131,6 +131,8 @@ bool open_pass(db::Connection& conn, bool restart) {
   return false;
 }
 
+// Ordered by the uuid column, walked through its primary key ("id" alone would name the text
+// column of the select list: a full scan and sort of the table for every batch).
 std::vector<Asset> next_batch(db::Connection& conn, int limit) {
   auto r = conn.exec_prepared(
       std::string(R"sql(
@@ -139,7 +141,7 @@ std::vector<Asset> next_batch(db::Connection& conn, int limit) {
     WHERE )sql") + kCoveredAssets + R"sql(
       AND "id" > coalesce((SELECT last_asset_id FROM keepsake.checksum_verify_pass),
                           '00000000-0000-0000-0000-000000000000')
-    ORDER BY "id" LIMIT $1)sql",
+    ORDER BY "asset"."id" LIMIT $1)sql",
       {std::to_string(limit)});
   std::vector<Asset> out;
   out.reserve(r.rows());

@@ -177,5 +177,47 @@ TEST_F(FilesRetentionCheckTest, ARepairTakesItsCopyFromTheNextRepositoryWhenTheP
   }
 }
 
+TEST_F(FilesRetentionCheckTest, EveryCommandGoesOnPastARepositoryItCannotReadAndRemoveLeavesTheRepositoryAsItIs) {
+  init(repo("first"));
+  init(repo("second"));
+  ASSERT_EQ(job(), FilesJobOutcome::kDone);
+  auto only_second = keepsake({"files", "backup", "--repo", repo("second")});
+  ASSERT_EQ(only_second.exit_code, 0) << only_second.err;
+  auto second_only_id = restic(repo("second"), {"snapshots", "--json", "latest"});
+  auto id = nlohmann::json::parse(second_only_id.out)[0]["short_id"].get<std::string>();
+
+  auto restored = tmp_.path() + "/restored";
+  auto restore = keepsake({"files", "restore", id, "--target", restored});
+  ASSERT_EQ(restore.exit_code, 0) << restore.err << "\n(the snapshot is found in the second repository)";
+  EXPECT_TRUE(fs::exists(restored + "/upload")) << restore.out;
+  EXPECT_TRUE(has(restore.err, "files restore")) << restore.err;
+  EXPECT_TRUE(has(restore.err, "100%")) << "progress reaches the snapshot's size: " << restore.err;
+
+  fs::rename(repo("first"), repo("first-away"));
+  auto check = keepsake({"files", "check"});
+  EXPECT_EQ(check.exit_code, 1) << check.err;  // not found: the first is gone
+  EXPECT_TRUE(has(check.out, "Repository check passed: " + repo("second"))) << check.out;
+  EXPECT_TRUE(has(check.err, "could not use the repository " + repo("first") + ": ")) << check.err;
+  EXPECT_TRUE(has(check.err, "1 of 2 repositories could not be used")) << check.err;
+  auto list = keepsake({"files", "list"});
+  EXPECT_NE(list.exit_code, 0);
+  EXPECT_TRUE(has(list.out, "== " + repo("second") + "\n")) << list.out;
+  EXPECT_TRUE(has(list.out, "2 snapshots")) << list.out;
+  ASSERT_EQ(keepsake({"files", "restore", id, "--target", restored + "-2"}).exit_code, 0)
+      << "the unreadable first repository is skipped";
+
+  auto remove = keepsake({"files", "remove", "--repo", repo("first")});
+  ASSERT_EQ(remove.exit_code, 0) << remove.err;
+  EXPECT_TRUE(has(remove.out, "The primary repository is " + repo("second"))) << remove.out;
+  EXPECT_EQ(keepsake({"files", "list"}).exit_code, 0) << "only the second is used now";
+  EXPECT_EQ(keepsake({"files", "remove", "--repo", repo("first")}).exit_code, 1) << "not saved any more";
+  fs::rename(repo("first-away"), repo("first"));
+  EXPECT_EQ(snapshots_of_host(repo("first"), "keepsake"), 1u) << "the removed repository is left as it was";
+  ASSERT_EQ(keepsake({"files", "remove", "--repo", repo("second")}).exit_code, 0);
+  auto none = keepsake({"files", "list"});
+  EXPECT_EQ(none.exit_code, 1);
+  EXPECT_TRUE(has(none.err, "no restic repository configured")) << none.err;
+}
+
 }  // namespace
 }  // namespace keepsake::files
