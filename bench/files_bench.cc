@@ -4,7 +4,8 @@
 // run: the first backup, a backup with nothing changed, and one after 1% more files. Then
 // `keepsake storage verify --all` (every original against asset.checksum) in MB/s next to
 // `sha1sum` over the same files. Targets: the first and the no-change backup no slower than borg's;
-// verify within 1.2x of sha1sum's throughput.
+// verify within 1.2x of sha1sum's throughput. Also what each backup read (rchar of the way's
+// processes): a no-change backup must not read the unchanged files again.
 #include <openssl/evp.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@
 #include <iostream>
 #include <random>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "common/error.h"
 #include "harness.h"
@@ -26,9 +29,11 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPassword = "bench-repository-password";
-// Originals made large for the verify comparison: realistic photo sizes, so MB/s means reading.
+// Photos of a realistic size in library/ (backed up by every way; the verify copy's first originals
+// point at them), so that a first backup has real content to read and verify's MB/s means reading.
 constexpr int kLargeOriginals = 256;
 constexpr size_t kLargeBytes = 4 << 20;
+constexpr const char* kLargeFolder = "library/bench-photos";
 
 enum Tool { kKeepsake, kBorg, kRsync, kToolCount };
 constexpr const char* kToolLabels[] = {"`keepsake files backup` (restic)", "borg create (Immich's template)", "rsync -a"};
@@ -37,6 +42,18 @@ constexpr const char* kStepLabels[] = {"first backup", "no change", "after +1% f
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Bytes read through read(2) and its kin by this process and every child it has waited for (and
+// theirs): the kernel adds a reaped child's I/O counters to its parent's.
+double bytes_read_so_far() {
+  std::ifstream io("/proc/self/io");
+  std::string key;
+  double value = 0;
+  while (io >> key >> value) {
+    if (key == "rchar:") return value;
+  }
+  return 0;
 }
 
 std::string sha1_hex(const std::string& data) {
@@ -55,15 +72,18 @@ class FilesBench : public Benchmark {
   std::string title() const override { return "files — the media folder's backup and checksum verification"; }
   std::string description() const override {
     return "A library seeded with a file behind every row (`dev seed --files`: small stand-in "
-           "originals and sidecars). Each way backs up the folders Immich's borg template covers "
+           "originals and sidecars), plus " + std::to_string(kLargeOriginals) + " photos of 4 MiB "
+           "(random bytes) in library/. Each way backs up the folders Immich's borg template covers "
            "(the media folder without thumbs/ and encoded-video/) into a fresh local repository or "
            "folder: the first backup, again with nothing changed, then after 1% more files were "
            "added to upload/ (4 KiB each). Keepsake's way includes what it does before every "
            "snapshot: the database-vs-disk scan and the check of the database backup it pairs with. restic and borg encrypt (restic: always; borg: repokey-blake2) "
            "and compress by default; rsync copies. Caches (restic's, borg's) live in the run's own "
-           "folder, so the no-change backup uses them as a user's second night would. Verify: " +
+           "folder, so the no-change backup uses them as a user's second night would. \"Read\" is "
+           "what the way's processes read (rchar of /proc: files, repository, cache, pipes; the "
+           "page cache serves most of it). Verify: " +
            std::to_string(kLargeOriginals) + " originals of a copy of the database are pointed at "
-           "4 MiB files of random bytes (checksums updated), then `keepsake storage verify --all` "
+           "the 4 MiB photos (checksums updated), then `keepsake storage verify --all` "
            "reads every original and compares its SHA-1, next to `sha1sum` over the same list of "
            "files; both after a warm-up read, so both read from the page cache.";
   }
@@ -79,6 +99,7 @@ class FilesBench : public Benchmark {
     if (!fs::exists(media_ + "/backups") || fs::is_empty(media_ + "/backups")) {
       env.run({env.keepsake_binary(), "backup", "create"}, tool_environment(env, env.work_dir() + "/prepare"));
     }
+    write_large_photos();
     for (const char* folder : {"library", "upload", "profile", "backups"}) {
       if (!fs::exists(media_ + "/" + folder)) continue;
       for (const auto& e : fs::recursive_directory_iterator(media_ + "/" + folder)) {
@@ -92,13 +113,16 @@ class FilesBench : public Benchmark {
   }
 
   std::optional<std::string> own_results(BenchEnv& env, int64_t, int runs) override {
-    std::vector<double> times[kToolCount][kStepCount];
+    std::vector<double> times[kToolCount][kStepCount], read[kToolCount][kStepCount];
     for (int run = 0; run < runs; ++run) {
       for (int i = 0; i < kToolCount; ++i) {
         Tool tool = static_cast<Tool>(run % 2 == 0 ? i : kToolCount - 1 - i);  // K B R, R B K, ...
         std::cerr << "  run " << run + 1 << ": " << kToolLabels[tool] << "\n";
         auto t = backup_three_times(env, tool, run);
-        for (int s = 0; s < kStepCount; ++s) times[tool][s].push_back(t[s]);
+        for (int s = 0; s < kStepCount; ++s) {
+          times[tool][s].push_back(t[s].seconds);
+          read[tool][s].push_back(t[s].bytes_read);
+        }
       }
     }
     std::vector<double> verify_mbs, sha1_mbs;
@@ -107,11 +131,12 @@ class FilesBench : public Benchmark {
       verify_mbs.push_back(run_verify_once(env));
       sha1_mbs.push_back(run_sha1sum_once(env));
     }
-    return report(times, verify_mbs, sha1_mbs, runs);
+    return report(times, read, verify_mbs, sha1_mbs, runs);
   }
 
   std::vector<std::string> commands(int64_t size) const override {
-    return {"# once: " + seed_command(library_seed_args(size, "--files --no-embeddings")),
+    return {"# once: " + seed_command(library_seed_args(size, "--files --no-embeddings")) + "; " +
+                std::to_string(kLargeOriginals) + " photos of 4 MiB of random bytes in <media>/" + kLargeFolder,
             "keepsake files init --repo <fresh dir>; keepsake files backup   # x3 (RESTIC_PASSWORD set)",
             "borg init --encryption=repokey-blake2 <fresh dir>; borg create <dir>::<n> <media> --exclude <media>/thumbs --exclude <media>/encoded-video   # x3",
             "rsync -a --exclude /thumbs/ --exclude /encoded-video/ <media>/ <fresh dir>/   # x3",
@@ -120,20 +145,25 @@ class FilesBench : public Benchmark {
   }
 
  private:
+  struct Timed {
+    double seconds = 0, bytes_read = 0;
+  };
+
   // The three timed backups of one tool into a fresh repository; the added files are removed after.
-  std::array<double, kStepCount> backup_three_times(BenchEnv& env, Tool tool, int run) {
+  std::array<Timed, kStepCount> backup_three_times(BenchEnv& env, Tool tool, int run) {
     const std::string dir = env.work_dir() + "/run-" + std::to_string(run) + "-" + std::to_string(tool);
     fs::create_directories(dir);
     auto environment = tool_environment(env, dir);
     if (tool == kKeepsake) env.run({env.keepsake_binary(), "files", "init", "--repo", dir + "/repo"}, environment);
     if (tool == kBorg) env.run({"borg", "init", "--encryption=repokey-blake2", dir + "/repo"}, environment);
-    std::array<double, kStepCount> t{};
+    std::array<Timed, kStepCount> t{};
     const std::string added = media_ + "/upload/bench-added";
     for (int s = 0; s < kStepCount; ++s) {
       if (s == kAdded) add_files(added);
       auto start = Clock::now();
+      double read_before = bytes_read_so_far();
       backup_once(env, tool, dir, environment, s);
-      t[s] = seconds_since(start);
+      t[s] = {seconds_since(start), bytes_read_so_far() - read_before};
     }
     fs::remove_all(added);
     fs::remove_all(dir);
@@ -172,22 +202,31 @@ class FilesBench : public Benchmark {
     }
   }
 
-  // A copy of the library whose first kLargeOriginals originals are large random files.
+  // kLargeOriginals photos of random bytes in kLargeFolder (written before any way runs; the same
+  // bytes on every run), with their SHA-1s.
+  void write_large_photos() {
+    const std::string folder = media_ + "/" + kLargeFolder;
+    fs::create_directories(folder);
+    std::mt19937_64 rng(7);
+    std::string content(kLargeBytes, '\0');
+    for (int i = 0; i < kLargeOriginals; ++i) {
+      for (auto& c : content) c = static_cast<char>(rng());
+      std::string path = folder + "/photo-" + std::to_string(i) + ".jpg";
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+      large_photos_.push_back({path, sha1_hex(content)});
+    }
+  }
+
+  // A copy of the library whose first kLargeOriginals originals are the large photos.
   void prepare_verify_copy(BenchEnv& env) {
     verify_db_ = "files_verify";
     env.copy_database(lib_.dbname, verify_db_);
     auto conn = db::Connection::open(env.database(verify_db_));
     auto ids = conn->exec("SELECT id::text FROM asset WHERE \"deletedAt\" IS NULL ORDER BY id LIMIT " + std::to_string(kLargeOriginals));
-    const std::string folder = env.work_dir() + "/large-originals";
-    fs::create_directories(folder);
-    std::mt19937_64 rng(7);
-    std::string content(kLargeBytes, '\0');
     for (int i = 0; i < ids.rows(); ++i) {
-      for (auto& c : content) c = static_cast<char>(rng());
-      std::string path = folder + "/" + ids.text(i, 0) + ".jpg";
-      std::ofstream(path, std::ios::binary) << content;
+      const auto& [path, sha1] = large_photos_[static_cast<size_t>(i)];
       conn->exec("UPDATE asset SET \"originalPath\" = $1, checksum = decode($2, 'hex'), \"checksumAlgorithm\" = 'sha1' WHERE id = $3::uuid",
-                 {path, sha1_hex(content), ids.text(i, 0)});
+                 {path, sha1, ids.text(i, 0)});
     }
     auto paths = conn->exec("SELECT \"originalPath\" FROM asset WHERE \"deletedAt\" IS NULL");
     list_file_ = env.work_dir() + "/originals.list";
@@ -222,7 +261,8 @@ class FilesBench : public Benchmark {
     return verify_bytes_ / 1048576 / seconds_since(start);
   }
 
-  std::string report(std::vector<double> (&times)[kToolCount][kStepCount], const std::vector<double>& verify_mbs,
+  std::string report(std::vector<double> (&times)[kToolCount][kStepCount],
+                     std::vector<double> (&read)[kToolCount][kStepCount], const std::vector<double>& verify_mbs,
                      const std::vector<double>& sha1_mbs, int runs) const {
     std::ostringstream md;
     md << "Covered: " << covered_files_ << " files, " << fixed_text(covered_bytes_ / 1048576, 1) << " MiB; "
@@ -245,6 +285,19 @@ class FilesBench : public Benchmark {
       }
       md << " |\n";
     }
+    md << "\n| read (MiB, median) | " << kStepLabels[0] << " | " << kStepLabels[1] << " | " << kStepLabels[2]
+       << " |\n|---|---:|---:|---:|\n";
+    for (int tool = 0; tool < kToolCount; ++tool) {
+      md << "| " << kToolLabels[tool];
+      for (int s = 0; s < kStepCount; ++s) md << " | " << fixed_text(summarize(read[tool][s]).median / 1048576, 1);
+      md << " |\n";
+    }
+    double first_s = summarize(times[kKeepsake][kFirst]).median, again_s = summarize(times[kKeepsake][kNoChange]).median;
+    double first_read = summarize(read[kKeepsake][kFirst]).median, again_read = summarize(read[kKeepsake][kNoChange]).median;
+    md << "\nUnchanged files are not read again: Keepsake's no-change backup read " << fixed_text(again_read / 1048576, 1)
+       << " MiB (" << fixed_text(100 * again_read / first_read, 1) << " % of the first backup's "
+       << fixed_text(first_read / 1048576, 1) << " MiB; the library holds " << fixed_text(covered_bytes_ / 1048576, 1)
+       << " MiB) and took " << fixed_text(100 * again_s / first_s, 0) << " % of its time.\n";
     auto met = [](bool ok) { return ok ? "**met**" : "**missed**"; };
     double first = summarize(times[kBorg][kFirst]).median / summarize(times[kKeepsake][kFirst]).median;
     double again = summarize(times[kBorg][kNoChange]).median / summarize(times[kKeepsake][kNoChange]).median;
@@ -262,6 +315,7 @@ class FilesBench : public Benchmark {
 
   SeededLibrary lib_;
   std::string media_, verify_db_, list_file_;
+  std::vector<std::pair<std::string, std::string>> large_photos_;  // path, SHA-1 (hex)
   int64_t covered_files_ = 0;
   double covered_bytes_ = 0, verify_bytes_ = 0;
   int verify_files_ = 0;
