@@ -16,6 +16,9 @@ inline constexpr const char* kDbTag = "keepsake-db:";
 inline constexpr const char* kDbSha256Tag = "keepsake-db-sha256:";
 // The --host of every snapshot Keepsake makes; retention forgets only these.
 inline constexpr const char* kSnapshotHost = "keepsake";
+// The only tag of a snapshot restic has made while the scan beside it runs, until it gets its
+// own tags (a run stopped in between leaves it so: no library point).
+inline constexpr const char* kPendingTag = "keepsake-pending";
 
 std::string files_dir(const FilesSettings& s);
 Restic restic_for(const FilesSettings& s, const std::string& cwd = {});

@@ -11,13 +11,16 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "backup/backup_files.h"
 #include "backup/backup_service.h"
 #include "backup/backup_verifications.h"
 #include "common/error.h"
 #include "common/fault_point.h"
+#include "common/log.h"
 #include "common/utc_time.h"
 #include "files/files_internal.h"
 #include "storage/layout.h"
@@ -412,18 +415,158 @@ void announce(const BackupOptions& options, const char* phase) {
   if (options.progress) options.progress(phase, -1);
 }
 
-// restic backup into the one repository of `settings`: fills the snapshot, counts and unreadable
-// files of `result`.
+std::vector<std::string> backup_args(const std::vector<std::string>& tags,
+                                     const std::vector<std::string>& folders) {
+  std::vector<std::string> args{"backup", "--json", "--host", kSnapshotHost};
+  for (const auto& tag : tags) args.insert(args.end(), {"--tag", tag});
+  args.push_back("--");
+  args.insert(args.end(), folders.begin(), folders.end());
+  return args;
+}
+
+// restic's summary of a finished backup: fills the counts and unreadable files of `result`;
+// returns the snapshot's short id (throws when restic reported none).
+std::string finished_backup(const ProcessResult& r, BackupResult& result) {
+  std::string short_id;
+  read_backup_output(r.out, result, short_id);
+  if (short_id.empty()) throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
+  return short_id;
+}
+
+// restic backup into the one repository of `settings`, with its final tags: fills the snapshot,
+// counts and unreadable files of `result`.
 void snapshot_into(const FilesSettings& settings, const std::vector<std::string>& args,
                    const BackupOptions& options, BackupResult& result) {
   auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
   fault::point("files.backup.snapshot-written");
-  std::string short_id;
-  read_backup_output(r.out, result, short_id);
-  if (!short_id.empty()) result.snapshot = made_snapshot(settings, short_id, args, result.folders);
-  if (result.snapshot.id.empty()) {
-    throw Error(ErrorKind::kIo, "restic backup reported no snapshot", r.err);
+  result.snapshot = made_snapshot(settings, finished_backup(r, result), args, result.folders);
+  if (result.snapshot.id.empty()) throw Error(ErrorKind::kIo, "restic made no snapshot it can list");
+}
+
+// The snapshot files of a local repository (their names are the snapshots' full ids); empty for
+// a remote one.
+std::set<std::string> local_snapshot_files(const FilesSettings& settings) {
+  std::set<std::string> ids;
+  auto path = local_repository_path(repository_of(settings).url);
+  std::error_code ec;
+  if (path) {
+    for (const auto& e : fs::directory_iterator(fs::path(*path) / "snapshots", ec)) {
+      ids.insert(e.path().filename().string());
+    }
   }
+  return ids;
+}
+
+// Sets the tags of the pending snapshot `short_id` (restic tag writes it again under a new id,
+// recording the old one as "original") and returns it as it is now. restic tag needs the
+// repository to itself: a lock left by a killed restic is removed (`unlock` removes only those)
+// and the tag tried again; a live one is thrown (kConflict).
+Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
+                const std::vector<std::string>& tags, const std::vector<std::string>& folders) {
+  std::vector<std::string> args{"tag"};
+  for (const auto& tag : tags) args.insert(args.end(), {"--set", tag});
+  args.insert(args.end(), {"--", short_id});
+  auto before = local_snapshot_files(settings);
+  auto restic = restic_for(settings);
+  try {
+    restic.run(args);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kConflict) throw;
+    restic.run({"unlock"});
+    restic.run(args);
+  }
+  std::vector<std::string> added;
+  for (const auto& id : local_snapshot_files(settings)) {
+    if (!before.count(id)) added.push_back(id);
+  }
+  if (added.size() == 1) {  // a local repository: no second restic run (and key derivation)
+    std::vector<std::string> with_tags;
+    for (const auto& tag : tags) with_tags.insert(with_tags.end(), {"--tag", tag});
+    return made_snapshot(settings, added.front().substr(0, 8), with_tags, folders);
+  }
+  auto r = restic_for(settings).run({"snapshots", "--json", "--host", kSnapshotHost});
+  auto all = nlohmann::json::parse(r.out, nullptr, false);
+  if (all.is_array()) {
+    for (const auto& j : all) {
+      if (j.value("original", "").rfind(short_id, 0) == 0) return snapshot_from(j);
+    }
+  }
+  throw Error(ErrorKind::kIo, "restic tag left no snapshot of " + short_id + " to find");
+}
+
+// Waits for a thread when its scope ends, however it ends.
+class JoinedThread {
+ public:
+  explicit JoinedThread(std::function<void()> body) : thread_(std::move(body)) {}
+  ~JoinedThread() { join(); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  JoinedThread(const JoinedThread&) = delete;
+  JoinedThread& operator=(const JoinedThread&) = delete;
+
+ private:
+  std::thread thread_;
+};
+
+// The first repository's snapshot, made beside the database-vs-disk scan (whose counts restic
+// cannot know when it starts): restic runs in a thread with the pending tag only, while the scan
+// runs here on `conn`; once both are done the snapshot gets its tags. A run that stops before
+// that leaves a pending snapshot: it names no database backup, so it is no library point.
+// restic's failure is returned (the scan's report is still complete); the scan's is thrown.
+std::exception_ptr snapshot_beside_scan(db::Connection& conn, const FilesSettings& settings,
+                                        const std::optional<PairedBackup>& paired,
+                                        const BackupOptions& options, storage::ScanReport& report,
+                                        BackupResult& result) {
+  auto args = backup_args({kPendingTag}, result.folders);
+  ProcessResult r;
+  std::exception_ptr restic_failure;
+  JoinedThread restic([&] {
+    try {
+      r = run_restic_backup(settings, args, options);
+    } catch (...) {
+      restic_failure = std::current_exception();
+    }
+  });
+  storage::scan_storage(conn, storage::StorageLayout(settings.media_location), report);
+  result.scan = report.summary;
+  fault::point("files.backup.scanned");
+  restic.join();
+  if (restic_failure) return restic_failure;
+  fault::point("files.backup.snapshot-written");
+  try {
+    auto short_id = finished_backup(r, result);
+    auto tags = scan_tags(report.summary, paired);
+    try {
+      result.snapshot = tagged(settings, short_id, tags, result.folders);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kConflict) throw;
+      spdlog::warn("Files backup: another restic holds {}, so snapshot {} stays pending (no library "
+                   "point); snapshotting again with its tags",
+                   shown_repository(repository_of(settings).url), short_id);
+      snapshot_into(settings, backup_args(tags, result.folders), options, result);
+    }
+  } catch (const Error&) {
+    return std::current_exception();
+  }
+  return nullptr;
+}
+
+// The media folders a backup covers that exist; kNotFound when none does.
+std::vector<std::string> folders_to_back_up(const FilesSettings& settings, const BackupOptions& options) {
+  auto wanted = default_folders();
+  if (options.include_regenerable) {
+    wanted.insert(wanted.end(), regenerable_folders().begin(), regenerable_folders().end());
+  }
+  std::vector<std::string> folders;
+  for (const auto& f : wanted) {
+    if (fs::is_directory(settings.media_location + "/" + f)) folders.push_back(f);
+  }
+  if (folders.empty()) {
+    throw Error(ErrorKind::kNotFound, "nothing to back up under " + settings.media_location,
+                "none of " + std::to_string(wanted.size()) + " media folders exists");
+  }
+  return folders;
 }
 
 }  // namespace
@@ -438,40 +581,25 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   auto repositories = configured_repositories(settings);
   for (const auto& r : repositories) restic_for(for_repository(settings, r));  // no password: fail before the scan
   BackupResult result;
-  announce(options, "scan");
-  storage::StorageLayout layout(settings.media_location);
-  storage::ScanReport report;
-  storage::scan_storage(conn, layout, report);
-  result.scan = report.summary;
   announce(options, "database");
   auto paired = pair_database_backup(conn, settings, options, result.database_backup_made);
-  auto wanted = default_folders();
-  if (options.include_regenerable) {
-    wanted.insert(wanted.end(), regenerable_folders().begin(), regenerable_folders().end());
-  }
-  for (const auto& f : wanted) {
-    if (fs::is_directory(settings.media_location + "/" + f)) result.folders.push_back(f);
-  }
-  if (result.folders.empty()) {
-    throw Error(ErrorKind::kNotFound, "nothing to back up under " + settings.media_location,
-                "none of " + std::to_string(wanted.size()) + " media folders exists");
-  }
-  fault::point("files.backup.scanned");
+  result.folders = folders_to_back_up(settings, options);
   announce(options, "snapshot");
-  std::vector<std::string> args{"backup", "--json", "--host", kSnapshotHost};
-  for (const auto& tag : scan_tags(result.scan, paired)) {
-    args.insert(args.end(), {"--tag", tag});
-  }
-  args.push_back("--");
-  args.insert(args.end(), result.folders.begin(), result.folders.end());
+  storage::ScanReport report;
+  auto primary_failure = snapshot_beside_scan(conn, for_repository(settings, repositories.front()), paired,
+                                              options, report, result);
   std::exception_ptr first_failure;
   for (const auto& repository : repositories) {
     auto one = for_repository(settings, repository);
     RepositorySnapshot made{shown_repository(repository.url), repository};
     BackupResult later = result;
-    auto& into = result.snapshot.id.empty() ? result : later;
+    auto& into = &repository == &repositories.front() || result.snapshot.id.empty() ? result : later;
     try {
-      snapshot_into(one, args, options, into);
+      if (&repository != &repositories.front()) {
+        snapshot_into(one, backup_args(scan_tags(report.summary, paired), result.folders), options, into);
+      } else if (primary_failure) {
+        std::rethrow_exception(primary_failure);
+      }
       save_scan_report(one, report, into.snapshot.id);
       fault::point("files.backup.recorded");
       made.snapshot = into.snapshot;

@@ -125,21 +125,23 @@ struct BackupResult {
   std::vector<RepositorySnapshot> repositories;  // each configured repository, the primary first
   bool some_failed() const;
 };
-// Scans first (the caller's connection, not in a transaction), pairs a database backup (the
-// newest routine one that verifies and matches its .sha256 sidecar, or one made now), then
-// snapshots the folders that exist into each configured repository (one failing does not stop
-// the others; it is listed in `repositories`, and when every one fails the first failure is
-// thrown), tagged keepsake-db:<backup or "none">,
-// keepsake-db-sha256:<its SHA-256>, keepsake-missing-irreplaceable:N,
-// keepsake-missing-regenerable:N, keepsake-orphans:N. The scan's full report is kept as
-// <data dir>/files/scans/<snapshot id>.json.
+// Pairs a database backup (the newest routine one that verifies and matches its .sha256 sidecar,
+// or one made now), then snapshots the folders that exist into each configured repository (one
+// failing does not stop the others; it is listed in `repositories`, and when every one fails the
+// first failure is thrown), tagged keepsake-db:<backup or "none">, keepsake-db-sha256:<its
+// SHA-256>, keepsake-missing-irreplaceable:N, keepsake-missing-regenerable:N, keepsake-orphans:N:
+// the counts of the database-vs-disk scan (the caller's connection, not in a transaction), which
+// runs beside the primary's restic run (that snapshot is tagged once both are done; the other
+// repositories' after it). The scan's full report is kept as <data dir>/files/scans/<snapshot
+// id>.json. A scan that fails fails the backup (after restic ends).
 BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
                           const BackupOptions& options = {});
-// Its fault-injection phases (common/fault_point.h), in order: scanned and paired, before restic
-// starts; restic running (its child started); the snapshot written (restic finished: the snapshot,
-// and so the library point, exists; its scan report not yet kept); recorded (the report kept).
+// Its fault-injection phases (common/fault_point.h), in order: restic running (its child
+// started, the scan beside it); scanned (restic may still run); the snapshot written (restic
+// finished: the snapshot exists, pending, without its tags: no library point yet); recorded (the
+// snapshot tagged, so the library point exists, and the scan report kept).
 inline constexpr std::string_view kFilesBackupPhases[] = {
-    "files.backup.scanned", "files.backup.restic-running", "files.backup.snapshot-written",
+    "files.backup.restic-running", "files.backup.scanned", "files.backup.snapshot-written",
     "files.backup.recorded"};
 
 // Stops using a saved repository (`settings.repository`): it leaves the saved list, and the next

@@ -500,7 +500,8 @@ class FilesBackup : public Operation {
   }
   std::vector<std::string> command(const Scene&) const override { return {"files", "backup"}; }
   // The library points (every snapshot names its paired database backup), as a set: a run again
-  // after a finished snapshot makes a second, identical point.
+  // after a finished snapshot makes a second, identical point. A pending snapshot (made by restic,
+  // not yet tagged when the run stopped) is no point and is left for retention.
   std::string fingerprint(const Scene& s) const override {
     auto snapshots = files::list_snapshots(settings(s));
     auto points = files::library_points_of(settings(s), snapshots);
@@ -510,7 +511,10 @@ class FilesBackup : public Operation {
       for (const auto& path : p.snapshot.paths) point += " " + path;
       distinct.insert(point);
     }
-    std::string out = std::to_string(snapshots.size() - points.size()) + " snapshots not points\n";
+    auto pending = std::count_if(snapshots.begin(), snapshots.end(), [](const files::Snapshot& sn) {
+      return sn.tags == std::vector<std::string>{"keepsake-pending"};
+    });
+    std::string out = std::to_string(snapshots.size() - points.size() - pending) + " snapshots not points nor pending\n";
     for (const auto& p : distinct) out += p + "\n";
     return out;
   }
@@ -524,8 +528,9 @@ class FilesBackup : public Operation {
     return !files::list_library_points(settings(s)).empty() &&
            files::check_repository(settings(s)).ok;
   }
+  // Until the snapshot is tagged there is no new point (a pending snapshot is none).
   bool keeps_old_state_at(const std::string& phase) const override {
-    return phase == files::kFilesBackupPhases[0] || phase == files::kFilesBackupPhases[1];
+    return phase != files::kFilesBackupPhases[3];
   }
 
  private:

@@ -264,6 +264,13 @@ TEST_F(FilesCliTest, ALockedRepositoryGivesOneClearErrorAndTheLibraryIsUntouched
   auto forget = files({"forget", "--keep-last", "1"});
   EXPECT_NE(forget.exit_code, 0);
   EXPECT_EQ(forget.err, error);
+  // A backup shares the repository with the other restic; only the tagging of its snapshot needs
+  // it alone, so it snapshots again with its tags and leaves the first snapshot pending.
+  auto backup = files({"backup"});
+  ASSERT_EQ(backup.exit_code, 0) << backup.err;
+  EXPECT_TRUE(has(backup.err, "stays pending (no library point); snapshotting again with its tags")) << backup.err;
+  EXPECT_EQ(library_points().size(), points.size() + 1);
+  points = library_points();
 
   ASSERT_EQ(::write(writer, "held\n", 5), 5);
   ::close(writer);
