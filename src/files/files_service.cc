@@ -544,7 +544,9 @@ std::exception_ptr snapshot_beside_scan(db::Connection& conn, const FilesSetting
       spdlog::warn("Files backup: another restic holds {}, so snapshot {} stays pending (no library "
                    "point); snapshotting again with its tags",
                    shown_repository(repository_of(settings).url), short_id);
-      snapshot_into(settings, backup_args(tags, result.folders), options, result);
+      BackupResult again = result;  // this run's counts and unreadable files stay the first's
+      snapshot_into(settings, backup_args(tags, result.folders), options, again);
+      result.snapshot = again.snapshot;
     }
   } catch (const Error&) {
     return std::current_exception();
