@@ -443,6 +443,8 @@ void snapshot_into(const FilesSettings& settings, const std::vector<std::string>
   if (result.snapshot.id.empty()) throw Error(ErrorKind::kIo, "restic made no snapshot it can list");
 }
 
+constexpr int kTagAttempts = 5;
+
 // The snapshot files of a local repository (their names are the snapshots' full ids); empty for
 // a remote one.
 std::set<std::string> local_snapshot_files(const FilesSettings& settings) {
@@ -460,7 +462,8 @@ std::set<std::string> local_snapshot_files(const FilesSettings& settings) {
 // Sets the tags of the pending snapshot `short_id` (restic tag writes it again under a new id,
 // recording the old one as "original") and returns it as it is now. restic tag needs the
 // repository to itself: a lock left by a killed restic is removed (`unlock` removes only those)
-// and the tag tried again; a live one is thrown (kConflict).
+// and the tag tried again, for up to kTagAttempts seconds; a live lock held longer is thrown
+// (kConflict).
 Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
                 const std::vector<std::string>& tags, const std::vector<std::string>& folders) {
   std::vector<std::string> args{"tag"};
@@ -468,12 +471,18 @@ Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
   args.insert(args.end(), {"--", short_id});
   auto before = local_snapshot_files(settings);
   auto restic = restic_for(settings);
-  try {
-    restic.run(args);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::kConflict) throw;
-    restic.run({"unlock"});
-    restic.run(args);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      restic.run(args);
+      break;
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kConflict || attempt == kTagAttempts) throw;
+    }
+    if (attempt == 1) {
+      restic.run({"unlock"});
+    } else {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+    }
   }
   std::vector<std::string> added;
   for (const auto& id : local_snapshot_files(settings)) {
@@ -484,7 +493,7 @@ Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
     for (const auto& tag : tags) with_tags.insert(with_tags.end(), {"--tag", tag});
     return made_snapshot(settings, added.front().substr(0, 8), with_tags, folders);
   }
-  auto r = restic_for(settings).run({"snapshots", "--json", "--host", kSnapshotHost});
+  auto r = restic_for(settings).run({"--no-lock", "snapshots", "--json", "--host", kSnapshotHost});
   auto all = nlohmann::json::parse(r.out, nullptr, false);
   if (all.is_array()) {
     for (const auto& j : all) {
@@ -668,7 +677,9 @@ std::vector<Repository> remove_repository(const FilesSettings& settings) {
 }
 
 std::vector<Snapshot> read_snapshots(const FilesSettings& settings, const std::vector<std::string>& ids) {
-  std::vector<std::string> args{"snapshots", "--json", "--"};
+  // Without a lock: a listing (the web page's status, polled) must never hold the repository
+  // against the exclusive lock of a snapshot's tagging, a retention or a check.
+  std::vector<std::string> args{"--no-lock", "snapshots", "--json", "--"};
   args.insert(args.end(), ids.begin(), ids.end());
   auto r = restic_for(settings).run(args);
   auto j = nlohmann::json::parse(r.out, nullptr, false);

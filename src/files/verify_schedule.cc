@@ -55,17 +55,14 @@ std::optional<storage::VerifyResult> VerifyScheduler::run_tick(std::chrono::syst
       backup::notify_job_failure(db_, kJobName, message);
     }
     return r;
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kConflict) {  // a `storage verify` run by hand holds the pass: not a failure
+  } catch (const std::exception& e) {
+    auto* error = dynamic_cast<const Error*>(&e);
+    if (error && error->kind() == ErrorKind::kConflict) {  // a `storage verify` run by hand holds the pass
       spdlog::info("Checksum verification slice skipped: {}", e.what());
       return std::nullopt;
     }
-    spdlog::error("Checksum verification slice failed: {}", e.full_message());
-    backup::notify_job_failure(db_, kJobName, e.full_message());
-    return std::nullopt;
-  } catch (const std::exception& e) {
-    spdlog::error("Checksum verification slice failed: {}", e.what());
-    backup::notify_job_failure(db_, kJobName, e.what());
+    spdlog::error("Checksum verification slice failed: {}", full_message_of(e));
+    backup::notify_job_failure(db_, kJobName, full_message_of(e));
     return std::nullopt;
   }
 }
