@@ -386,24 +386,30 @@ ProcessResult run_restic_backup(const FilesSettings& settings, std::vector<std::
           [] { fault::point("files.backup.restic-running"); });
 }
 
-// The snapshot restic just made, known by its short id. A local repository names its snapshot
-// files by their full id, so no second restic run (and key derivation) is needed there.
-Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_id,
-                       const std::vector<std::string>& args, const std::vector<std::string>& folders) {
-  auto repo = repository_of(settings).url;
-  if (!is_remote(repo)) {
-    std::error_code ec;
-    auto dir = fs::path(repo.rfind("local:", 0) == 0 ? repo.substr(6) : repo) / "snapshots";
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      auto id = e.path().filename().string();
-      if (id.rfind(short_id, 0) != 0) continue;
-      nlohmann::json j{{"id", id}, {"short_id", short_id}, {"time", iso8601_utc()}};
-      for (size_t i = 0; i + 1 < args.size(); ++i) {
-        if (args[i] == "--tag") j["tags"].push_back(args[i + 1]);
-      }
-      for (const auto& f : folders) j["paths"].push_back(settings.media_location + "/" + f);
-      return snapshot_from(j);
+// The snapshot files of a local repository (their names are the snapshots' full ids); empty for
+// a remote one.
+std::set<std::string> local_snapshot_files(const FilesSettings& settings) {
+  std::set<std::string> ids;
+  auto path = local_repository_path(repository_of(settings).url);
+  std::error_code ec;
+  if (path) {
+    for (const auto& e : fs::directory_iterator(fs::path(*path) / "snapshots", ec)) {
+      ids.insert(e.path().filename().string());
     }
+  }
+  return ids;
+}
+
+// The snapshot restic just made with these tags, known by its short id. A local repository names
+// its snapshot files by their full id, so no second restic run (and key derivation) is needed
+// there.
+Snapshot made_snapshot(const FilesSettings& settings, const std::string& short_id,
+                       const std::vector<std::string>& tags, const std::vector<std::string>& folders) {
+  for (const auto& id : local_snapshot_files(settings)) {
+    if (id.rfind(short_id, 0) != 0) continue;
+    nlohmann::json j{{"id", id}, {"short_id", short_id}, {"time", iso8601_utc()}, {"tags", tags}};
+    for (const auto& f : folders) j["paths"].push_back(settings.media_location + "/" + f);
+    return snapshot_from(j);
   }
   for (const auto& s : read_snapshots(settings, {short_id})) {
     if (s.id.rfind(short_id, 0) == 0) return s;
@@ -435,29 +441,15 @@ std::string finished_backup(const ProcessResult& r, BackupResult& result) {
 
 // restic backup into the one repository of `settings`, with its final tags: fills the snapshot,
 // counts and unreadable files of `result`.
-void snapshot_into(const FilesSettings& settings, const std::vector<std::string>& args,
+void snapshot_into(const FilesSettings& settings, const std::vector<std::string>& tags,
                    const BackupOptions& options, BackupResult& result) {
-  auto r = run_restic_backup(settings, args, options);  // 3: snapshot made, some unreadable
+  auto r = run_restic_backup(settings, backup_args(tags, result.folders), options);  // 3: some unreadable
   fault::point("files.backup.snapshot-written");
-  result.snapshot = made_snapshot(settings, finished_backup(r, result), args, result.folders);
+  result.snapshot = made_snapshot(settings, finished_backup(r, result), tags, result.folders);
   if (result.snapshot.id.empty()) throw Error(ErrorKind::kIo, "restic made no snapshot it can list");
 }
 
 constexpr int kTagAttempts = 5;
-
-// The snapshot files of a local repository (their names are the snapshots' full ids); empty for
-// a remote one.
-std::set<std::string> local_snapshot_files(const FilesSettings& settings) {
-  std::set<std::string> ids;
-  auto path = local_repository_path(repository_of(settings).url);
-  std::error_code ec;
-  if (path) {
-    for (const auto& e : fs::directory_iterator(fs::path(*path) / "snapshots", ec)) {
-      ids.insert(e.path().filename().string());
-    }
-  }
-  return ids;
-}
 
 // Sets the tags of the pending snapshot `short_id` (restic tag writes it again under a new id,
 // recording the old one as "original") and returns it as it is now. restic tag needs the
@@ -488,11 +480,7 @@ Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
   for (const auto& id : local_snapshot_files(settings)) {
     if (!before.count(id)) added.push_back(id);
   }
-  if (added.size() == 1) {  // a local repository: no second restic run (and key derivation)
-    std::vector<std::string> with_tags;
-    for (const auto& tag : tags) with_tags.insert(with_tags.end(), {"--tag", tag});
-    return made_snapshot(settings, added.front().substr(0, 8), with_tags, folders);
-  }
+  if (added.size() == 1) return made_snapshot(settings, added.front().substr(0, 8), tags, folders);
   auto r = restic_for(settings).run({"--no-lock", "snapshots", "--json", "--host", kSnapshotHost});
   auto all = nlohmann::json::parse(r.out, nullptr, false);
   if (all.is_array()) {
@@ -501,6 +489,25 @@ Snapshot tagged(const FilesSettings& settings, const std::string& short_id,
     }
   }
   throw Error(ErrorKind::kIo, "restic tag left no snapshot of " + short_id + " to find");
+}
+
+// The pending snapshot `short_id` with its tags: tagged, or, when another restic holds the
+// repository longer than the tagging waits, made again with them (the pending one stays, no
+// library point). Fills result.snapshot; this run's counts stay the first restic run's.
+void give_tags(const FilesSettings& settings, const std::string& short_id,
+               const std::vector<std::string>& tags, const BackupOptions& options,
+               BackupResult& result) {
+  try {
+    result.snapshot = tagged(settings, short_id, tags, result.folders);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kConflict) throw;
+    spdlog::warn("Files backup: another restic holds {}, so snapshot {} stays pending (no library "
+                 "point); snapshotting again with its tags",
+                 shown_repository(repository_of(settings).url), short_id);
+    BackupResult again = result;
+    snapshot_into(settings, tags, options, again);
+    result.snapshot = again.snapshot;
+  }
 }
 
 // Waits for a thread when its scope ends, however it ends.
@@ -544,19 +551,7 @@ std::exception_ptr snapshot_beside_scan(db::Connection& conn, const FilesSetting
   if (restic_failure) return restic_failure;
   fault::point("files.backup.snapshot-written");
   try {
-    auto short_id = finished_backup(r, result);
-    auto tags = scan_tags(report.summary, paired);
-    try {
-      result.snapshot = tagged(settings, short_id, tags, result.folders);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::kConflict) throw;
-      spdlog::warn("Files backup: another restic holds {}, so snapshot {} stays pending (no library "
-                   "point); snapshotting again with its tags",
-                   shown_repository(repository_of(settings).url), short_id);
-      BackupResult again = result;  // this run's counts and unreadable files stay the first's
-      snapshot_into(settings, backup_args(tags, result.folders), options, again);
-      result.snapshot = again.snapshot;
-    }
+    give_tags(settings, finished_backup(r, result), scan_tags(report.summary, paired), options, result);
   } catch (const Error&) {
     return std::current_exception();
   }
@@ -603,11 +598,12 @@ BackupResult backup_files(db::Connection& conn, const FilesSettings& settings,
   for (const auto& repository : repositories) {
     auto one = for_repository(settings, repository);
     RepositorySnapshot made{shown_repository(repository.url), repository};
+    bool primary = &repository == &repositories.front();
     BackupResult later = result;
-    auto& into = &repository == &repositories.front() || result.snapshot.id.empty() ? result : later;
+    auto& into = primary || result.snapshot.id.empty() ? result : later;
     try {
-      if (&repository != &repositories.front()) {
-        snapshot_into(one, backup_args(scan_tags(report.summary, paired), result.folders), options, into);
+      if (!primary) {
+        snapshot_into(one, scan_tags(report.summary, paired), options, into);
       } else if (primary_failure) {
         std::rethrow_exception(primary_failure);
       }
