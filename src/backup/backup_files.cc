@@ -222,16 +222,6 @@ void delete_backups(const std::string& folder, const std::vector<std::string>& n
   }
 }
 
-void fsync_path(const std::string& path, bool directory) {
-  int fd = open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0 || fsync(fd) != 0) {
-    int e = errno;
-    if (fd >= 0) close(fd);
-    throw Error(ErrorKind::kIo, "cannot fsync " + path + ": " + std::strerror(e));
-  }
-  close(fd);
-}
-
 void make_readable_by_all(int fd, const std::string& path) {
   if (fchmod(fd, kBackupFileMode) != 0) {
     throw Error(ErrorKind::kIo, "cannot set the mode of " + path + ": " + std::strerror(errno));

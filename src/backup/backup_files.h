@@ -14,6 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/file_sync.h"
+
 namespace keepsake::backup {
 
 // The version part of a backup name. Immich writes its own server version; Keepsake writes the
@@ -93,8 +95,5 @@ void make_readable_by_all(int fd, const std::string& path);
 // <file>.sha256 in sha256sum's format ("<hex>  <name>\n"), written atomically.
 void write_sha256_sidecar(const std::string& file_path, const std::string& sha256_hex);
 std::optional<std::string> read_sha256_sidecar(const std::string& file_path);
-
-// fsync of a file path or a directory; throws Error(kIo).
-void fsync_path(const std::string& path, bool directory);
 
 }  // namespace keepsake::backup

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "db/connection.h"
+#include "db/embedded_swap.h"
 
 namespace keepsake::db {
 namespace fs = std::filesystem;
@@ -194,6 +195,13 @@ bool EmbeddedPostgres::running() const {
 }
 
 void EmbeddedPostgres::start() {
+  fs::create_directories(options_.cluster_dir);
+  ClusterLock lock(options_.cluster_dir);
+  start_locked();
+}
+
+void EmbeddedPostgres::start_locked() {
+  put_back_interrupted_swap();
   init_cluster();
   if (running()) {
     spdlog::info("Embedded PostgreSQL already running ({})", data_dir());
@@ -247,6 +255,10 @@ EmbeddedOptions embedded_options_for(const Config& config) {
   o.cluster_dir = config.data_dir + "/postgres";
   o.database = config.db.dbname.empty() ? "immich" : config.db.dbname;
   return o;
+}
+
+bool is_own_embedded_cluster(const Config& config) {
+  return config.db.embedded && config.db.host == EmbeddedPostgres(embedded_options_for(config)).socket_dir();
 }
 
 }  // namespace keepsake::db

@@ -61,7 +61,8 @@ bool EmbeddedWatchdog::sleep_for(std::chrono::milliseconds d) {
 
 void EmbeddedWatchdog::loop() {
   while (sleep_for(interval_)) {
-    if (pg_.postmaster_alive()) continue;
+    // A swap of its data folder (or a start by another process) stops it on purpose.
+    if (pg_.postmaster_alive() || pg_.busy()) continue;
     std::error_code ec;
     auto space = fs::space(pg_.data_dir(), ec);
     std::string reason = last_server_failure(pg_.log_file());

@@ -4,7 +4,8 @@
 // that the postmaster is gone, logs once why (the last PANIC or FATAL line of its log, and the
 // free space of its disk), and starts it again with back-off until it runs.
 // Must never start a cluster that Keepsake stopped on purpose: it acts only while it is started,
-// and serve stops it before stopping the cluster.
+// serve stops it before stopping the cluster, and it leaves the cluster alone while another holds
+// the cluster lock (a data-folder swap under way).
 #pragma once
 
 #include <atomic>

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "backup/pg_tools.h"
@@ -97,6 +98,7 @@ std::optional<ArchiveState> Archive::read_state() const {
   s.wal_segment_size = j.value("wal_segment_size", uint64_t{16u << 20});
   s.server_major = j.value("server_major", 0);
   s.enabled_us = j.value("enabled_us", int64_t{0});
+  s.timeline = j.value("timeline", uint32_t{0});
   return s;
 }
 
@@ -105,7 +107,8 @@ void Archive::write_state(const ArchiveState& s) const {
                             {"system_identifier", s.system_identifier},
                             {"wal_segment_size", s.wal_segment_size},
                             {"server_major", s.server_major},
-                            {"enabled_us", s.enabled_us}});
+                            {"enabled_us", s.enabled_us},
+                            {"timeline", s.timeline}});
 }
 
 std::vector<BaseBackupInfo> Archive::base_backups() const {
@@ -156,6 +159,21 @@ int Archive::drop_restore_points_before(uint64_t lsn) const {
   int dropped = static_cast<int>(j.size() - kept.size());
   if (dropped > 0) write_json(journal_file(), kept);
   return dropped;
+}
+
+int Archive::move_restore_points_after(uint64_t lsn, int64_t made_before_us, const std::string& to) const {
+  json j = read_json(journal_file());
+  if (!j.is_array()) return 0;
+  json kept = json::array(), moved = json::array();
+  for (auto& p : j) {
+    auto at = parse_lsn(p.value("lsn", ""));
+    bool undone = at && *at > lsn && p.value("time_us", int64_t{0}) < made_before_us;
+    (undone ? moved : kept).push_back(p);
+  }
+  if (moved.empty()) return 0;
+  write_json(to, moved);
+  write_json(journal_file(), kept);
+  return static_cast<int>(moved.size());
 }
 
 namespace {
@@ -232,16 +250,18 @@ std::optional<uint64_t> parse_lsn(const std::string& text) {
 }
 
 std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from) {
-  if (segments.empty()) return std::nullopt;
-  uint32_t timeline = segments.back().timeline;
-  uint64_t expected = from;
-  for (size_t i = 0; i < segments.size(); ++i) {
-    const auto& s = segments[i];
-    if (s.timeline != timeline || s.number < from) continue;
-    if (s.number > expected) return expected;
-    // A .partial before the newest segment was never completed (a new slot streams after it).
-    if (s.partial && i + 1 < segments.size()) return s.number;
-    expected = std::max(expected, s.number + 1);
+  // After a restore's timeline switch, the older timeline's segments lead up to the switch and the
+  // newer one's go on from there (adopt_timeline set the undone rest aside): a number counts as
+  // present when a complete segment of any timeline holds it.
+  std::set<uint64_t> complete;
+  uint64_t newest = 0;
+  for (const auto& s : segments) {
+    newest = std::max(newest, s.number);
+    if (!s.partial) complete.insert(s.number);
+  }
+  // The newest segment may be a .partial (streaming into it); one before it was never completed.
+  for (uint64_t n = from; n < newest; ++n) {
+    if (!complete.count(n)) return n;
   }
   return std::nullopt;
 }

@@ -22,6 +22,7 @@ struct ArchiveState {
   uint64_t wal_segment_size = 16u << 20;
   int server_major = 0;
   int64_t enabled_us = 0;
+  uint32_t timeline = 0;  // the live cluster's timeline adopted after a restore (0: never switched)
 };
 
 class Archive {
@@ -31,6 +32,7 @@ class Archive {
   std::string wal_dir() const { return dir_ + "/wal"; }
   std::string base_dir() const { return dir_ + "/base"; }
   std::string restore_dir() const { return dir_ + "/restore"; }
+  std::string abandoned_dir() const { return dir_ + "/abandoned"; }
   std::string state_file() const { return dir_ + "/pitr.json"; }
   std::string journal_file() const { return dir_ + "/restore-points.json"; }
   std::string disabled_state_file() const { return dir_ + "/pitr-disabled.json"; }
@@ -50,6 +52,9 @@ class Archive {
   void add_restore_point(const RestorePoint& point) const;
   // Removes the journal's points before `lsn`; returns how many.
   int drop_restore_points_before(uint64_t lsn) const;
+  // Moves the journal's points after `lsn` made before `made_before_us` into the journal file
+  // `to`; returns how many.
+  int move_restore_points_after(uint64_t lsn, int64_t made_before_us, const std::string& to) const;
 
   // The last base backup's failure (until one succeeds): its time and message.
   void record_failure(const std::string& message) const;
@@ -79,10 +84,28 @@ struct Segment {
 std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_size);
 // Parses "0/3000148" into a byte position; nullopt when malformed. Pure.
 std::optional<uint64_t> parse_lsn(const std::string& text);
-// The first missing segment number after `from` on the newest timeline, when there is a gap
-// between `from` and the newest segment; a .partial before the newest segment (never completed)
-// counts as missing. Pure.
+// The first missing segment number after `from`, when there is a gap between `from` and the
+// newest segment; a number is present when a complete segment of any timeline holds it (the
+// archive keeps one line of history: adopt_timeline sets an undone branch aside), and a .partial
+// before the newest segment (never completed) counts as missing. Pure.
 std::optional<uint64_t> first_gap(const std::vector<Segment>& segments, uint64_t from);
+
+// ---- timelines -------------------------------------------------------------------------------
+
+// A timeline's history file, as PostgreSQL writes it at a promotion: one line per ancestor,
+// "<parent timeline>\t<switch LSN>\t<reason>"; the last line is where this timeline began.
+struct TimelineHistory {
+  uint32_t timeline = 0;
+  uint64_t switch_lsn = 0;
+  std::string file;  // its name in pg_wal
+  int64_t written_us = 0;
+};
+
+// The newest history file in a data folder's pg_wal; nullopt on timeline 1. Throws
+// Error(kCorrupt) when it cannot be read.
+std::optional<TimelineHistory> newest_history(const std::string& data_dir);
+// "0/3000148". Pure.
+std::string format_lsn(uint64_t lsn);
 
 // ---- tools -----------------------------------------------------------------------------------
 

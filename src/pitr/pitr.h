@@ -303,6 +303,13 @@ struct RecoverOptions {
   // recovery.
   std::function<void(const DatabaseConfig& recovered)> use;
   bool keep = true;  // false: the recovered data folder is removed once it stopped
+  // Where the scratch cluster's folder (pitr-restore-<stamp>) is made; empty: the archive's
+  // restore/. A data folder that will replace the embedded cluster's must be on its filesystem.
+  std::string scratch_parent;
+  // Non-empty: this physical slot is created in the recovered cluster, reserving its WAL from the
+  // new timeline's first segment on, so that once it goes live the archive streams on from there
+  // without a gap (adopt_timeline).
+  std::string slot;
 };
 
 struct RecoverResult {
@@ -318,8 +325,29 @@ struct RecoverResult {
 RecoverResult recover(const RecoverOptions& options);
 
 // Stops and removes the scratch clusters of restores that were killed (a data folder under
-// restore/ with a postmaster.pid); returns what it removed. Done by recover() itself first.
-std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir);
+// restore/ with a postmaster.pid, and every pitr-restore-* folder in scratch_parent); returns what
+// it removed. Done by recover() itself first.
+std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir,
+                                                           const std::string& scratch_parent = "");
+
+// ---- after a restore that replaced the embedded cluster's data folder ------------------------
+
+struct AdoptResult {
+  uint32_t timeline = 0;       // 0: nothing to do (no new timeline, or adopted already)
+  std::string switch_lsn;      // where the new timeline left the old one
+  std::string set_aside_dir;   // <archive>/abandoned/<stamp>, when something was set aside
+  int wal_segments = 0;
+  std::vector<std::string> base_backups;
+  int restore_points = 0;
+};
+
+// The live cluster in `data_dir` runs on a new timeline that left the archive's at the restore's
+// target. Makes the archive follow it, so that it keeps one line of history: the older
+// timelines' WAL from the switch point's segment on, the base backups that end after the switch
+// and the restore points after it (the history the restore undid) move to
+// <archive>/abandoned/<stamp>/; the timeline's history file is copied into wal/; the archive
+// records the timeline, so a second call does nothing. Reads only files (no connection).
+AdoptResult adopt_timeline(const std::string& archive_dir, const std::string& data_dir);
 
 // The recovered database as pg_dump's plain SQL, streamed (never on disk): each call starts
 // pg_dump again. Every run gives the same bytes, since nothing else reaches the scratch cluster.

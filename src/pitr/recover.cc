@@ -23,6 +23,8 @@ namespace {
 
 constexpr const char* kBegin = "# keepsake-pitr-recovery begin";
 constexpr const char* kEnd = "# keepsake-pitr-recovery end";
+// A scratch cluster's folder in RecoverOptions.scratch_parent.
+constexpr const char* kScratchPrefix = "pitr-restore-";
 
 int free_port() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -183,6 +185,8 @@ void configure(const Scratch& s, const Archive& archive, const RecoveryTarget& t
                       "ident_file = " + conf_quote(s.data + "/pg_ident.conf") + "\n" +
                       "ssl = off\nlogging_collector = off\nhot_standby = off\narchive_mode = off\n"
                       "shared_buffers = '128MB'\nprimary_conninfo = ''\nsynchronous_standby_names = ''\n"
+                      // The new timeline's first segments stay until a slot holds them (RecoverOptions.slot).
+                      "wal_keep_size = '1GB'\n"
                       "cluster_name = 'keepsake-pitr-restore'\n" +
                       "restore_command = " + conf_quote(restore_command(archive.wal_dir())) + "\n" +
                       target_settings(target) +
@@ -222,6 +226,19 @@ void wait_until_promoted(const Scratch& s, const RecoverOptions& o) {
   throw Error(ErrorKind::kUnavailable,
               "recovery did not finish within " + std::to_string(o.timeout.count()) + " s",
               "give more time with --timeout; nothing changed in the live database");
+}
+
+// The slot for the archive's stream once this cluster goes live, holding the WAL from the new
+// timeline's switch point on (a slot made now reserves from the last checkpoint's redo, which may
+// lie far back in the base backup's WAL, more than max_slot_wal_keep_size allows).
+void create_slot(const Scratch& s, const RecoverOptions& o) {
+  auto history = newest_history(s.data);
+  if (!history) throw Error(ErrorKind::kInternal, "the recovered cluster has no new timeline");
+  auto conn = db::Connection::open(scratch_database(s, o));
+  conn->exec("SELECT pg_create_physical_replication_slot($1, true)", {o.slot}, "create the archive's slot");
+  conn->exec("SELECT pg_replication_slot_advance($1, $2::pg_lsn) FROM pg_replication_slots "
+             "WHERE slot_name = $1 AND restart_lsn < $2::pg_lsn",
+             {o.slot, format_lsn(history->switch_lsn)}, "move the archive's slot to the new timeline");
 }
 
 // The database exists and kysely_migrations is readable; then the caller's own check.
@@ -280,6 +297,7 @@ void recover_into(Scratch& s, const Archive& archive, const ArchiveState& state,
                 "nothing changed in the live database; the scratch cluster was removed");
   }
   wait_until_promoted(s, o);
+  if (!o.slot.empty()) create_slot(s, o);
   result.migrations = check_recovered(s, o);
   result.recovered_to = s.log_lines({"recovery stopping", "last completed transaction", "redo done at"});
   s.stop("fast");
@@ -288,24 +306,32 @@ void recover_into(Scratch& s, const Archive& archive, const ArchiveState& state,
 
 }  // namespace
 
-std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir) {
+std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir,
+                                                           const std::string& scratch_parent) {
   std::vector<std::string> removed;
-  std::error_code ec;
-  for (auto& entry : fs::directory_iterator(Archive(archive_dir).restore_dir(), ec)) {
-    Scratch s;
-    s.root = entry.path().string();
-    s.data = s.root + "/data";
-    if (!fs::exists(s.data + "/postmaster.pid")) continue;
-    try {
-      s.bindir = fs::path(tool_path("pg_ctl", std::stoi(read_text(s.data + "/PG_VERSION")))).parent_path().string();
-      s.started = true;
-    } catch (const std::exception& e) {
-      spdlog::warn("PITR: the scratch cluster in {} may still run: {}", s.data, e.what());
+  auto remove_in = [&](const std::string& parent, bool every_scratch) {
+    std::error_code ec;
+    for (auto& entry : fs::directory_iterator(parent, ec)) {
+      Scratch s;
+      s.root = entry.path().string();
+      s.data = s.root + "/data";
+      bool running = fs::exists(s.data + "/postmaster.pid");
+      if (every_scratch ? entry.path().filename().string().rfind(kScratchPrefix, 0) != 0 : !running) continue;
+      if (running) {
+        try {
+          s.bindir = fs::path(tool_path("pg_ctl", std::stoi(read_text(s.data + "/PG_VERSION")))).parent_path().string();
+          s.started = true;
+        } catch (const std::exception& e) {
+          spdlog::warn("PITR: the scratch cluster in {} may still run: {}", s.data, e.what());
+        }
+      }
+      remove_scratch(s);
+      spdlog::warn("PITR: removed the scratch cluster of an interrupted restore: {}", s.root);
+      removed.push_back(s.root);
     }
-    remove_scratch(s);
-    spdlog::warn("PITR: removed the scratch cluster of an interrupted restore: {}", s.root);
-    removed.push_back(s.root);
-  }
+  };
+  remove_in(Archive(archive_dir).restore_dir(), false);
+  if (!scratch_parent.empty()) remove_in(scratch_parent, true);
   return removed;
 }
 
@@ -324,15 +350,17 @@ std::function<ByteSource()> dump_stream(const DatabaseConfig& recovered) {
 
 RecoverResult recover(const RecoverOptions& o) {
   auto start = std::chrono::steady_clock::now();
-  remove_abandoned_scratch_clusters(o.archive_dir);
+  remove_abandoned_scratch_clusters(o.archive_dir, o.scratch_parent);
   Archive archive(o.archive_dir);
   auto state = archive.read_state();
   if (!state) throw Error(ErrorKind::kNotFound, "PITR is not enabled for " + o.archive_dir, "run `keepsake pitr enable`");
   auto bases = archive.base_backups();
   const auto& base = choose_base(archive, bases, o.target);
   Scratch s;
-  s.root = archive.restore_dir() + "/" + stamp(std::chrono::system_clock::now());
-  for (int i = 2; fs::exists(s.root); ++i) s.root = archive.restore_dir() + "/" + stamp(std::chrono::system_clock::now()) + "-" + std::to_string(i);
+  const std::string prefix = o.scratch_parent.empty() ? archive.restore_dir() + "/"
+                                                      : o.scratch_parent + "/" + kScratchPrefix;
+  s.root = prefix + stamp(std::chrono::system_clock::now());
+  for (int i = 2; fs::exists(s.root); ++i) s.root = prefix + stamp(std::chrono::system_clock::now()) + "-" + std::to_string(i);
   s.data = s.root + "/data";
   s.log = s.root + "/postgres.log";
   s.port = free_port();

@@ -5,6 +5,7 @@
 
 #include "backup/backup_service.h"
 #include "common/log.h"
+#include "db/embedded_postgres.h"
 #include "pitr/archive.h"
 
 namespace keepsake::pitr {
@@ -33,11 +34,21 @@ Plan plan_for(const DatabaseConfig& db, const std::string& dir) {
 struct PitrService::State {
   DatabaseConfig db;
   std::string dir;
+  std::string embedded_data_dir;  // "" for an external database
   std::thread enabling;
   std::unique_ptr<WalStreamer> streamer;
   std::unique_ptr<PitrScheduler> scheduler;
 
   void run() {
+    // A restore killed between its swap of the data folder and the archive's switch to the new
+    // timeline: the stream could not resume before it.
+    if (!embedded_data_dir.empty()) {
+      try {
+        adopt_timeline(dir, embedded_data_dir);
+      } catch (const std::exception& e) {
+        spdlog::error("PITR: the archive cannot follow the embedded cluster's new timeline: {}", e.what());
+      }
+    }
     streamer = std::make_unique<WalStreamer>(db, dir, synchronous_requested(process_environment()));
     streamer->start();
     scheduler = std::make_unique<PitrScheduler>(SchedulerOptions{.db = db, .archive_dir = dir});
@@ -70,6 +81,11 @@ struct PitrService::State {
 PitrService::PitrService(const Config& config, DatabaseConfig db) : state_(std::make_unique<State>()) {
   state_->db = std::move(db);
   state_->dir = archive_dir_for(config);
+  Config live = config;
+  live.db = state_->db;
+  if (db::is_own_embedded_cluster(live)) {
+    state_->embedded_data_dir = db::EmbeddedPostgres(db::embedded_options_for(config)).data_dir();
+  }
 }
 
 PitrService::~PitrService() { stop(); }

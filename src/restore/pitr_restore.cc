@@ -2,29 +2,60 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "common/error.h"
 #include "common/fault_point.h"
+#include "common/utc_time.h"
+#include "config/redis_config.h"
+#include "db/embedded_postgres.h"
+#include "db/write_fence.h"
 
 namespace keepsake::restore {
+namespace fs = std::filesystem;
 
-RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
-                                       const PitrRestoreOptions& options) {
+namespace {
+
+constexpr const char* kReplacedPrefix = "data.before-pitr-";
+
+// What the server has written up to now, unless `serve` streams it already (the slot is busy)
+// or the server is gone: then the archive as it is.
+void catch_up(const DatabaseConfig& db, const std::string& archive_dir, const pitr::RecoveryTarget& target,
+              const PitrRestoreOptions& options) {
+  try {
+    pitr::stream_until_current(db, archive_dir, std::chrono::seconds(60));
+  } catch (const Error& e) {
+    std::string note = std::string("recovering from the archive as it is (") + e.what() + ")";
+    if (options.note) options.note(note);
+    spdlog::info("{}: {}", pitr::describe(target), note);
+  }
+}
+
+pitr::RecoverOptions recover_options(const RestoreOptions& o, const pitr::RecoveryTarget& target,
+                                     const PitrRestoreOptions& options) {
   pitr::RecoverOptions r;
   r.archive_dir = pitr::archive_dir_for(o.config);
   r.target = target;
   r.database = o.config.db.dbname;
   r.user = o.config.db.user;
   r.timeout = options.timeout;
+  return r;
+}
+
+void report_recovered(const pitr::RecoveryTarget& target, const pitr::RecoverResult& recovered,
+                      const PitrRestoreOptions& options) {
+  std::string done = "Recovered from base backup " + recovered.base_backup + ": " + recovered.recovered_to;
+  spdlog::info("{}: {}", pitr::describe(target), done);
+  if (options.note) options.note(done);
+}
+
+// An external database: the scratch cluster's pg_dump streamed into restore_database's
+// beside-then-swap loader.
+RestoreResult load_into_live_database(RestoreOptions o, const pitr::RecoveryTarget& target,
+                                      const PitrRestoreOptions& options) {
+  auto r = recover_options(o, target, options);
   r.keep = false;
-  // What the server has written up to now, unless `serve` streams it already (the slot is busy)
-  // or the server is gone: then the archive as it is.
-  try {
-    pitr::stream_until_current(o.config.db, r.archive_dir, std::chrono::seconds(60));
-  } catch (const Error& e) {
-    std::string note = std::string("recovering from the archive as it is (") + e.what() + ")";
-    if (options.note) options.note(note);
-    spdlog::info("{}: {}", pitr::describe(target), note);
-  }
+  catch_up(o.config.db, r.archive_dir, target, options);
   fault::point("pitr-restore.caught-up");
   RestoreResult result;
   r.use = [&](const DatabaseConfig& recovered) {
@@ -34,11 +65,67 @@ RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTar
     result = restore_database(o);
     fault::point("pitr-restore.swapped");
   };
-  auto recovered = pitr::recover(r);
-  std::string done = "Recovered from base backup " + recovered.base_backup + ": " + recovered.recovered_to;
-  spdlog::info("{}: {}", pitr::describe(target), done);
-  if (options.note) options.note(done);
+  report_recovered(target, pitr::recover(r), options);
   return result;
+}
+
+// The embedded cluster: the recovered data folder, checked as restore_database checks a restored
+// database, replaces the cluster's (db::EmbeddedPostgres::replace_data); the archive then follows
+// the new timeline.
+RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::RecoveryTarget& target,
+                                           const PitrRestoreOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  o.filename = pitr::describe(target);
+  db::EmbeddedPostgres pg(db::embedded_options_for(o.config));
+  auto r = recover_options(o, target, options);
+  r.scratch_parent = pg.options().cluster_dir;
+  r.slot = pitr::kSlotName;
+  const std::string keep_as = kReplacedPrefix + compact_utc();
+  RestoreResult result;
+  result.strategy = RestoreStrategy::kDataFolder;
+  result.previous_database = pg.options().cluster_dir + "/" + keep_as;
+
+  // A restore killed after its swap left the archive on the old timeline.
+  pitr::adopt_timeline(r.archive_dir, pg.data_dir());
+  // Writes after the archive caught up would be lost: the fence stops them first.
+  auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(), o.force);
+  pitr::create_restore_point(*db::Connection::open(o.config.db), o.config, "restore");
+  catch_up(o.config.db, r.archive_dir, target, options);
+  fault::point("pitr-restore.caught-up");
+  r.use = [&](const DatabaseConfig& recovered) {
+    fault::point("pitr-restore.recovered");
+    ready_for_swap(o, recovered, result.previous_database);
+  };
+  auto recovered = pitr::recover(r);
+  report_recovered(target, recovered, options);
+  const std::string scratch_root = fs::path(recovered.data_dir).parent_path().string();
+  try {
+    pg.replace_data(recovered.data_dir, keep_as);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(scratch_root, ec);
+    throw;
+  }
+  std::error_code ec;
+  fs::remove_all(scratch_root, ec);
+  fault::point("pitr-restore.swapped");
+  finish_swap(o.config.db);
+  if (fence) fence->lift();
+  pitr::adopt_timeline(r.archive_dir, pg.data_dir());
+  catch_up(o.config.db, r.archive_dir, target, {});
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("Database Restore Success: {} in {:.1f} s (the embedded cluster's data folder; the previous one is "
+               "kept as {})",
+               o.filename, result.seconds, result.previous_database);
+  return result;
+}
+
+}  // namespace
+
+RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
+                                       const PitrRestoreOptions& options) {
+  if (db::is_own_embedded_cluster(o.config)) return replace_embedded_data_folder(std::move(o), target, options);
+  return load_into_live_database(std::move(o), target, options);
 }
 
 }  // namespace keepsake::restore

@@ -1,9 +1,15 @@
 // A point-in-time restore into the live library (docs/PITR.md "Restore"): the archive is brought
-// up to now, recovered into a private scratch cluster (pitr::recover) and checked; while that
-// cluster runs, its pg_dump is streamed into restore_database's beside-then-swap loader, which
-// checks the result again and swaps it in. Shared by `keepsake pitr restore` and the maintenance
-// API's restore_database with restoreToTime / restoreToRestorePoint / restoreToLatest.
-// Must never change the live database except through restore_database's swap.
+// up to now, recovered into a private scratch cluster (pitr::recover) and checked. Then:
+//   * an external database: while that cluster runs, its pg_dump is streamed into
+//     restore_database's beside-then-swap loader, which checks the result again and swaps it in;
+//   * the embedded cluster: the recovered database gets restore_database's migrations and checks
+//     in the scratch cluster, whose data folder then replaces the embedded cluster's
+//     (db::EmbeddedPostgres::replace_data; the old one is kept as data.before-pitr-<stamp>), and
+//     the archive follows the new timeline (pitr::adopt_timeline). No dump, no load, no index
+//     build: the restore takes the time of the recovery.
+// Shared by `keepsake pitr restore` and the maintenance API's restore_database with
+// restoreToTime / restoreToRestorePoint / restoreToLatest.
+// Must never change the live database except through restore_database's swap or replace_data.
 #pragma once
 
 #include <chrono>
@@ -26,8 +32,9 @@ struct PitrRestoreOptions {
 RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
                                        const PitrRestoreOptions& options = {});
 
-// Its fault-injection phases (common/fault_point.h), in order; restore_database's own
-// (kRestoreBesidePhases) run between "pitr-restore.recovered" and "pitr-restore.swapped".
+// Its fault-injection phases (common/fault_point.h), in order. Between "pitr-restore.recovered"
+// and "pitr-restore.swapped" run restore_database's own (kRestoreBesidePhases) for an external
+// database, db::kEmbeddedSwapPhases for the embedded cluster.
 inline constexpr std::string_view kPitrRestorePhases[] = {"pitr-restore.caught-up", "pitr-restore.recovered",
                                                           "pitr-restore.swapped"};
 

@@ -132,10 +132,10 @@ std::function<void(std::string_view)> fault_checkpoint() {
   return [](std::string_view point) { fault_point(point); };
 }
 
-void boot_restored(const Config& config, const std::string& dbname) {
+void boot_restored(const Config& config, const DatabaseConfig& restored) {
   auto options = migrations::boot_options_from_config(config);
   options.skip_migrations = false;
-  migrations::run_database_boot(with_database(config.db, dbname), options);
+  migrations::run_database_boot(restored, options);
 }
 
 RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::Connection& admin,
@@ -169,15 +169,7 @@ RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::
     result.rows = loaded.rows;
     result.notes = loaded.notes;
     report("migrations", 0.87, "running migrations on the restored database");
-    boot_restored(o.config, names.scratch);
-    fault_point("migrated");
-    auto conn = db::Connection::open(scratch);
-    check_restored(*conn);
-    db::SystemMetadataRepository(*conn).upsert(
-        kRestoreJournalKey, {{"status", "swapping"}, {"file", o.filename}, {"live", live},
-                             {"previous", names.previous}, {"swappedAt", iso8601_utc()}});
-    if (o.prepare_restored) o.prepare_restored(*conn);
-    conn.reset();
+    ready_for_swap(o, scratch, names.previous);
     fault_point("before-swap");
     report("swap", 0.95, "putting the restored database in place");
     swap_databases(admin, names);
@@ -190,7 +182,7 @@ RestoreResult restore_beside(const RestoreOptions& o, const DumpPlan& plan, db::
     throw;
   }
   fault_point("after-swap");
-  db::SystemMetadataRepository(*db::Connection::open(o.config.db)).remove(kRestoreJournalKey);
+  finish_swap(o.config.db);
   result.strategy = RestoreStrategy::kBeside;
   result.previous_database = names.previous;
   return result;
@@ -301,7 +293,7 @@ RestoreResult restore_in_place(const RestoreOptions& o, const DumpPlan& plan, co
   fault_point("committed");
   report("migrations", 0.92, "running migrations");
   try {
-    boot_restored(o.config, o.config.db.dbname);
+    boot_restored(o.config, o.config.db);
   } catch (const Error& e) {
     if (restore_point_path.empty()) throw;
     spdlog::error("Restore: the restored database failed its boot ({}); rolling back from {}", e.what(),
@@ -320,11 +312,27 @@ RestoreResult restore_in_place(const RestoreOptions& o, const DumpPlan& plan, co
 
 }  // namespace
 
+void ready_for_swap(const RestoreOptions& o, const DatabaseConfig& restored, const std::string& previous) {
+  boot_restored(o.config, restored);
+  fault_point("migrated");
+  auto conn = db::Connection::open(restored);
+  check_restored(*conn);
+  db::SystemMetadataRepository(*conn).upsert(
+      kRestoreJournalKey, {{"status", "swapping"}, {"file", o.filename}, {"live", o.config.db.dbname},
+                           {"previous", previous}, {"swappedAt", iso8601_utc()}});
+  if (o.prepare_restored) o.prepare_restored(*conn);
+}
+
+void finish_swap(const DatabaseConfig& live) {
+  db::SystemMetadataRepository(*db::Connection::open(live)).remove(kRestoreJournalKey);
+}
+
 const char* strategy_name(RestoreStrategy s) {
   switch (s) {
     case RestoreStrategy::kAuto: return "auto";
     case RestoreStrategy::kBeside: return "beside";
     case RestoreStrategy::kInPlace: return "in-place";
+    case RestoreStrategy::kDataFolder: return "data folder";
   }
   return "?";
 }

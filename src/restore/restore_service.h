@@ -27,7 +27,9 @@
 
 namespace keepsake::restore {
 
-enum class RestoreStrategy { kAuto, kBeside, kInPlace };
+// kDataFolder: a point-in-time restore of the embedded cluster, whose whole data folder is
+// replaced (restore/pitr_restore.h); never asked for, only reported.
+enum class RestoreStrategy { kAuto, kBeside, kInPlace, kDataFolder };
 
 const char* strategy_name(RestoreStrategy s);
 
@@ -59,7 +61,7 @@ struct RestoreOptions {
 struct RestoreResult {
   RestoreStrategy strategy = RestoreStrategy::kBeside;
   DumpKind kind = DumpKind::kDatabase;
-  std::string previous_database;   // beside: where the replaced database now is
+  std::string previous_database;   // beside: where the replaced database now is; data folder: its folder
   std::string restore_point;       // in place: the restore-point backup's file name ("" if none)
   uint64_t rows = 0;
   double seconds = 0;
@@ -78,6 +80,14 @@ inline constexpr std::string_view kRestoreInPlacePhases[] = {"restore.scanned", 
 // The system_metadata row a restore writes into the restored database just before its swap, and
 // removes once the swap is done: found by recover_restores() after a crash in between.
 inline constexpr const char* kRestoreJournalKey = "keepsake-restore";
+
+// What a restored database goes through before it goes live, also for a restore that puts it in
+// place otherwise (the embedded cluster's data folder, restore/pitr_restore.h): the migrations,
+// the checks (an admin, Immich v2.7.5's schema; Error otherwise), the journal above naming
+// `previous` (where the replaced library is kept), then o.prepare_restored.
+void ready_for_swap(const RestoreOptions& o, const DatabaseConfig& restored, const std::string& previous);
+// Once the swap is done: removes the journal from the live database.
+void finish_swap(const DatabaseConfig& live);
 
 struct RecoveryReport {
   std::vector<std::string> messages;  // what was found and done, for the log and the status

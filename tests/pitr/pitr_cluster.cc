@@ -8,15 +8,20 @@
 namespace keepsake::testing {
 namespace fs = std::filesystem;
 
-void PitrTest::SetUp() {
-  archive_ = dir_.path() + "/archive";
-  port_ = free_port();
+db::EmbeddedOptions PitrTest::cluster_options() {
   db::EmbeddedOptions o;
   o.cluster_dir = dir_.path() + "/pg";
-  o.port = port_;
+  o.port = free_port();
   o.listen_tcp = true;
   o.database = "immich";
   o.throwaway = true;
+  return o;
+}
+
+void PitrTest::SetUp() {
+  archive_ = dir_.path() + "/archive";
+  auto o = cluster_options();
+  port_ = o.port;
   pg_ = std::make_unique<db::EmbeddedPostgres>(o);
   pg_->start();
   db_ = pg_->connection_config();
@@ -71,6 +76,22 @@ std::vector<std::string> PitrImmichTest::live_users() {
   std::vector<std::string> names;
   for (int i = 0; i < r.rows(); ++i) names.push_back(r.text(i, 0));
   return names;
+}
+
+}  // namespace keepsake::testing
+
+namespace keepsake::testing {
+
+db::EmbeddedOptions PitrEmbeddedTest::cluster_options() {
+  Config config;
+  config.data_dir = data_dir();
+  auto o = db::embedded_options_for(config);
+  o.throwaway = true;
+  return o;
+}
+
+std::map<std::string, std::string> PitrEmbeddedTest::keepsake_env() const {
+  return {{"KEEPSAKE_DATA_DIR", data_dir()}, {"IMMICH_MEDIA_LOCATION", dir_.path()}};
 }
 
 }  // namespace keepsake::testing

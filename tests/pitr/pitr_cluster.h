@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@ class PitrTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // The cluster: in <dir>/pg, on a free port, also over TCP.
+  virtual db::EmbeddedOptions cluster_options();
 
   // Commits one row in its own transaction; returns the server's clock right after the commit
   // (microseconds since the epoch).
@@ -44,6 +47,16 @@ class PitrImmichTest : public PitrTest {
   int64_t commit_user(const std::string& name);
   // The live database's non-admin users, oldest first.
   std::vector<std::string> live_users();
+};
+
+// The same, as Keepsake's own embedded cluster of the data folder <dir>/data (no DB_URL): the
+// cluster in data/postgres, on its socket only, the archive in data/pitr.
+class PitrEmbeddedTest : public PitrImmichTest {
+ protected:
+  db::EmbeddedOptions cluster_options() override;
+  std::string data_dir() const { return dir_.path() + "/data"; }
+  // KEEPSAKE_DATA_DIR and IMMICH_MEDIA_LOCATION for the keepsake binary.
+  std::map<std::string, std::string> keepsake_env() const;
 };
 
 }  // namespace keepsake::testing

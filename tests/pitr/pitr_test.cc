@@ -247,6 +247,13 @@ TEST(PitrText, LsnsSegmentsAndGaps) {
   EXPECT_EQ(first_gap(segs, 6), std::nullopt);
   segs[2].number = 5;
   EXPECT_EQ(first_gap(segs, 3), std::nullopt);
+  // After a restore's switch to timeline 2 in segment 5: timeline 1 up to 4, its unfinished 5,
+  // then timeline 2 from 5 on.
+  std::vector<Segment> switched = {{1, 3, false, "", 0}, {1, 4, false, "", 0}, {1, 5, true, "", 0},
+                                   {2, 5, false, "", 0}, {2, 6, true, "", 0}};
+  EXPECT_EQ(first_gap(switched, 3), std::nullopt);
+  switched[3].partial = true;  // neither timeline completed 5
+  EXPECT_EQ(first_gap(switched, 3), 5u);
   EXPECT_EQ(restore_point_name("restore", std::chrono::system_clock::from_time_t(0)), "keepsake-restore-19700101T000000Z");
 }
 
