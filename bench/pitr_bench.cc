@@ -2,7 +2,8 @@
 // (1) Keepsake's base backup (`keepsake pitr enable`: pg_basebackup -Ft client-zstd:1, then
 // pg_verifybackup on an unpacked copy) next to `pgbackrest backup --type=full` with lz4 and with
 // gz and next to `keepsake backup create`; (2) `keepsake pitr restore --latest --yes` next to
-// `keepsake restore` of a logical backup of the same state, with the PITR restore's phases;
+// `keepsake restore` of a logical backup of the same state, both on the cluster as Keepsake's
+// embedded one (its data folder replaced by the PITR restore), with the PITR restore's phases;
 // (3) the archive's lag under a paced writer of ~500 small transactions/s, asynchronous and
 // synchronous. Targets: base backup within 1.5x of pgBackRest's gz (zstd level 1 sits between
 // pgBackRest's lz4 and gz in size); PITR restore at most half the logical restore's time; lag p99 < 1 s.
@@ -94,9 +95,11 @@ class PitrBench : public Benchmark {
            "one process; its default levels: lz4 1, gz 6), run as the cluster's owner. Sizes are the bytes on disk "
            "of the backup / repository. (2) After the lag runs, `keepsake backup create` takes the logical backup "
            "of the library's state; `keepsake pitr restore --latest --yes` then restores that same state "
-           "(recovery of a scratch cluster from the base backup and the archived WAL, then the recovered database "
-           "streamed as pg_dump into the beside-then-swap loader), and `keepsake restore <file> --yes` restores "
-           "the logical backup. (3) A paced writer (8 libpq connections, each an autocommit INSERT of a "
+           "(recovery of a scratch cluster from the base backup and the archived WAL, beside the cluster; migrations "
+           "and the restore checks there; then its data folder replaces the cluster's), and `keepsake restore "
+           "<file> --yes` restores the logical backup (beside-then-swap loader). Both run as Keepsake does on its "
+           "embedded cluster (no DB_URL; the benchmark's cluster lies where Keepsake keeps it, "
+           "<data>/postgres, socket only). (3) A paced writer (8 libpq connections, each an autocommit INSERT of a "
            "short row every 16 ms: 500 commits/s together, since one connection's commits wait for the fsync) runs while `pitr::WalStreamer` (what `keepsake serve` runs) streams; every 100 ms a "
            "second connection reads the lag from `pg_stat_replication` for the archive's walsender: bytes = "
            "`pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)` (what the archive has flushed; `pitr status` "
@@ -110,9 +113,11 @@ class PitrBench : public Benchmark {
 
   std::optional<std::string> own_results(BenchEnv& env, int64_t size, int) override {
     load_before_ = load_average();
-    db::EmbeddedOptions o;
-    o.cluster_dir = env.work_dir() + "/cluster";
-    o.port = 30000 + (getpid() + 7919) % 20000;
+    // Where Keepsake keeps its embedded cluster for KEEPSAKE_DATA_DIR=<own>/data (its socket only,
+    // named for port 5432), so that the restores run on it as on the embedded cluster.
+    Config own_config;
+    own_config.data_dir = env.work_dir() + "/own/data";
+    db::EmbeddedOptions o = db::embedded_options_for(own_config);
     o.database = "";
     db::EmbeddedPostgres cluster(o);
     cluster.start();
@@ -131,8 +136,10 @@ class PitrBench : public Benchmark {
 
   std::vector<std::string> commands(int64_t size) const override {
     return {"# once, into the benchmark's own cluster: " + seed_command(library_seed_args(size, "--no-vector-indexes")),
-            "# ENV: DB_URL=postgresql://postgres@localhost/LIB?host=SOCKET&port=PORT KEEPSAKE_DATA_DIR=WORK/data "
+            "# the cluster: WORK/data/postgres (Keepsake's embedded cluster for KEEPSAKE_DATA_DIR=WORK/data)",
+            "# ENV: DB_URL=postgresql://postgres@localhost/LIB?host=SOCKET&port=5432 KEEPSAKE_DATA_DIR=WORK/data "
             "IMMICH_MEDIA_LOCATION=WORK/media",
+            "# EMBEDDED: as ENV without DB_URL, with DB_DATABASE_NAME=LIB",
             "ENV keepsake pitr enable",
             "# pgbackrest.conf: [global] repo1-path=WORK/repo-TYPE log-path lock-path spool-path in WORK, "
             "log-level-file=off, compress-type=TYPE, start-fast=y, archive-check=n, process-max=1; "
@@ -144,8 +151,8 @@ class PitrBench : public Benchmark {
             "pitr_bench_writes every 16 ms "
             "for " + std::to_string(kLagSeconds) + " s, sampled every 100 ms",
             "ENV keepsake backup create   # (2) the state both restores bring back, untimed",
-            "ENV IMMICH_LOG_LEVEL=log keepsake pitr restore --latest --yes",
-            "ENV keepsake restore FILE --yes",
+            "EMBEDDED IMMICH_LOG_LEVEL=log keepsake pitr restore --latest --yes",
+            "EMBEDDED keepsake restore FILE --yes",
             "ENV keepsake pitr disable --yes"};
   }
 
@@ -351,14 +358,15 @@ class PitrBench : public Benchmark {
     std::string file = fs::path(lr.out.substr(0, lr.out.find('\n'))).filename().string();
 
     std::cerr << "  keepsake pitr restore --latest --yes\n";
+    e.erase("DB_URL");
+    e["DB_DATABASE_NAME"] = lib_;
     e["IMMICH_LOG_LEVEL"] = "log";
     auto start = Clock::now();
     auto pr = own.run({own.keepsake_binary(), "pitr", "restore", "--latest", "--yes"}, e);
     double pitr_s = seconds_since(start);
     std::string log = pr.out + pr.err;
     double recovered_s = log_seconds(log, R"(PITR: recovered and checked in \S+ \(([0-9.]+) s\))");
-    double load_s = log_seconds(log, R"(Database Restore Success: .* in ([0-9.]+) s)");
-    double rows_s = log_seconds(log, R"(Restore: loaded \d+ rows .*in ([0-9.]+) s)");
+    double swap_s = log_seconds(log, R"(PITR: the recovered data folder replaced the embedded cluster's.* in ([0-9.]+) s)");
     drop_restore_leftovers(own);
 
     std::cerr << "  keepsake restore " << file << " --yes\n";
@@ -372,17 +380,20 @@ class PitrBench : public Benchmark {
     md << "### Restore of the same state (1 run each)\n\n| way | time | logical / PITR |\n|---|---|---|\n"
        << "| `keepsake pitr restore --latest --yes` | " << secs(pitr_s) << " | " << fixed_text(logical_s / pitr_s, 2)
        << "× |\n| `keepsake restore <file> --yes` | " << secs(logical_s) << " | 1.00× |\n\n"
-       << "PITR restore phases (from its log): archive caught up, maintenance mode and process start "
-       << (recovered_s >= 0 ? secs(pitr_s - recovered_s) : "?") << "; scratch cluster recovered from the base "
-       << "backup + WAL and checked " << (recovered_s >= 0 && load_s >= 0 ? secs(recovered_s - load_s) : "?")
-       << "; pg_dump of the scratch cluster streamed into the beside-then-swap loader, checks and swap "
-       << (load_s >= 0 ? secs(load_s) : "?") << " (of which the load itself " << (rows_s >= 0 ? secs(rows_s) : "?")
-       << ").\n\nTarget: PITR restore at most half the logical restore's time: " << fixed_text(pitr_s / logical_s, 2)
+       << "PITR restore phases (from its log): scratch cluster recovered from the base backup + WAL, migrations "
+       << "and the restore checks " << (recovered_s >= 0 ? secs(recovered_s) : "?")
+       << "; data folder swapped (cluster stopped, renamed, started) and the archive on the new timeline "
+       << (swap_s >= 0 ? secs(swap_s) : "?") << "; the rest (process start, maintenance mode, write fence, "
+       << "archive caught up) " << (recovered_s >= 0 && swap_s >= 0 ? secs(pitr_s - recovered_s - swap_s) : "?")
+       << ".\n\nTarget: PITR restore at most half the logical restore's time: " << fixed_text(pitr_s / logical_s, 2)
        << "× of it — " << met(pitr_s <= 0.5 * logical_s) << ".\n";
     return md.str();
   }
 
   void drop_restore_leftovers(BenchEnv& own) {
+    for (auto& entry : fs::directory_iterator(own.work_dir() + "/data/postgres")) {
+      if (entry.path().filename().string().rfind("data.before-pitr-", 0) == 0) fs::remove_all(entry.path());
+    }
     auto admin = db::Connection::open(own.database("postgres"));
     auto r = admin->exec("SELECT datname FROM pg_database WHERE datname LIKE $1", {lib_ + "\\_%restore\\_%"});
     for (int i = 0; i < r.rows(); ++i) own.drop_database(r.text(i, 0));

@@ -23,6 +23,7 @@
 #include "immich/restart_channel.h"
 #include "maintenance/maintenance_service.h"
 #include "maintenance/maintenance_token.h"
+#include "restore/pitr_restore.h"
 #include "restore/restore_service.h"
 
 namespace keepsake::cli {
@@ -160,6 +161,9 @@ void run_restore(ContextProvider& ctx, const RestoreFlags& flags) {
 void cleanup(ContextProvider& ctx, int older_than_days) {
   Config config = live_config(ctx.get());
   auto dropped = restore::cleanup_restore_databases(config.db, std::chrono::hours(24 * older_than_days));
+  for (auto& folder : restore::remove_replaced_data_folders(config, std::chrono::hours(24 * older_than_days))) {
+    dropped.push_back(folder);
+  }
   if (dropped.empty()) std::cout << "Nothing to remove.\n";
   for (auto& d : dropped) std::cout << "Removed " << d << "\n";
 }
@@ -292,7 +296,7 @@ void register_maintenance_commands(CLI::App& app, ContextProvider& ctx) {
   r->add_option("--jobs", flags->jobs, "Parallel connections for loading and index builds (beside)")
       ->check(CLI::Range(1, 16));
   auto days = std::make_shared<int>(0);
-  auto* c = r->add_subcommand("cleanup", "Remove the databases earlier restores replaced, and unfinished copies");
+  auto* c = r->add_subcommand("cleanup", "Remove the databases (and embedded data folders) earlier restores replaced, and unfinished copies");
   c->add_option("--older-than-days", *days, "Keep those younger than this many days");
   c->callback([&ctx, days] { cleanup(ctx, *days); });
   r->callback([&ctx, r, c, flags] {

@@ -42,7 +42,7 @@ struct Config {
   std::string log_level = "log";   // IMMICH_LOG_LEVEL
   std::string machine_learning_url;  // IMMICH_MACHINE_LEARNING_URL
   std::string data_dir;          // KEEPSAKE_DATA_DIR (absolute), default ./data
-  int restore_keep_days = 7;     // KEEPSAKE_RESTORE_KEEP_DAYS: days a database replaced by a restore is kept (0 = until `keepsake restore cleanup`)
+  int restore_keep_days = 7;     // KEEPSAKE_RESTORE_KEEP_DAYS: days a database (or embedded data folder) replaced by a restore is kept (0 = until `keepsake restore cleanup`)
   uint64_t upload_limit_mb = 65536;  // KEEPSAKE_UPLOAD_LIMIT_MB: largest backup upload accepted (MiB)
 };
 

@@ -104,23 +104,29 @@ void EmbeddedPostgres::replace_data(const std::string& incoming, const std::stri
   }
   if (fs::exists(previous)) throw Error(ErrorKind::kConflict, previous + " exists already");
   stop();
-  fault::point(kEmbeddedSwapPhases[0]);
-  write_journal(swap_journal(), {{"previous", keep_as}, {"incoming", incoming}, {"startedAt", iso8601_utc()}});
-  durable_rename(data_dir(), previous);
-  fault::point(kEmbeddedSwapPhases[1]);
-  durable_rename(incoming, data_dir());
-  fault::point(kEmbeddedSwapPhases[2]);
+  bool set_aside = false, renamed = false;
   try {
+    fault::point(kEmbeddedSwapPhases[0]);
+    write_journal(swap_journal(), {{"previous", keep_as}, {"incoming", incoming}, {"startedAt", iso8601_utc()}});
+    durable_rename(data_dir(), previous);
+    set_aside = true;
+    fault::point(kEmbeddedSwapPhases[1]);
+    durable_rename(incoming, data_dir());
+    renamed = true;
+    fault::point(kEmbeddedSwapPhases[2]);
     start_locked();
   } catch (const Error& e) {
-    spdlog::error("The new data folder of the embedded cluster does not start ({}): putting the previous one back",
+    spdlog::error("The embedded cluster's new data folder did not go live ({}): putting the previous one back",
                   e.what());
-    run_tool({"pg_ctl", "stop", "-w", "-t", "60", "-m", "immediate", "-D", data_dir()});
-    durable_rename(data_dir(), incoming);
-    durable_rename(previous, data_dir());
+    if (renamed) {
+      run_tool({"pg_ctl", "stop", "-w", "-t", "60", "-m", "immediate", "-D", data_dir()});
+      durable_rename(data_dir(), incoming);
+    }
+    if (set_aside) durable_rename(previous, data_dir());
     fs::remove(swap_journal());
     start_locked();
-    throw Error(ErrorKind::kUnavailable, "the new data folder did not start: " + std::string(e.what()),
+    throw Error(e.kind() == ErrorKind::kIo ? ErrorKind::kIo : ErrorKind::kUnavailable,
+                "the new data folder did not go live: " + std::string(e.what()),
                 "the library is as it was; the new data folder is left in " + incoming);
   }
   fs::remove(swap_journal());

@@ -79,6 +79,12 @@ MaintenanceService::~MaintenanceService() { stop(); }
 
 bool MaintenanceService::initialise() {
   auto report = restore::recover_restores(config_.db, config_.restore_keep_days);
+  if (config_.restore_keep_days > 0) {
+    for (auto& folder : restore::remove_replaced_data_folders(config_, std::chrono::hours(24 * config_.restore_keep_days))) {
+      spdlog::warn("Restore: removed {}, the data folder a restore replaced, after {} days", folder,
+                   config_.restore_keep_days);
+    }
+  }
   auto conn = db::Connection::open(config_.db);
   auto state = read_maintenance_state(*conn);
   if (!report.completed_file.empty() && state.active) {

@@ -99,6 +99,7 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
   auto recovered = pitr::recover(r);
   report_recovered(target, recovered, options);
   const std::string scratch_root = fs::path(recovered.data_dir).parent_path().string();
+  auto swap_start = std::chrono::steady_clock::now();
   try {
     pg.replace_data(recovered.data_dir, keep_as);
   } catch (...) {
@@ -113,6 +114,9 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
   if (fence) fence->lift();
   pitr::adopt_timeline(r.archive_dir, pg.data_dir());
   catch_up(o.config.db, r.archive_dir, target, {});
+  spdlog::info("PITR: the recovered data folder replaced the embedded cluster's, and the archive follows it, in "
+               "{:.1f} s",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - swap_start).count());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("Database Restore Success: {} in {:.1f} s (the embedded cluster's data folder; the previous one is "
                "kept as {})",
@@ -121,6 +125,24 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
 }
 
 }  // namespace
+
+std::vector<std::string> remove_replaced_data_folders(const Config& config, std::chrono::hours older_than) {
+  std::vector<std::string> removed;
+  if (!db::is_own_embedded_cluster(config)) return removed;
+  std::error_code ec;
+  const auto cutoff = fs::file_time_type::clock::now() - older_than;
+  for (auto& entry : fs::directory_iterator(db::embedded_options_for(config).cluster_dir, ec)) {
+    if (entry.path().filename().string().rfind(kReplacedPrefix, 0) != 0) continue;
+    if (older_than.count() > 0 && fs::last_write_time(entry.path(), ec) > cutoff) continue;
+    fs::remove_all(entry.path(), ec);
+    if (ec) {
+      spdlog::warn("Cannot remove {}: {}", entry.path().string(), ec.message());
+      continue;
+    }
+    removed.push_back(entry.path().string());
+  }
+  return removed;
+}
 
 RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
                                        const PitrRestoreOptions& options) {

@@ -16,7 +16,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "db/embedded_postgres.h"
 #include "pitr/pitr.h"
 #include "restore/restore_service.h"
 
@@ -32,10 +34,19 @@ struct PitrRestoreOptions {
 RestoreResult restore_to_point_in_time(RestoreOptions o, const pitr::RecoveryTarget& target,
                                        const PitrRestoreOptions& options = {});
 
+// The data folders that restores of the embedded cluster replaced (<cluster>/data.before-pitr-*)
+// and that were set aside more than `older_than` ago (0: all) are removed; returns their paths.
+// Nothing for a database that is not the Config's own embedded cluster.
+std::vector<std::string> remove_replaced_data_folders(const Config& config, std::chrono::hours older_than);
+
 // Its fault-injection phases (common/fault_point.h), in order. Between "pitr-restore.recovered"
 // and "pitr-restore.swapped" run restore_database's own (kRestoreBesidePhases) for an external
 // database, db::kEmbeddedSwapPhases for the embedded cluster.
 inline constexpr std::string_view kPitrRestorePhases[] = {"pitr-restore.caught-up", "pitr-restore.recovered",
                                                           "pitr-restore.swapped"};
+// All the phases of a restore of the embedded cluster, in order.
+inline constexpr std::string_view kPitrRestoreEmbeddedPhases[] = {
+    kPitrRestorePhases[0],      kPitrRestorePhases[1],      db::kEmbeddedSwapPhases[0], db::kEmbeddedSwapPhases[1],
+    db::kEmbeddedSwapPhases[2], db::kEmbeddedSwapPhases[3], kPitrRestorePhases[2]};
 
 }  // namespace keepsake::restore

@@ -77,6 +77,7 @@ struct Scene {
   std::string db = keepsake::testing::create_bootstrapped_database("fault");
   TempDir dir;
   std::string db_url;           // the live database's DB_URL when not `db` of the shared cluster
+  bool embedded = false;        // the live database is the embedded cluster of <dir>/data (no DB_URL)
   std::shared_ptr<void> held;   // what an operation keeps for its case (a cluster of its own)
   Scene() { fs::create_directories(backups()); }
   ~Scene() {
@@ -107,6 +108,7 @@ std::map<std::string, std::string> keepsake_env(const Scene& s, const std::strin
   std::map<std::string, std::string> env = {{"DB_URL", s.db_url.empty() ? keepsake::testing::database_url(s.db) : s.db_url},
                                             {"IMMICH_MEDIA_LOCATION", s.media()},
                                             {"KEEPSAKE_DATA_DIR", s.dir.path() + "/data"}};
+  if (s.embedded) env.erase("DB_URL");
   if (!fault.empty()) env["KEEPSAKE_FAULT"] = fault;
   return env;
 }
@@ -549,6 +551,25 @@ std::shared_ptr<keepsake::testing::OwnCluster> booted_own_cluster(Scene& s) {
   return cluster;
 }
 
+// On an Immich database with an admin: PITR enabled (archive <dir>/data/pitr), then users t1, t2,
+// t3 committed one per transaction; returns a time between t2 and t3.
+int64_t enable_with_users_t1_t2_t3(const DatabaseConfig& db, const Scene& s) {
+  auto c = db::Connection::open(db);
+  c->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
+  pitr::enable({.db = db, .archive_dir = s.dir.path() + "/data/pitr"});
+  int64_t target = 0;
+  for (const char* name : {"t1", "t2", "t3"}) {
+    c->exec(R"(INSERT INTO "user" (email, name) VALUES ($1 || '@example.com', $1))", {name});
+    if (std::string(name) == "t2") {
+      target = c->exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").int64(0, 0);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  return target;
+}
+
+const char* kUsersQuery = R"(SELECT name FROM "user" WHERE NOT "isAdmin" ORDER BY "createdAt")";
+
 // `keepsake pitr restore --to <time>` into the live database, on a cluster of its own (the shared
 // one must not carry a replication slot nor an archive) with PITR enabled and users t1, t2, t3
 // committed one per transaction; restored to a time between t2 and t3. Each case recovers the
@@ -560,22 +581,13 @@ class PitrRestore : public Operation {
   fault::Operation phases() const override { return {"pitr-restore", restore::kPitrRestorePhases}; }
   void prepare(Scene& s) override {
     auto cluster = booted_own_cluster(s);
-    auto c = cluster->connect();
-    c->exec(R"(INSERT INTO "user" (email, name, "isAdmin") VALUES ('admin@example.com', 'Admin', true))");
-    pitr::enable({.db = cluster->config(), .archive_dir = s.dir.path() + "/data/pitr"});
-    for (const char* name : {"t1", "t2", "t3"}) {
-      c->exec(R"(INSERT INTO "user" (email, name) VALUES ($1 || '@example.com', $1))", {name});
-      if (std::string(name) == "t2") {
-        target_ = c->exec("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint").int64(0, 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      }
-    }
+    target_ = enable_with_users_t1_t2_t3(cluster->config(), s);
   }
   std::vector<std::string> command(const Scene&) const override {
     return {"pitr", "restore", "--to", pitr::format_iso8601(target_), "--yes"};
   }
   std::string fingerprint(const Scene& s) const override {
-    return rows_text(*cluster(s).connect(), R"(SELECT name FROM "user" WHERE NOT "isAdmin" ORDER BY "createdAt")");
+    return rows_text(*cluster(s).connect(), kUsersQuery);
   }
   void next_start(const Scene& s) override { restore::recover_restores(cluster(s).config(), 7); }
   // Restored to t2; the killed runs' scratch clusters and databases gone, the write fence lifted.
@@ -591,6 +603,68 @@ class PitrRestore : public Operation {
     return *std::static_pointer_cast<keepsake::testing::OwnCluster>(s.held);
   }
   int64_t target_ = 0;  // set by prepare for the case that runs (cases run one at a time)
+};
+
+// `keepsake pitr restore --to <time>` of Keepsake's own embedded cluster (no DB_URL: the cluster
+// in <dir>/data/postgres), whose data folder the restore replaces; users t1, t2, t3 as above,
+// restored to a time between t2 and t3. Up to the set-aside of the old folder the old state must
+// stay; from the second rename on the library is the restored one. The next start is the
+// cluster's (which puts back a folder set aside by a killed swap) and recover_restores. Each case
+// recovers the archive twice, about a second each here.
+class PitrRestoreEmbedded : public Operation {
+ public:
+  fault::Operation phases() const override { return {"pitr-restore-embedded", restore::kPitrRestoreEmbeddedPhases}; }
+  void prepare(Scene& s) override {
+    s.embedded = true;
+    Config config;
+    config.data_dir = s.dir.path() + "/data";
+    auto o = db::embedded_options_for(config);
+    o.throwaway = true;
+    std::shared_ptr<db::EmbeddedPostgres> pg(new db::EmbeddedPostgres(o), [](db::EmbeddedPostgres* p) {
+      try {
+        p->stop();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "stopping the embedded cluster: " << e.what();
+      }
+      delete p;
+    });
+    s.held = pg;
+    pg->start();
+    migrations::run_database_boot(pg->connection_config(), migrations::BootOptions{});
+    target_ = enable_with_users_t1_t2_t3(pg->connection_config(), s);
+  }
+  std::vector<std::string> command(const Scene&) const override {
+    return {"pitr", "restore", "--to", pitr::format_iso8601(target_), "--yes"};
+  }
+  std::string fingerprint(const Scene& s) const override {
+    return rows_text(*db::Connection::open(cluster(s).connection_config()), kUsersQuery);
+  }
+  void next_start(const Scene& s) override {
+    cluster(s).start();
+    restore::recover_restores(cluster(s).connection_config(), 7);
+  }
+  bool keeps_old_state_at(const std::string& phase) const override {
+    return phase != db::kEmbeddedSwapPhases[2] && phase != db::kEmbeddedSwapPhases[3] &&
+           phase != restore::kPitrRestorePhases[2];
+  }
+  // Restored to t2 on a new timeline that the archive follows; no scratch cluster, no swap
+  // journal, the write fence lifted.
+  bool finished(const Scene& s) const override {
+    auto c = db::Connection::open(cluster(s).connection_config());
+    bool scratch_left = false;
+    for (auto& e : fs::directory_iterator(cluster(s).options().cluster_dir)) {
+      scratch_left |= e.path().filename().string().starts_with("pitr-restore-");
+    }
+    auto status = pitr::read_status(cluster(s).connection_config(), s.dir.path() + "/data/pitr");
+    return fingerprint(s) == "t1\nt2\n" && !scratch_left && !fs::exists(cluster(s).swap_journal()) &&
+           c->exec("SHOW default_transaction_read_only").text(0, 0) == "off" && status.problems.empty();
+  }
+
+ private:
+  static db::EmbeddedPostgres& cluster(const Scene& s) {
+    return *std::static_pointer_cast<db::EmbeddedPostgres>(s.held);
+  }
+  int64_t target_ = 0;
 };
 
 // `keepsake pitr backup`, one more base backup, on a cluster of its own with PITR enabled (which
@@ -633,7 +707,8 @@ const std::vector<std::shared_ptr<Operation>>& operations() {
       std::make_shared<VectorDimension>(), std::make_shared<VectorReindex>(),
       std::make_shared<KeepsakeMigrations>(),
       std::make_shared<AssetDeleteJob>(),  std::make_shared<FilesBackup>(),
-      std::make_shared<PitrRestore>(),     std::make_shared<PitrBaseBackup>()};
+      std::make_shared<PitrRestore>(),     std::make_shared<PitrRestoreEmbedded>(),
+      std::make_shared<PitrBaseBackup>()};
   return all;
 }
 

@@ -83,7 +83,7 @@ TEST_F(EmbeddedSwapTest, ADataFolderThatDoesNotStartIsPutBackAndTheOldOneRunsAga
     FAIL() << "a data folder that cannot start went live";
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), ErrorKind::kUnavailable);
-    EXPECT_NE(std::string(e.what()).find("did not start"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("did not go live"), std::string::npos) << e.what();
     EXPECT_NE(e.hint().find("as it was"), std::string::npos) << e.hint();
   }
   EXPECT_EQ(live_value(), 1);

@@ -91,6 +91,13 @@ TEST_F(PitrEmbeddedTest, ReplacesTheDataFolderAKillAtAnyPhaseLeavesALibraryAndTh
   EXPECT_THAT(live_users(), ElementsAre("t1", "t2", "t4"));
   status = read_status(db_, archive);
   EXPECT_TRUE(status.problems.empty()) << status.problems.front();
+  {
+    keepsake::testing::KeepsakeProcess p(env, dir_.path(), {"restore", "cleanup"});
+    ASSERT_EQ(p.wait_exit(120), 0) << p.stderr_text();
+    EXPECT_THAT(p.stdout_text(), HasSubstr("Removed " + data_dir() + "/postgres/data.before-pitr-"));
+  }
+  EXPECT_EQ(folders_named(data_dir() + "/postgres", "data.before-pitr-"), 0);
+  EXPECT_THAT(live_users(), ElementsAre("t1", "t2", "t4"));
 }
 
 }  // namespace
