@@ -219,7 +219,10 @@ restore::RestoreResult run_guarded_restore(ContextProvider& ctx, const GuardedRe
 
 void print_restore_result(const std::string& what, const restore::RestoreResult& result) {
   std::cout << "Restored " << what << " in " << static_cast<int>(result.seconds + 0.5) << " s ("
-            << restore::strategy_name(result.strategy) << ", " << result.rows << " rows).\n";
+            << restore::strategy_name(result.strategy);
+  // A replaced data folder was not loaded row by row.
+  if (result.strategy != restore::RestoreStrategy::kDataFolder) std::cout << ", " << result.rows << " rows";
+  std::cout << ").\n";
   if (!result.previous_database.empty()) {
     std::cout << "The previous database is kept as " << result.previous_database
               << " (remove it with `keepsake restore cleanup`).\n";

@@ -69,6 +69,19 @@ RestoreResult load_into_live_database(RestoreOptions o, const pitr::RecoveryTarg
   return result;
 }
 
+// The recovered folder replaces the cluster's; the scratch folder around it is removed either way.
+void swap_in(db::EmbeddedPostgres& pg, const std::string& recovered_data, const std::string& keep_as) {
+  const std::string scratch_root = fs::path(recovered_data).parent_path().string();
+  std::error_code ec;
+  try {
+    pg.replace_data(recovered_data, keep_as);
+  } catch (...) {
+    fs::remove_all(scratch_root, ec);
+    throw;
+  }
+  fs::remove_all(scratch_root, ec);
+}
+
 // The embedded cluster: the recovered data folder, checked as restore_database checks a restored
 // database, replaces the cluster's (db::EmbeddedPostgres::replace_data); the archive then follows
 // the new timeline.
@@ -85,30 +98,28 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
   result.strategy = RestoreStrategy::kDataFolder;
   result.previous_database = pg.options().cluster_dir + "/" + keep_as;
 
+  auto report = [&](const char* task, double progress, const char* message) {
+    if (o.progress) o.progress({task, progress, message});
+  };
   // A restore killed after its swap left the archive on the old timeline.
   pitr::adopt_timeline(r.archive_dir, pg.data_dir());
   // Writes after the archive caught up would be lost: the fence stops them first.
   auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(), o.force);
   pitr::create_restore_point(*db::Connection::open(o.config.db), o.config, "restore");
+  report("restore", 0.02, "bringing the archive up to now");
   catch_up(o.config.db, r.archive_dir, target, options);
   fault::point("pitr-restore.caught-up");
+  report("restore", 0.05, "recovering the archive into a scratch cluster");
   r.use = [&](const DatabaseConfig& recovered) {
     fault::point("pitr-restore.recovered");
+    report("migrations", 0.8, "running migrations and checks on the recovered database");
     ready_for_swap(o, recovered, result.previous_database);
   };
   auto recovered = pitr::recover(r);
   report_recovered(target, recovered, options);
-  const std::string scratch_root = fs::path(recovered.data_dir).parent_path().string();
+  report("swap", 0.9, "putting the recovered data folder in place");
   auto swap_start = std::chrono::steady_clock::now();
-  try {
-    pg.replace_data(recovered.data_dir, keep_as);
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(scratch_root, ec);
-    throw;
-  }
-  std::error_code ec;
-  fs::remove_all(scratch_root, ec);
+  swap_in(pg, recovered.data_dir, keep_as);
   fault::point("pitr-restore.swapped");
   finish_swap(o.config.db);
   if (fence) fence->lift();
@@ -118,6 +129,7 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
                "{:.1f} s",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - swap_start).count());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  report("swap", 1.0, "done");
   spdlog::info("Database Restore Success: {} in {:.1f} s (the embedded cluster's data folder; the previous one is "
                "kept as {})",
                o.filename, result.seconds, result.previous_database);
