@@ -52,7 +52,8 @@ void prune(ContextProvider& ctx) {
     return;
   }
   std::cout << "pruned to a " << window << "-day window: " << r.base_backups.size() << " base backups, "
-            << r.wal_files << " WAL files, " << r.restore_points << " restore points, " << mib(r.bytes)
+            << r.wal_files << " WAL files, " << r.restore_points << " restore points, " << r.abandoned.size()
+            << " histories set aside by restores, " << mib(r.bytes)
             << " freed; the archive starts at base backup " << r.kept_from << "\n";
 }
 

@@ -118,13 +118,15 @@ struct PruneResult {
   std::vector<std::string> base_backups;  // removed, oldest first
   int wal_files = 0;                      // removed
   int restore_points = 0;                 // removed from the journal
+  std::vector<std::string> abandoned;     // set-aside histories removed (abandoned/<stamp>-timeline-N)
   uint64_t bytes = 0;                     // freed
 };
 
 // Retention by recovery window, never leaving a gap: keeps the newest verified base backup that
 // ended before now - window, everything newer, and all WAL from that backup's start on; removes
-// the older base backups, WAL files and restore points. Removes nothing while no verified base
-// backup ended before now - window (so the only verified backup is never removed).
+// the older base backups, WAL files and restore points. Removes nothing of those while no verified
+// base backup ended before now - window (so the only verified backup is never removed). The
+// histories that restores set aside (adopt_timeline) before now - window are removed too.
 PruneResult prune(const std::string& archive_dir, int window_days, int64_t now_us);
 
 // ---- schedule and alerts (run by serve) -------------------------------------------------------

@@ -35,6 +35,21 @@ std::optional<BaseBackupInfo> oldest_to_keep(const std::vector<BaseBackupInfo>& 
   return keep;
 }
 
+// The history that restores of the embedded cluster set aside (abandoned/<stamp>-timeline-N),
+// when that happened before the window began.
+std::vector<std::string> prune_abandoned(const Archive& archive, int64_t cutoff_us, uint64_t& bytes) {
+  std::vector<std::string> removed;
+  const std::string cutoff = stamp(std::chrono::system_clock::time_point(std::chrono::microseconds(cutoff_us)));
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator(archive.abandoned_dir(), ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.substr(0, cutoff.size()) >= cutoff) continue;
+    bytes += remove_counted(entry.path());
+    removed.push_back(name);
+  }
+  return removed;
+}
+
 }  // namespace
 
 PruneResult prune(const std::string& archive_dir, int window_days, int64_t now_us) {
@@ -42,8 +57,10 @@ PruneResult prune(const std::string& archive_dir, int window_days, int64_t now_u
   PruneResult result;
   auto state = archive.read_state();
   if (!state) return result;
+  const int64_t cutoff_us = now_us - window_days * kMicrosPerDay;
+  result.abandoned = prune_abandoned(archive, cutoff_us, result.bytes);
   auto bases = archive.base_backups();
-  auto keep = oldest_to_keep(bases, now_us - window_days * kMicrosPerDay);
+  auto keep = oldest_to_keep(bases, cutoff_us);
   if (!keep) return result;
   result.kept_from = keep->name;
   for (auto& b : bases) {
@@ -58,10 +75,10 @@ PruneResult prune(const std::string& archive_dir, int window_days, int64_t now_u
     ++result.wal_files;
   }
   result.restore_points = archive.drop_restore_points_before(start);
-  spdlog::info("PITR: pruned to a {}-day window: {} base backups, {} WAL files, {} restore points, {} bytes; "
-               "the archive now starts at base backup {}",
-               window_days, result.base_backups.size(), result.wal_files, result.restore_points, result.bytes,
-               keep->name);
+  spdlog::info("PITR: pruned to a {}-day window: {} base backups, {} WAL files, {} restore points, {} set-aside "
+               "histories, {} bytes; the archive now starts at base backup {}",
+               window_days, result.base_backups.size(), result.wal_files, result.restore_points,
+               result.abandoned.size(), result.bytes, keep->name);
   return result;
 }
 

@@ -100,11 +100,22 @@ TEST_F(PitrOpsTest, PrunesBaseBackupsWalAndRestorePointsTogetherWithoutAGap) {
   EXPECT_TRUE(status.problems.empty()) << status.problems.front();
   EXPECT_TRUE(status.restore_points.empty());
 
-  // A year later the only verified base backup still stays.
+  // A year later the only verified base backup still stays; the history a restore set aside
+  // within the window stays, the one set aside before it goes.
+  auto set_aside = [&](int64_t at_us) {
+    auto name = stamp(std::chrono::system_clock::time_point(std::chrono::microseconds(at_us))) + "-timeline-1";
+    fs::create_directories(archive_ + "/abandoned/" + name + "/wal");
+    std::ofstream(archive_ + "/abandoned/" + name + "/wal/000000010000000000000009") << "wal";
+    return name;
+  };
+  std::string old_history = set_aside(now_us() + 300 * kDay);
+  std::string recent_history = set_aside(now_us() + 360 * kDay);
   auto later = prune(archive_, 14, now_us() + 365 * kDay);
   EXPECT_EQ(later.kept_from, b2.name);
   EXPECT_TRUE(later.base_backups.empty());
   EXPECT_EQ(later.wal_files, 0);
+  EXPECT_THAT(later.abandoned, ElementsAre(old_history));
+  EXPECT_TRUE(fs::exists(archive_ + "/abandoned/" + recent_history));
 
   std::vector<std::string> labels;
   recover({.archive_dir = archive_, .target = {RecoveryTarget::Kind::kTime, after_t2, ""}, .database = "immich",
