@@ -228,7 +228,8 @@ void print_restore_result(const std::string& what, const restore::RestoreResult&
               << " (remove it with `keepsake restore cleanup`).\n";
   }
   if (!result.restore_point.empty()) std::cout << "Restore point: " << result.restore_point << "\n";
-  for (auto& note : result.notes) std::cout << "Skipped: " << note << "\n";
+  const char* label = result.strategy == restore::RestoreStrategy::kDataFolder ? "Note: " : "Skipped: ";
+  for (auto& note : result.notes) std::cout << label << note << "\n";
 }
 
 namespace {

@@ -80,9 +80,10 @@ class EmbeddedPostgres {
 };
 
 // replace_data's phases, in order: the old cluster stopped, its data folder set aside (no data/
-// until the next rename: a kill here is rolled back), the new one renamed into place, started.
+// until the next rename: a kill here is rolled back), the new one renamed into place (started
+// next; a kill here leaves it in place).
 inline constexpr std::string_view kEmbeddedSwapPhases[] = {"embedded-swap.stopped", "embedded-swap.set-aside",
-                                                           "embedded-swap.renamed", "embedded-swap.started"};
+                                                           "embedded-swap.renamed"};
 
 // The cluster for a Config whose database is embedded (<data_dir>/postgres).
 EmbeddedOptions embedded_options_for(const Config& config);

@@ -131,7 +131,6 @@ void EmbeddedPostgres::replace_data(const std::string& incoming, const std::stri
   }
   fs::remove(swap_journal());
   fsync_path(options_.cluster_dir, true);
-  fault::point(kEmbeddedSwapPhases[3]);
 }
 
 }  // namespace keepsake::db

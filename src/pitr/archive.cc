@@ -235,6 +235,14 @@ std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_
   return out;
 }
 
+std::string segment_file_name(uint32_t timeline, uint64_t number, uint64_t segment_size) {
+  const uint64_t per_id = 0x100000000ull / segment_size;
+  char name[32];
+  snprintf(name, sizeof name, "%08X%08X%08X", timeline, static_cast<unsigned>(number / per_id),
+           static_cast<unsigned>(number % per_id));
+  return name;
+}
+
 std::optional<uint64_t> parse_lsn(const std::string& text) {
   auto slash = text.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == text.size()) return std::nullopt;

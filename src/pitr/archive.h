@@ -82,6 +82,8 @@ struct Segment {
 
 // The segments in wal/ (also .partial), by timeline then number. Ignores other files.
 std::vector<Segment> list_segments(const std::string& wal_dir, uint64_t segment_size);
+// A segment's file name, "000000020000000000000003". Pure.
+std::string segment_file_name(uint32_t timeline, uint64_t number, uint64_t segment_size);
 // Parses "0/3000148" into a byte position; nullopt when malformed. Pure.
 std::optional<uint64_t> parse_lsn(const std::string& text);
 // The first missing segment number after `from`, when there is a gap between `from` and the

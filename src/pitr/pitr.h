@@ -92,6 +92,10 @@ BaseBackupInfo take_base_backup(const DatabaseConfig& db, const std::string& arc
 // .partial), then verified (not yet renamed into place).
 inline constexpr std::string_view kBaseBackupPhases[] = {"pitr.base-backup.taken", "pitr.base-backup.verified"};
 
+// The position up to which the archive acknowledged the server's WAL (the slot's restart_lsn);
+// "" when the server or the slot cannot be read.
+std::string acknowledged_position(const DatabaseConfig& db, const std::string& archive_dir);
+
 // Streams the WAL from the slot up to the server's current position, then returns (bounded).
 std::string stream_until_current(const DatabaseConfig& db, const std::string& archive_dir,
                                  std::chrono::seconds timeout);
@@ -308,6 +312,10 @@ struct RecoverOptions {
   // Where the scratch cluster's folder (pitr-restore-<stamp>) is made; empty: the archive's
   // restore/. A data folder that will replace the embedded cluster's must be on its filesystem.
   std::string scratch_parent;
+  // For --latest: positions the archive is known to hold (caught up to, acknowledged through the
+  // slot); a recovery that ends before the furthest of them fails (Error kCorrupt) instead of
+  // giving an older state.
+  std::vector<std::string> reach_at_least;
   // Non-empty: this physical slot is created in the recovered cluster, reserving its WAL from the
   // new timeline's first segment on, so that once it goes live the archive streams on from there
   // without a gap (adopt_timeline).

@@ -228,6 +228,29 @@ void wait_until_promoted(const Scratch& s, const RecoverOptions& o) {
               "give more time with --timeout; nothing changed in the live database");
 }
 
+// --latest must replay what the archive is known to hold: a recovery that ended a segment or more
+// before (a segment missing from the archive) would quietly give an older library. Within the
+// segment it is not checked: the server may have flushed part of a record that recovery drops.
+void check_reached(const Scratch& s, const RecoverOptions& o, uint64_t segment_size) {
+  uint64_t needed = 0;
+  std::string needed_text;
+  for (const auto& lsn : o.reach_at_least) {
+    if (auto at = parse_lsn(lsn); at && *at > needed) {
+      needed = *at;
+      needed_text = lsn;
+    }
+  }
+  if (o.target.kind != RecoveryTarget::Kind::kLatest || needed == 0) return;
+  auto conn = db::Connection::open(scratch_database(s, o));
+  std::string reached = conn->exec("SELECT pg_current_wal_lsn()::text", {}, "read the recovered position").text(0, 0);
+  if (parse_lsn(reached).value_or(0) / segment_size >= needed / segment_size) return;
+  throw Error(ErrorKind::kCorrupt,
+              "recovery ended at " + reached + ", before " + needed_text +
+                  ", which the archive had received: WAL is missing from the archive",
+              "nothing changed in the live library; `keepsake pitr status` shows the archive; a restore to a "
+              "time before " + reached + " still works");
+}
+
 // The slot for the archive's stream once this cluster goes live, holding the WAL from the new
 // timeline's switch point on (a slot made now reserves from the last checkpoint's redo, which may
 // lie far back in the base backup's WAL, more than max_slot_wal_keep_size allows).
@@ -297,6 +320,7 @@ void recover_into(Scratch& s, const Archive& archive, const ArchiveState& state,
                 "nothing changed in the live database; the scratch cluster was removed");
   }
   wait_until_promoted(s, o);
+  check_reached(s, o, state.wal_segment_size);
   if (!o.slot.empty()) create_slot(s, o);
   result.migrations = check_recovered(s, o);
   result.recovered_to = s.log_lines({"recovery stopping", "last completed transaction", "redo done at"});

@@ -84,6 +84,19 @@ AdoptResult adopt_timeline(const std::string& archive_dir, const std::string& da
   const std::string aside = archive.abandoned_dir() + "/" + stamp(std::chrono::system_clock::now()) + "-timeline-" +
                             std::to_string(history->timeline - 1);
   const uint64_t switch_segment = history->switch_lsn / state->wal_segment_size;
+  // The archive resumes with the new timeline's first segment, from the cluster itself (the slot
+  // holds it): the older timelines' copies of it go aside, and pg_receivewal restarts a .partial
+  // from its beginning, on the new timeline, asking nothing of the old ones (whose switch segments
+  // the cluster may not have).
+  const std::string first = segment_file_name(history->timeline, switch_segment, state->wal_segment_size);
+  const bool first_archived = fs::exists(archive.wal_dir() + "/" + first) ||
+                              fs::exists(archive.wal_dir() + "/" + first + ".partial");
+  if (!first_archived && !fs::exists(data_dir + "/pg_wal/" + first)) {
+    throw Error(ErrorKind::kUnavailable,
+                "the new timeline's first WAL segment " + first + " is neither archived nor in " + data_dir +
+                    "/pg_wal: the archive cannot follow the restored cluster",
+                "take a new base backup (`keepsake pitr backup`); recovery to before the restore still works");
+  }
   for (const auto& seg : list_segments(archive.wal_dir(), state->wal_segment_size)) {
     if (seg.timeline >= history->timeline || seg.number < switch_segment) continue;
     move_into(archive.wal_dir() + "/" + seg.file, aside + "/wal");
@@ -100,6 +113,7 @@ AdoptResult adopt_timeline(const std::string& archive_dir, const std::string& da
   r.restore_points =
       archive.move_restore_points_after(history->switch_lsn, history->written_us, aside + "/restore-points.json");
   copy_for_postgres(data_dir + "/pg_wal/" + history->file, archive.wal_dir() + "/" + history->file);
+  if (!first_archived) copy_for_postgres(data_dir + "/pg_wal/" + first, archive.wal_dir() + "/" + first + ".partial");
   if (r.wal_segments || !r.base_backups.empty() || r.restore_points) {
     if (auto user = postgres_run_as()) chown_recursive(archive.abandoned_dir(), *user);
     r.set_aside_dir = aside;

@@ -75,6 +75,19 @@ ArchiveState require_state(const Archive& archive) {
 
 }  // namespace
 
+std::string acknowledged_position(const DatabaseConfig& db, const std::string& archive_dir) {
+  try {
+    auto state = Archive(archive_dir).read_state();
+    if (!state) return "";
+    auto r = db::Connection::open(db)->exec(
+        "SELECT restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1 AND restart_lsn IS NOT NULL",
+        {state->slot}, "read the slot's position");
+    return r.empty() ? "" : r.text(0, 0);
+  } catch (const Error&) {
+    return "";
+  }
+}
+
 std::string stream_until_current(const DatabaseConfig& db, const std::string& archive_dir,
                                  std::chrono::seconds timeout) {
   Archive archive(archive_dir);

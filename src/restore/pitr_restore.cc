@@ -19,16 +19,20 @@ namespace {
 constexpr const char* kReplacedPrefix = "data.before-pitr-";
 
 // What the server has written up to now, unless `serve` streams it already (the slot is busy)
-// or the server is gone: then the archive as it is.
-void catch_up(const DatabaseConfig& db, const std::string& archive_dir, const pitr::RecoveryTarget& target,
-              const PitrRestoreOptions& options) {
+// or the server is gone: then the archive as it is. Returns the positions the archive then holds
+// for certain (RecoverOptions::reach_at_least).
+std::vector<std::string> catch_up(const DatabaseConfig& db, const std::string& archive_dir,
+                                  const pitr::RecoveryTarget& target, const PitrRestoreOptions& options) {
+  std::vector<std::string> held;
   try {
-    pitr::stream_until_current(db, archive_dir, std::chrono::seconds(60));
+    held.push_back(pitr::stream_until_current(db, archive_dir, std::chrono::seconds(60)));
   } catch (const Error& e) {
     std::string note = std::string("recovering from the archive as it is (") + e.what() + ")";
     if (options.note) options.note(note);
     spdlog::info("{}: {}", pitr::describe(target), note);
   }
+  held.push_back(pitr::acknowledged_position(db, archive_dir));
+  return held;
 }
 
 pitr::RecoverOptions recover_options(const RestoreOptions& o, const pitr::RecoveryTarget& target,
@@ -55,7 +59,7 @@ RestoreResult load_into_live_database(RestoreOptions o, const pitr::RecoveryTarg
                                       const PitrRestoreOptions& options) {
   auto r = recover_options(o, target, options);
   r.keep = false;
-  catch_up(o.config.db, r.archive_dir, target, options);
+  r.reach_at_least = catch_up(o.config.db, r.archive_dir, target, options);
   fault::point("pitr-restore.caught-up");
   RestoreResult result;
   r.use = [&](const DatabaseConfig& recovered) {
@@ -107,7 +111,7 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
   auto fence = db::fence_or_refuse(o.config.db, "restore of " + o.filename, restart_channel_configured(), o.force);
   pitr::create_restore_point(*db::Connection::open(o.config.db), o.config, "restore");
   report("restore", 0.02, "bringing the archive up to now");
-  catch_up(o.config.db, r.archive_dir, target, options);
+  r.reach_at_least = catch_up(o.config.db, r.archive_dir, target, options);
   fault::point("pitr-restore.caught-up");
   report("restore", 0.05, "recovering the archive into a scratch cluster");
   r.use = [&](const DatabaseConfig& recovered) {
@@ -120,10 +124,19 @@ RestoreResult replace_embedded_data_folder(RestoreOptions o, const pitr::Recover
   report("swap", 0.9, "putting the recovered data folder in place");
   auto swap_start = std::chrono::steady_clock::now();
   swap_in(pg, recovered.data_dir, keep_as);
-  fault::point("pitr-restore.swapped");
-  finish_swap(o.config.db);
-  if (fence) fence->lift();
-  pitr::adopt_timeline(r.archive_dir, pg.data_dir());
+  // The library is the restored one from here on: a failure of the last steps is said, and the
+  // next start finishes them (recover_restores, lift_abandoned_fences, adopt_timeline).
+  try {
+    fault::point("pitr-restore.swapped");
+    finish_swap(o.config.db);
+    if (fence) fence->lift();
+    pitr::adopt_timeline(r.archive_dir, pg.data_dir());
+  } catch (const Error& e) {
+    std::string note = "the restored library is live, but a last step failed (" + e.full_message() +
+                       "); the next start of Keepsake finishes it";
+    spdlog::warn("{}: {}", o.filename, note);
+    result.notes.push_back(note);
+  }
   catch_up(o.config.db, r.archive_dir, target, {});
   spdlog::info("PITR: the recovered data folder replaced the embedded cluster's, and the archive follows it, in "
                "{:.1f} s",

@@ -46,7 +46,7 @@ inline constexpr std::string_view kPitrRestorePhases[] = {"pitr-restore.caught-u
                                                           "pitr-restore.swapped"};
 // All the phases of a restore of the embedded cluster, in order.
 inline constexpr std::string_view kPitrRestoreEmbeddedPhases[] = {
-    kPitrRestorePhases[0],      kPitrRestorePhases[1],      db::kEmbeddedSwapPhases[0], db::kEmbeddedSwapPhases[1],
-    db::kEmbeddedSwapPhases[2], db::kEmbeddedSwapPhases[3], kPitrRestorePhases[2]};
+    kPitrRestorePhases[0],      kPitrRestorePhases[1], db::kEmbeddedSwapPhases[0], db::kEmbeddedSwapPhases[1],
+    db::kEmbeddedSwapPhases[2], kPitrRestorePhases[2]};
 
 }  // namespace keepsake::restore

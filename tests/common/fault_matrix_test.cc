@@ -644,8 +644,7 @@ class PitrRestoreEmbedded : public Operation {
     restore::recover_restores(cluster(s).connection_config(), 7);
   }
   bool keeps_old_state_at(const std::string& phase) const override {
-    return phase != db::kEmbeddedSwapPhases[2] && phase != db::kEmbeddedSwapPhases[3] &&
-           phase != restore::kPitrRestorePhases[2];
+    return phase != db::kEmbeddedSwapPhases[2] && phase != restore::kPitrRestorePhases[2];
   }
   // Restored to t2 on a new timeline that the archive follows; no scratch cluster, no swap
   // journal, the write fence lifted.

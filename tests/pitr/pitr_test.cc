@@ -76,6 +76,33 @@ TEST_F(PitrRecoveryTest, RestoresToATimeARestorePointAndTheLatestWal) {
   EXPECT_THROW(recover_items({RecoveryTarget::Kind::kRestorePoint, 0, "no-such-point"}), Error);
 }
 
+// A segment missing from the archive: PostgreSQL's recovery to the latest WAL stops before it and
+// promotes, quietly giving an older state; given what the archive acknowledged, `--latest` refuses.
+TEST_F(PitrRecoveryTest, LatestRefusesToEndBeforeWhatTheArchiveAcknowledged) {
+  enable({.db = db_, .archive_dir = archive_});
+  commit_item("t1");
+  conn_->exec("SELECT pg_switch_wal()");
+  std::string t2_segment = conn_->exec("SELECT pg_walfile_name(pg_current_wal_insert_lsn())").text(0, 0);
+  commit_item("t2");
+  conn_->exec("SELECT pg_switch_wal()");
+  commit_item("t3");
+  stream_until_current(db_, archive_, 30s);
+  ASSERT_TRUE(fs::remove(archive_ + "/wal/" + t2_segment)) << t2_segment;
+  EXPECT_THAT(recover_items({RecoveryTarget::Kind::kLatest, 0, ""}), ElementsAre("t1")) << "PostgreSQL's own behaviour";
+  std::string acknowledged = acknowledged_position(db_, archive_);
+  ASSERT_FALSE(acknowledged.empty());
+  auto scratch_folders = restore_dir_entries();
+  try {
+    recover({.archive_dir = archive_, .target = {}, .database = "immich", .user = "postgres", .timeout = 60s,
+             .keep = false, .reach_at_least = {acknowledged}});
+    ADD_FAILURE() << "a --latest recovery ended before " << acknowledged;
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kCorrupt);
+    EXPECT_THAT(e.what(), HasSubstr("which the archive had received: WAL is missing from the archive"));
+  }
+  EXPECT_EQ(restore_dir_entries(), scratch_folders) << "the refused recovery's scratch cluster is removed";
+}
+
 TEST_F(PitrRecoveryTest, AFailedRecoveryRemovesItsScratchClusterAndLeavesTheLiveDatabase) {
   enable({.db = db_, .archive_dir = archive_});
   commit_item("t1");
