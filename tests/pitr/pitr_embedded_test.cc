@@ -64,7 +64,6 @@ TEST_F(PitrEmbeddedTest, ReplacesTheDataFolderAKillAtAnyPhaseLeavesALibraryAndTh
   {
     keepsake::testing::KeepsakeProcess p(env, dir_.path(), args);
     ASSERT_EQ(p.wait_exit(180), 0) << p.stderr_text();
-    std::cerr << "FINAL RUN\n" << p.stdout_text() << p.stderr_text();
     EXPECT_THAT(p.stdout_text(), HasSubstr("(data folder)."));
     EXPECT_THAT(p.stdout_text(), HasSubstr("The previous database is kept as " + data_dir() + "/postgres/data.before-pitr-"));
     EXPECT_THAT(p.stdout_text(), HasSubstr("recovery stopping before commit"));
