@@ -8,5 +8,11 @@ namespace keepsake {
 
 // fsync of a file path or a directory; throws Error(kIo).
 void fsync_path(const std::string& path, bool directory);
+// rename(2), then the fsync of the destination's folder: the new name is on disk when this
+// returns. Throws Error(kIo).
+void rename_durably(const std::string& from, const std::string& to);
+// Writes `text` to <path>.tmp, fsyncs it and renames it over `path` durably: a reader sees the old
+// file or the new one, never half of it, also after a crash. Throws Error(kIo).
+void write_file_atomically(const std::string& path, const std::string& text);
 
 }  // namespace keepsake

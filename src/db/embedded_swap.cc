@@ -29,26 +29,6 @@ int open_lock_file(const std::string& cluster_dir) {
   return open(lock_file(cluster_dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 }
 
-void write_journal(const std::string& path, const nlohmann::json& journal) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << journal.dump() << "\n";
-    if (!out.flush()) throw Error(ErrorKind::kIo, "cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  fsync_path(tmp, false);
-  fs::rename(tmp, path);
-  fsync_path(fs::path(path).parent_path().string(), true);
-}
-
-// rename(2), then the folder's fsync: the new name is on disk when this returns.
-void durable_rename(const std::string& from, const std::string& to) {
-  std::error_code ec;
-  fs::rename(from, to, ec);
-  if (ec) throw Error(ErrorKind::kIo, "cannot rename " + from + " to " + to + ": " + ec.message());
-  fsync_path(fs::path(to).parent_path().string(), true);
-}
-
 }  // namespace
 
 ClusterLock::ClusterLock(const std::string& cluster_dir) : fd_(open_lock_file(cluster_dir)) {
@@ -84,7 +64,7 @@ void EmbeddedPostgres::put_back_interrupted_swap() {
   if (!fs::exists(data_dir()) && fs::exists(previous)) {
     spdlog::warn("A swap of the embedded cluster's data folder was interrupted before the new one was in place: "
                  "putting the previous data folder back ({})", previous);
-    durable_rename(previous, data_dir());
+    rename_durably(previous, data_dir());
     std::error_code ec;
     if (!incoming.empty()) fs::remove_all(incoming, ec);
   } else if (fs::exists(previous)) {
@@ -107,11 +87,14 @@ void EmbeddedPostgres::replace_data(const std::string& incoming, const std::stri
   bool set_aside = false, renamed = false;
   try {
     fault::point(kEmbeddedSwapPhases[0]);
-    write_journal(swap_journal(), {{"previous", keep_as}, {"incoming", incoming}, {"startedAt", iso8601_utc()}});
-    durable_rename(data_dir(), previous);
+    write_file_atomically(swap_journal(),
+                          nlohmann::json{{"previous", keep_as}, {"incoming", incoming}, {"startedAt", iso8601_utc()}}
+                                  .dump() +
+                              "\n");
+    rename_durably(data_dir(), previous);
     set_aside = true;
     fault::point(kEmbeddedSwapPhases[1]);
-    durable_rename(incoming, data_dir());
+    rename_durably(incoming, data_dir());
     renamed = true;
     fault::point(kEmbeddedSwapPhases[2]);
     start_locked();
@@ -120,9 +103,9 @@ void EmbeddedPostgres::replace_data(const std::string& incoming, const std::stri
                   e.what());
     if (renamed) {
       run_tool({"pg_ctl", "stop", "-w", "-t", "60", "-m", "immediate", "-D", data_dir()});
-      durable_rename(data_dir(), incoming);
+      rename_durably(data_dir(), incoming);
     }
-    if (set_aside) durable_rename(previous, data_dir());
+    if (set_aside) rename_durably(previous, data_dir());
     fs::remove(swap_journal());
     start_locked();
     throw Error(e.kind() == ErrorKind::kIo ? ErrorKind::kIo : ErrorKind::kUnavailable,

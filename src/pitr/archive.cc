@@ -14,6 +14,7 @@
 
 #include "backup/pg_tools.h"
 #include "common/error.h"
+#include "common/file_sync.h"
 
 namespace keepsake::pitr {
 namespace fs = std::filesystem;
@@ -34,15 +35,9 @@ json read_json(const std::string& path) {
   }
 }
 
-// Writes through a temporary file and a rename, so a reader never sees half a file.
+// Atomically (a reader never sees half a file), then handed to the postgres user.
 void write_json(const std::string& path, const json& value) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << value.dump(2) << "\n";
-    if (!out.flush()) throw Error(ErrorKind::kIo, "cannot write " + tmp);
-  }
-  fs::rename(tmp, path);
+  write_file_atomically(path, value.dump(2) + "\n");
   if (auto user = postgres_run_as()) chown(path.c_str(), user->uid, user->gid);
 }
 

@@ -332,31 +332,32 @@ void recover_into(Scratch& s, const Archive& archive, const ArchiveState& state,
 
 std::vector<std::string> remove_abandoned_scratch_clusters(const std::string& archive_dir,
                                                            const std::string& scratch_parent) {
-  std::vector<std::string> removed;
-  auto remove_in = [&](const std::string& parent, bool every_scratch) {
-    std::error_code ec;
-    for (auto& entry : fs::directory_iterator(parent, ec)) {
-      Scratch s;
-      s.root = entry.path().string();
-      s.data = s.root + "/data";
-      bool running = fs::exists(s.data + "/postmaster.pid");
-      if (every_scratch ? entry.path().filename().string().rfind(kScratchPrefix, 0) != 0 : !running) continue;
-      if (running) {
-        try {
-          s.bindir = fs::path(tool_path("pg_ctl", std::stoi(read_text(s.data + "/PG_VERSION")))).parent_path().string();
-          s.started = true;
-        } catch (const std::exception& e) {
-          spdlog::warn("PITR: the scratch cluster in {} may still run: {}", s.data, e.what());
-        }
-      }
-      remove_scratch(s);
-      spdlog::warn("PITR: removed the scratch cluster of an interrupted restore: {}", s.root);
-      removed.push_back(s.root);
+  std::vector<std::string> roots;
+  std::error_code ec;
+  for (auto& entry : fs::directory_iterator(Archive(archive_dir).restore_dir(), ec)) {
+    if (fs::exists(entry.path() / "data" / "postmaster.pid")) roots.push_back(entry.path().string());
+  }
+  if (!scratch_parent.empty()) {
+    for (auto& entry : fs::directory_iterator(scratch_parent, ec)) {
+      if (entry.path().filename().string().starts_with(kScratchPrefix)) roots.push_back(entry.path().string());
     }
-  };
-  remove_in(Archive(archive_dir).restore_dir(), false);
-  if (!scratch_parent.empty()) remove_in(scratch_parent, true);
-  return removed;
+  }
+  for (const auto& root : roots) {
+    Scratch s;
+    s.root = root;
+    s.data = s.root + "/data";
+    if (fs::exists(s.data + "/postmaster.pid")) {
+      try {
+        s.bindir = fs::path(tool_path("pg_ctl", std::stoi(read_text(s.data + "/PG_VERSION")))).parent_path().string();
+        s.started = true;
+      } catch (const std::exception& e) {
+        spdlog::warn("PITR: the scratch cluster in {} may still run: {}", s.data, e.what());
+      }
+    }
+    remove_scratch(s);
+    spdlog::warn("PITR: removed the scratch cluster of an interrupted restore: {}", s.root);
+  }
+  return roots;
 }
 
 std::function<ByteSource()> dump_stream(const DatabaseConfig& recovered) {
